@@ -1,0 +1,111 @@
+"""Shared fixtures: a fresh store on SQLite and on a real PostGIS server, and the real data folder.
+
+Under ``CI=true`` a test that needs PostGIS or a browser fails instead of skipping, so CI can never pass
+without exercising them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trygghetskarta.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+PG_ADMIN_URL = os.environ.get("TRYGGHETSKARTA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally, fail under CI."""
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own data folder, so nothing touches the developer's database or media."""
+    monkeypatch.setenv("TRYGGHETSKARTA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TRYGGHETSKARTA_DB", raising=False)
+    monkeypatch.delenv("TRYGGHETSKARTA_MEDIA_DIR", raising=False)
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip("../shared/realdata is not beside the project")
+    return REALDATA
+
+
+def _pg_database() -> Iterator[str]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a runtime dependency
+        unavailable("psycopg is not installed")
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    name = f"tk_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        unavailable(f"no PostgreSQL server at {PG_ADMIN_URL}: {exc}")
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        unavailable(f"PostGIS is not installed on the server (Debian: postgresql-15-postgis-3): {exc}")
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostGIS database (dropped afterwards)."""
+    yield from _pg_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, initialised store: once on an embedded SQLite file, once on a real PostGIS server."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+        s.init()
+        yield s
+        s.dispose()
+        return
+    gen = _pg_database()
+    url = next(gen)
+    s = open_store(url)
+    s.init()
+    try:
+        yield s
+    finally:
+        s.dispose()
+        gen.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    s.init()
+    yield s
+    s.dispose()
+
+
+def chromium_path() -> str:
+    """Debian's chromium, never a downloaded browser."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        unavailable("Debian's chromium is not installed (apt-get install chromium)")
+    return path

@@ -1,0 +1,207 @@
+"""The store on SQLite and on a real PostGIS server: round trips, atomic batches, idempotence, migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import sqlalchemy as sa
+from geopandas.testing import assert_geoseries_equal
+
+from trygghetskarta.errors import StoreError, ValidationError
+from trygghetskarta.store import Store, open_store
+
+T0 = pd.Timestamp("2026-10-12 19:30", tz="Europe/Stockholm")
+
+
+def findings_frame(n: int, start: int = 0, **overrides: object) -> gpd.GeoDataFrame:
+    lon = 17.63 + (pd.RangeIndex(n) % 50) * 0.0004
+    lat = 59.51 + (pd.RangeIndex(n) // 50) * 0.0002
+    data = {
+        "category": ["belysning_trasig"] * n,
+        "description": [f"lampa {i}" for i in range(start, start + n)],
+        "severity": [2] * n,
+        "reported_at": [T0 + pd.Timedelta(minutes=i) for i in range(n)],
+        "external_id": [f"t:{i}" for i in range(start, start + n)],
+    }
+    data.update(overrides)
+    return gpd.GeoDataFrame(data, geometry=shapely.points(lon, lat), crs="EPSG:4326")
+
+
+def test_round_trip_points_and_lines(store: Store) -> None:
+    frame = findings_frame(2)
+    frame.loc[1, "geometry"] = shapely.LineString([(17.63, 59.51), (17.632, 59.511)])
+    res = store.insert("finding", frame)
+    assert res.inserted == 2
+    back = store.read("finding")
+    assert isinstance(back, gpd.GeoDataFrame)
+    assert back.crs.to_epsg() == 4326
+    assert_geoseries_equal(back.geometry.reset_index(drop=True), frame.geometry.reset_index(drop=True),
+                           check_less_precise=True)
+    assert back["reported_at"].dt.tz is not None
+    assert back["reported_at"].iloc[0] == T0
+    assert list(back["status"]) == ["ny", "ny"]
+
+
+def test_reads_reproject_input_crs(store: Store) -> None:
+    frame = findings_frame(1).to_crs(3006)
+    store.insert("finding", frame)
+    back = store.read("finding")
+    assert back.geometry.iloc[0].x == pytest.approx(17.63, abs=1e-7)
+
+
+def test_failed_batch_half_way_leaves_database_as_before(store: Store) -> None:
+    store.insert("finding", findings_frame(10, start=10_000))
+    before = store.read("finding")
+    bad = findings_frame(1000)
+    bad.loc[499, "category"] = "inte_en_kategori"  # row 500
+    with pytest.raises(ValidationError, match=r"row 500: unknown category 'inte_en_kategori'"):
+        store.insert("finding", bad)
+    after = store.read("finding")
+    pd.testing.assert_frame_equal(pd.DataFrame(before.drop(columns="geometry")),
+                                  pd.DataFrame(after.drop(columns="geometry")))
+
+
+def test_database_error_mid_batch_rolls_back(store: Store) -> None:
+    """A row the database itself refuses (a walk that does not exist) undoes rows already sent."""
+    frame = findings_frame(1000)
+    walk = pd.array([None] * 1000, dtype="Int64")
+    walk[700] = 999_999
+    frame["walk_id"] = walk
+    with pytest.raises(StoreError, match="nothing was saved"):
+        store.insert("finding", frame)
+    assert store.count("finding") == 0
+
+
+def test_batches_larger_than_one_slice_are_one_transaction(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trygghetskarta.store import core
+
+    monkeypatch.setattr(core, "_BATCH", 100)
+    bad = findings_frame(350)
+    bad.loc[320, "severity"] = 7
+    with pytest.raises(ValidationError, match="row 321: severity"):
+        store.insert("finding", bad)
+    assert store.count("finding") == 0
+    assert store.insert("finding", findings_frame(350)).inserted == 350
+
+
+def test_same_external_ids_twice_add_nothing(store: Store) -> None:
+    first = store.insert("finding", findings_frame(20))
+    second = store.insert("finding", findings_frame(25))
+    assert (first.inserted, second.inserted, second.already_present) == (20, 5, 20)
+    assert store.count("finding") == 25
+
+
+def test_text_is_scrubbed_on_save(store: Store) -> None:
+    frame = findings_frame(1, description=["Ring 070-123 45 67 eller mejla a.b@example.se"])
+    res = store.insert("finding", frame)
+    assert res.masked == 2
+    text = store.read("finding")["description"].iloc[0]
+    assert "070" not in text and "@" not in text
+
+
+def test_naive_times_are_refused(store: Store) -> None:
+    frame = findings_frame(2, reported_at=[dt.datetime(2026, 10, 1, 20), dt.datetime(2026, 10, 1, 21)])
+    with pytest.raises(ValidationError, match="row 1: reported_at has no time zone"):
+        store.insert("finding", frame)
+
+
+def test_wrong_geometry_type_is_named(store: Store) -> None:
+    frame = findings_frame(3)
+    frame.loc[2, "geometry"] = shapely.box(17.6, 59.5, 17.61, 59.51)
+    with pytest.raises(ValidationError, match="row 3: geometry must be Point or LineString"):
+        store.insert("finding", frame)
+
+
+def test_period_filter_dates_are_inclusive(store: Store) -> None:
+    store.insert("finding", findings_frame(3, reported_at=[
+        pd.Timestamp("2026-09-30 23:59", tz="Europe/Stockholm"),
+        pd.Timestamp("2026-10-01 00:00", tz="Europe/Stockholm"),
+        pd.Timestamp("2026-10-31 23:59", tz="Europe/Stockholm")]))
+    got = store.read("finding", start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
+    assert len(got) == 2
+    assert len(store.points("finding", start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))) == 2
+
+
+def test_postgis_has_real_geometry_and_spatial_index(pg_url: str) -> None:
+    s = open_store(pg_url)
+    s.init()
+    with s.engine.connect() as conn:
+        typ = conn.execute(sa.text(
+            "SELECT type, srid FROM geometry_columns WHERE f_table_name = 'findings'")).one()
+        idx = conn.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'findings' AND indexname = 'ix_findings_geom'"
+        )).scalar()
+    s.dispose()
+    assert typ == ("GEOMETRY", 4326)
+    assert "gist" in idx.lower()
+
+
+def test_init_upgrades_first_migration_and_keeps_rows(store: Store) -> None:
+    # Start over from migration 0001 on an empty database of the same backend.
+    with store.engine.begin() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    assert "routing" in tables
+    s = store
+    if s.backend == "sqlite":
+        path = Path(s.url.removeprefix("sqlite:///"))
+        s.dispose()
+        for p in path.parent.glob(path.name + "*"):
+            p.unlink()
+        s = open_store(f"sqlite:///{path}")
+    else:
+        with s.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION postgis")
+    assert s.init("0001") == "0001"
+    with s.engine.begin() as conn:
+        assert "routing" not in sa.inspect(conn).get_table_names()
+    # A row written by the old schema (no `supporters` column yet).
+    geom = shapely.Point(17.63, 59.51)
+    wkb = shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True) if s.backend != "sqlite" \
+        else shapely.to_wkb(geom)
+    now = dt.datetime(2026, 10, 1, 18, tzinfo=dt.UTC)
+    from trygghetskarta.store import tables as t
+
+    cols = [c for c in t.findings.columns if c.name != "supporters"]
+    with s.engine.begin() as conn:
+        conn.execute(sa.insert(sa.table("findings", *[sa.column(c.name, c.type) for c in cols])).values(
+            id=1, category="klotter", description="gammal rad", severity=2, positive=False, status="ny",
+            reported_at=now, audience="publik", source="test", created_at=now, updated_at=now,
+            lon=17.63, lat=59.51, geom=wkb))
+    assert s.init() == "0002"
+    back = s.read("finding")
+    assert list(back["description"]) == ["gammal rad"]
+    assert int(back["supporters"].iloc[0]) == 0
+    assert back.geometry.iloc[0].equals(geom)
+
+
+def _write_500(url: str, worker: int) -> int:
+    s = open_store(url)
+    for i in range(500):
+        s.insert("finding", findings_frame(1, start=worker * 1000 + i))
+    s.dispose()
+    return 500
+
+
+def test_two_processes_write_500_each_into_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    open_store(url).init()
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        done = pool.starmap(_write_500, [(url, 0), (url, 1)])
+    assert done == [500, 500]
+    s = open_store(url)
+    back = s.points("finding", columns=["id"])
+    assert len(back) == 1000
+    assert back["id"].is_unique
+
+
+def test_repr_hides_password() -> None:
+    s = open_store("postgresql://user:hemligt@127.0.0.1:1/none")
+    assert "hemligt" not in repr(s)
+    assert "***" in repr(s)

@@ -1,0 +1,261 @@
+"""The ``trygghetskarta`` command (DESIGN.md §6).
+
+Exit status 0 on success, 1 on a user error (one line on stderr saying what and where), 2 on a usage
+error. ``--as-role`` renders exactly what a user of that role may see; without it the command acts as an
+administrator on the local database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from trygghetskarta import schema, settings
+from trygghetskarta.errors import NotYetAvailableError, TrygghetskartaError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class DatabaseUnavailable(Exception):  # noqa: N818 - a CLI-internal signal, not part of the error family
+    """The database server could not be reached or refused the connection."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"not a date (YYYY-MM-DD): {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _progress_bar(total_label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
+    """A tqdm bar fed with (fraction, message) callbacks; quiet when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=total_label, unit="%", file=sys.stderr, disable=None,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = round(fraction * 100)
+        bar.set_postfix_str(message)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _store(args: argparse.Namespace, *, must_exist: bool = True):
+    from trygghetskarta.store import open_store
+
+    store = open_store(args.db)
+    if must_exist:
+        store.require_initialised()
+    return store
+
+
+def _viewer(args: argparse.Namespace):
+    from trygghetskarta.access import viewer_for_role
+
+    role = getattr(args, "as_role", None)
+    return viewer_for_role(role) if role else None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store = _store(args, must_exist=False)
+    before = store.revision()
+    after = store.init()
+    where = settings.redact_url(store.url)
+    if before == after:
+        print(f"{where}: schema {after}, already up to date")
+    else:
+        print(f"{where}: schema {before or 'none'} -> {after}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trygghetskarta import demo
+
+    store = _store(args, must_exist=False)
+    store.init()
+    if args.if_empty and store.count("finding") > 0:
+        print("the database already holds findings; demo data not added (--if-empty)")
+        return 0
+    update, close = _progress_bar("demo")
+    try:
+        summary = demo.fill(store, seed=args.seed, size=args.size, progress=update, demo_users=args.demo_users)
+    finally:
+        close()
+    parts = ", ".join(f"{k} {v}" for k, v in summary.inserted.items())
+    present = sum(summary.already_present.values())
+    print(f"demo (synthetic) written: {parts}; already present {present}")
+    if summary.users:
+        print("demo users (passwords are shown once, store them now):")
+        for name, password in summary.users.items():
+            print(f"  {name}\t{password}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from trygghetskarta import export
+
+    store = _store(args)
+    n = export.export_kind(store, args.kind, args.format, Path(args.out), srid=args.crs, start=args.date_from,
+                           end=args.date_to, viewer=_viewer(args))
+    print(f"exported {n} {args.kind} records to {args.out} ({args.format}, EPSG:{args.crs})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        from trygghetskarta.ingest import import_file
+    except ImportError:
+        raise NotYetAvailableError("import is not yet available (issue 3)") from None
+    store = _store(args)
+    result = import_file(store, Path(args.file), args.kind, crs=args.crs, dry_run=args.dry_run,
+                         report=Path(args.report) if args.report else None)
+    print(result.summary_line())
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    try:
+        from trygghetskarta.maps import write_map_html
+    except ImportError:
+        raise NotYetAvailableError("map is not yet available (issue 4)") from None
+
+    store = _store(args)
+    out = write_map_html(store, Path(args.out), viewer=_viewer(args), start=args.date_from,
+                              end=args.date_to, categories=args.category or None)
+    print(f"map written to {out}")
+    return 0
+
+
+def cmd_lagesbild(args: argparse.Namespace) -> int:
+    try:
+        from trygghetskarta.lagesbild import cli_lagesbild
+    except ImportError:
+        raise NotYetAvailableError("lagesbild is not yet available (issue 5)") from None
+    store = _store(args)
+    return cli_lagesbild(store, args.date_from, args.date_to, area=args.area, audience=args.audience,
+                         out=Path(args.out))
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    try:
+        from trygghetskarta.auth import cli_users_add
+    except ImportError:
+        raise NotYetAvailableError("users is not yet available (issue 6)") from None
+    store = _store(args)
+    return cli_users_add(store, args.name, args.role, organisation=args.organisation)
+
+
+def cmd_gallra(args: argparse.Namespace) -> int:
+    try:
+        from trygghetskarta.privacy import cli_gallra
+    except ImportError:
+        raise NotYetAvailableError("gallra is not yet available (issue 6)") from None
+    store = _store(args)
+    return cli_gallra(store, dry_run=args.dry_run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trygghetskarta", description=__doc__.splitlines()[0])
+    p.add_argument("--db", default=None,
+                   help="database URL (default: $TRYGGHETSKARTA_DB, else the embedded SQLite file under data/)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help="create or upgrade the database")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("demo", help="fill the database with the synthetic demo season")
+    s.add_argument("--size", type=int, default=None, help="total number of records (default: a few hundred)")
+    s.add_argument("--seed", type=int, default=20261123)
+    s.add_argument("--demo-users", action="store_true", help="create one demo user per role (passwords printed once)")
+    s.add_argument("--if-empty", action="store_true", help="only fill a database that holds no findings yet")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("import", help="import a file")
+    s.add_argument("file")
+    s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk"])
+    s.add_argument("--crs", default=None, help="declared CRS of the file, e.g. 3006 or EPSG:3006")
+    s.add_argument("--dry-run", action="store_true")
+    s.add_argument("--report", default=None, help="write rejected rows to this CSV")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("export", help="export records")
+    s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk", "action",
+                                                     "nightwalk"])
+    s.add_argument("--format", required=True, choices=["gpkg", "geojson", "csv"])
+    s.add_argument("--crs", type=int, default=4326, choices=[4326, 3006])
+    s.add_argument("--from", dest="date_from", type=_date, default=None)
+    s.add_argument("--to", dest="date_to", type=_date, default=None)
+    s.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("map", help="write the planners' map as one standalone HTML file")
+    s.add_argument("--out", required=True)
+    s.add_argument("--from", dest="date_from", type=_date, default=None)
+    s.add_argument("--to", dest="date_to", type=_date, default=None)
+    s.add_argument("--category", nargs="*", choices=schema.keys("category"), default=None)
+    s.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
+    s.set_defaults(func=cmd_map)
+
+    s = sub.add_parser("lagesbild", help="render the lägesbild for a period")
+    s.add_argument("--from", dest="date_from", type=_date, required=True)
+    s.add_argument("--to", dest="date_to", type=_date, required=True)
+    s.add_argument("--area", default=None)
+    s.add_argument("--audience", choices=["intern", "partner"], default="intern")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_lagesbild)
+
+    s = sub.add_parser("users", help="manage users")
+    users_sub = s.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    a = users_sub.add_parser("add", help="add a user (the password is read without echo)")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=schema.keys("role"))
+    a.add_argument("--organisation", default=None, choices=schema.keys("party"))
+    a.set_defaults(func=cmd_users)
+
+    s = sub.add_parser("gallra", help="apply the retention rules (safe to run daily)")
+    s.add_argument("--dry-run", action="store_true")
+    s.set_defaults(func=cmd_gallra)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db is not None and args.db.strip() == "":
+        parser.error("--db must not be empty")
+    try:
+        try:
+            return int(args.func(args))
+        except OSError:
+            raise
+        except Exception as exc:
+            import sqlalchemy as sa
+
+            if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+                url = settings.redact_url(settings.database_url(args.db))
+                first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+                raise DatabaseUnavailable(f"cannot use the database {url}: {first}") from exc
+            raise
+    except TrygghetskartaError as exc:
+        print(f"trygghetskarta {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"trygghetskarta {args.command}: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        print(f"trygghetskarta {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"trygghetskarta {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""The store: the only place that speaks SQL. ``open_store()`` gives one; see docs/ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+from trygghetskarta.store.core import InsertResult, content_key, now_utc
+from trygghetskarta.store.users import UsersMixin
+from trygghetskarta.store.workflow import WorkflowMixin
+
+
+class Store(WorkflowMixin, UsersMixin):
+    """SQLite (embedded default) or PostgreSQL + PostGIS, with the same behaviour."""
+
+
+def open_store(url: str | None = None) -> Store:
+    """A store for ``url`` (else ``TRYGGHETSKARTA_DB``, else the embedded SQLite file)."""
+    return Store(url)
+
+
+__all__ = ["InsertResult", "Store", "content_key", "now_utc", "open_store"]

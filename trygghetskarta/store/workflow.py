@@ -1,0 +1,145 @@
+"""Finding lifecycle, walk participants and photos: the writes a walk and its follow-up make."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from trygghetskarta import access, schema
+from trygghetskarta.access import Viewer
+from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
+from trygghetskarta.scrub import scrub_text
+from trygghetskarta.store import tables as t
+from trygghetskarta.store.core import StoreCore, now_utc
+
+# Roles that may move a finding through its lifecycle (partners only for findings routed to them).
+_STATUS_ROLES = frozenset({"planerare", "admin"})
+
+
+class WorkflowMixin(StoreCore):
+    """Status changes with their events, walk participants, photo references."""
+
+    def change_status(self, finding_id: int, to_status: str, actor: Viewer | None = None, comment: str = "",
+                      *, responsible: str | None = None, due_date: dt.date | None = None,
+                      duplicate_of: int | None = None, at: dt.datetime | None = None,
+                      allow_reopen: bool = False) -> None:
+        """Move a finding to ``to_status`` along the lifecycle, recording who, when, from, to and why."""
+        schema.require_key("status", to_status, "status")
+        if responsible is not None:
+            schema.require_key("party", responsible, "responsible party")
+        with self.write() as conn:
+            row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible).where(
+                t.findings.c.id == int(finding_id))).first()
+            if row is None:
+                msg = f"no finding with id {finding_id}"
+                raise NotFoundError(msg)
+            from_status, current_party = row
+            self._check_may_change(actor, current_party)
+            allowed = schema.STATUS_TRANSITIONS[from_status]
+            if to_status != from_status and to_status not in allowed and not allow_reopen:
+                msg = (f"finding {finding_id} cannot go from {from_status} to {to_status}; "
+                       f"allowed next: {', '.join(sorted(allowed))}")
+                raise ValidationError(msg)
+            if to_status == "tilldelad" and not (responsible or current_party):
+                msg = f"finding {finding_id}: set a responsible party to assign it"
+                raise ValidationError(msg)
+            if to_status == "planerad" and due_date is None:
+                msg = f"finding {finding_id}: a planned finding needs a date"
+                raise ValidationError(msg)
+            if to_status == "ej_atgardas" and not comment.strip():
+                msg = f"finding {finding_id}: say why it will not be fixed"
+                raise ValidationError(msg)
+            if to_status == "dubblett" and duplicate_of is None:
+                msg = f"finding {finding_id}: name the finding it duplicates"
+                raise ValidationError(msg)
+            values: dict[str, Any] = {"status": to_status, "updated_at": now_utc()}
+            if responsible is not None:
+                values["responsible"] = responsible
+            if due_date is not None:
+                values["due_date"] = due_date
+            if duplicate_of is not None:
+                values["duplicate_of"] = int(duplicate_of)
+            conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(**values))
+            conn.execute(sa.insert(t.status_events), [{
+                "kind": "finding", "record_id": int(finding_id), "at": at or now_utc(),
+                "by": actor.username if actor else "admin (lokal)", "from_status": from_status,
+                "to_status": to_status, "comment": scrub_text(comment).text,
+            }])
+            self.audit("status", actor, "finding", int(finding_id), {"from": from_status, "to": to_status},
+                       conn=conn)
+
+    @staticmethod
+    def _check_may_change(actor: Viewer | None, party: str | None) -> None:
+        if actor is None or actor.role in _STATUS_ROLES:
+            return
+        if actor.role in schema.PARTNER_ROLES and party and party == actor.organisation:
+            return
+        msg = f"role {actor.role} may not change the status of this finding"
+        raise PermissionDeniedError(msg)
+
+    def status_events(self, kind: str, record_id: int) -> pd.DataFrame:
+        """The history of a record, oldest first."""
+        with self.read_conn() as conn:
+            res = conn.execute(sa.select(t.status_events).where(
+                t.status_events.c.kind == kind, t.status_events.c.record_id == int(record_id)
+            ).order_by(t.status_events.c.at, t.status_events.c.id))
+            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+        if not frame.empty:
+            frame["at"] = pd.to_datetime(frame["at"], utc=True)
+        return frame
+
+    def add_supporter(self, finding_id: int, actor: Viewer | None = None) -> int:
+        """"Add to the existing one": count another report of the same problem; returns the new count."""
+        with self.write() as conn:
+            n = conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(
+                supporters=t.findings.c.supporters + 1, updated_at=now_utc()).returning(
+                t.findings.c.supporters)).scalar()
+            if n is None:
+                msg = f"no finding with id {finding_id}"
+                raise NotFoundError(msg)
+            self.audit("support", actor, "finding", int(finding_id), conn=conn)
+            return int(n)
+
+    def add_participant(self, walk_id: int, username: str) -> None:
+        """Record that ``username`` takes part in a walk (a deltagare then sees the walk's findings)."""
+        with self.write() as conn:
+            exists = conn.execute(sa.select(t.walk_participants).where(
+                t.walk_participants.c.walk_id == int(walk_id),
+                t.walk_participants.c.username == username)).first()
+            if exists is None:
+                conn.execute(sa.insert(t.walk_participants).values(walk_id=int(walk_id), username=username))
+
+    def add_photo(self, finding_id: int, path: str, thumb_path: str, sha256: str, width: int, height: int,
+                  taken_at: dt.datetime | None = None, conn: Any = None) -> int:
+        """Reference a stored photo from a finding (the file itself is written by ``photos``)."""
+        row = {"finding_id": int(finding_id), "path": path, "thumb_path": thumb_path, "sha256": sha256,
+               "width": int(width), "height": int(height), "taken_at": taken_at, "created_at": now_utc()}
+
+        def _do(c: Any) -> int:
+            existing = c.execute(sa.select(t.photos.c.id).where(
+                t.photos.c.finding_id == int(finding_id), t.photos.c.sha256 == sha256)).scalar()
+            if existing is not None:
+                return int(existing)
+            return int(c.execute(sa.insert(t.photos).values(**row).returning(t.photos.c.id)).scalar())
+
+        if conn is not None:
+            return _do(conn)
+        with self.write() as c:
+            return _do(c)
+
+    def photos(self, finding_ids: list[int], viewer: Viewer | None = None) -> pd.DataFrame:
+        """Photo references of findings the viewer may see."""
+        visible = self.read("finding", viewer, ids=[int(i) for i in finding_ids])["id"].tolist()
+        if not visible:
+            return pd.DataFrame(columns=[c.name for c in t.photos.columns])
+        with self.read_conn() as conn:
+            res = conn.execute(sa.select(t.photos).where(t.photos.c.finding_id.in_(visible)).order_by(
+                t.photos.c.id))
+            return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+
+    def may_read(self, viewer: Viewer | None, kind: str) -> bool:
+        """Whether the viewer may read any rows of ``kind`` (used to decide what a page offers)."""
+        return access.policy(viewer, kind).mode != "none"
