@@ -121,7 +121,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     try:
-        from trygghetskarta.maps import write_map_html
+        from trygghetskarta.mapview import write_map_html
     except ImportError:
         raise NotYetAvailableError("map is not yet available (issue 4)") from None
 

@@ -601,6 +601,42 @@ class StoreCore:
             res = conn.execute(q)
             return pd.DataFrame(res.fetchall(), columns=[*by, "count"])
 
+    def grid_counts(self, kind: str, cell_m: float, viewer: Viewer | None = None, start: Any = None,
+                    end: Any = None, **filters: Any) -> pd.DataFrame:
+        """Counts per square EPSG:3006 cell (``ix``, ``iy`` = floor(x / cell_m), floor(y / cell_m)).
+
+        Only precise positions count (a kommun centroid never makes a hot spot). On PostGIS the
+        aggregation runs in SQL (``ST_Transform`` + ``floor`` + ``GROUP BY``) so no row leaves the server;
+        on SQLite the light ``points`` frame is binned with numpy.
+        """
+        if not (isinstance(cell_m, int | float) and cell_m > 0):
+            msg = f"cell_m must be a positive number of metres, got {cell_m!r}"
+            raise ValidationError(msg)
+        table = t.TABLE_OF_KIND[kind]
+        pol = access.policy(viewer, kind)
+        if pol.mode in ("none", "aggregate"):
+            msg = f"role {viewer.role if viewer else 'admin'} may not see {kind} positions"
+            raise ValidationError(msg)
+        if "precision" in table.c:
+            filters = {**filters, "precisions": sorted(schema.HOTSPOT_PRECISIONS)}
+        if self.backend == "postgresql":
+            clauses = self._policy_clause(kind, viewer)[1] + self._filter_clauses(kind, start, end, filters)
+            metric = sa.func.ST_Transform(sa.func.ST_PointOnSurface(sa.literal_column("geom")), schema.SRID_METRIC)
+            ix = sa.func.floor(sa.func.ST_X(metric) / float(cell_m)).label("ix")
+            iy = sa.func.floor(sa.func.ST_Y(metric) / float(cell_m)).label("iy")
+            q = sa.select(ix, iy, sa.func.count().label("count")).select_from(table).where(*clauses).group_by(
+                sa.literal_column("ix"), sa.literal_column("iy"))
+            with self.read_conn() as conn:
+                frame = pd.DataFrame(conn.execute(q).fetchall(), columns=["ix", "iy", "count"])
+        else:
+            pts = self.points(kind, viewer, start, end, columns=["id"], **filters)
+            x, y = geography.metric_from_lonlat(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
+            cells = np.stack([np.floor(x / cell_m), np.floor(y / cell_m)], axis=1)
+            uniq, counts = np.unique(cells, axis=0, return_counts=True) if len(cells) else (np.empty((0, 2)), [])
+            frame = pd.DataFrame({"ix": uniq[:, 0], "iy": uniq[:, 1], "count": counts})
+        return frame.astype({"ix": "int64", "iy": "int64", "count": "int64"}).sort_values(
+            ["iy", "ix"]).reset_index(drop=True)
+
     def get(self, kind: str, record_id: int, viewer: Viewer | None = None) -> dict[str, Any]:
         """One record as a dict, if the viewer may see it."""
         gdf = self.read(kind, viewer, ids=[int(record_id)])
