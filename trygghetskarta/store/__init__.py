@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from trygghetskarta.store.actions import ActionsMixin
 from trygghetskarta.store.core import InsertResult, content_key, now_utc
+from trygghetskarta.store.retention import RetentionMixin
 from trygghetskarta.store.users import UsersMixin
 from trygghetskarta.store.workflow import WorkflowMixin
 
 
-class Store(WorkflowMixin, UsersMixin):
+class Store(ActionsMixin, WorkflowMixin, UsersMixin, RetentionMixin):
     """SQLite (embedded default) or PostgreSQL + PostGIS, with the same behaviour."""
 
 

@@ -1,0 +1,338 @@
+"""Accounts: password hashing (argon2id), login with lock-out, session timeout, single sign-on role mapping.
+
+There is no default password anywhere: the first administrator is created with
+``trygghetskarta users add NAME --role admin``, which reads the password without echo.
+
+Login failures all give the same message, whether the user is unknown, the password wrong or the account
+locked, so the login page cannot be used to find out which accounts exist.
+
+Single sign-on (OpenID Connect through Streamlit's ``st.login``, e.g. Microsoft Entra ID): the UI passes the
+identity token's claims to ``viewer_from_oidc_claims``. The role comes from
+
+1. a user row whose ``sso_subject`` is the token's ``sub`` (an administrator set it; it wins, so an
+   administrator can always narrow or withdraw access: an inactive row refuses the login), else
+2. the claim named by the ``oidc_role_claim`` setting (default ``roles``, where Entra ID puts app roles),
+   a list or a string of values separated by spaces or commas. Each value is read case-insensitively,
+   with any prefix before the last ``.``, ``/`` or ``:`` removed (``trygghetskarta.planerare``,
+   ``Trygghetskarta/Planerare``, ``app:planner``) and å/ä/ö folded to a/a/o. ``OIDC_ROLE_NAMES`` lists the
+   names per role (Swedish and English). When several roles match, the first in ``OIDC_ROLE_PRECEDENCE``
+   wins. No known role and no user row: the login is refused.
+
+An SSO user without a user row gets the username ``sso:<preferred_username|email|sub>``, which can never
+collide with a local account's own walks or reports. A housing-company user's organisation comes only from
+a user row (there are several housing companies); without one they see no organisation's detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import re
+import secrets
+import string
+import sys
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from trygghetskarta import schema, settings
+from trygghetskarta.access import Viewer
+from trygghetskarta.errors import AuthenticationError, TrygghetskartaError, ValidationError
+
+PASSWORD_MIN_LENGTH = 12
+# Longer input is refused before hashing, so a huge "password" cannot tie up the server.
+PASSWORD_MAX_LENGTH = 1024
+USERNAME_MAX_LENGTH = 100
+
+LOGIN_FAILED = "login failed: wrong username or password, or the account is temporarily locked"
+SSO_REFUSED = "single sign-on: your account has no role in trygghetskarta; ask an administrator"
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile).
+_HASHER = PasswordHasher()
+# Verified against when the user does not exist or is locked, so every failed login costs the same time.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(32))
+
+OIDC_ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "deltagare": ("deltagare", "participant", "walk_participant", "walker"),
+    "nattvandrare": ("nattvandrare", "nattvandring", "night_walker", "nightwalker", "night_walk"),
+    "faltgrupp": ("faltgrupp", "faltassistent", "field_worker", "fieldworker", "field_group", "outreach"),
+    "planerare": ("planerare", "planner", "trygghetssamordnare", "coordinator"),
+    "polis": ("polis", "polisen", "police"),
+    "bostadsbolag": ("bostadsbolag", "fastighetsagare", "housing", "housing_company", "landlord"),
+    "admin": ("admin", "administrator", "administratoer", "administrator_trygghetskarta"),
+}
+OIDC_ROLE_PRECEDENCE: tuple[str, ...] = (
+    "admin", "planerare", "faltgrupp", "polis", "bostadsbolag", "nattvandrare", "deltagare")
+_ROLE_BY_NAME = {name: role for role, names in OIDC_ROLE_NAMES.items() for name in names}
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (salted; safe to store)."""
+    _check_length(password)
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; never raises for a wrong or malformed hash."""
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password(password: str, username: str) -> None:
+    """Raise ``ValidationError`` unless ``password`` follows the rules (≥ 12 characters, not the username)."""
+    if not isinstance(password, str):
+        msg = "a password must be text"
+        raise ValidationError(msg)
+    _check_length(password)
+    if len(password) < PASSWORD_MIN_LENGTH:
+        msg = f"a password needs at least {PASSWORD_MIN_LENGTH} characters"
+        raise ValidationError(msg)
+    if not password.strip():
+        msg = "a password cannot be only spaces"
+        raise ValidationError(msg)
+    name = (username or "").strip().casefold()
+    if name and (password.casefold() == name or (len(name) >= 4 and name in password.casefold())):
+        msg = "a password must not be or contain the username"
+        raise ValidationError(msg)
+
+
+def _check_length(password: str) -> None:
+    if len(password) > PASSWORD_MAX_LENGTH:
+        msg = f"a password may have at most {PASSWORD_MAX_LENGTH} characters"
+        raise ValidationError(msg)
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = "a password contains characters that cannot be stored"
+        raise ValidationError(msg) from None
+
+
+def generate_password(length: int = 20) -> str:
+    """A random password (letters and digits, no look-alikes such as 0/O and 1/l) that passes the rules."""
+    if length < PASSWORD_MIN_LENGTH:
+        msg = f"a generated password needs at least {PASSWORD_MIN_LENGTH} characters"
+        raise ValidationError(msg)
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if any(c.isdigit() for c in candidate) and any(c.islower() for c in candidate) and any(
+                c.isupper() for c in candidate):
+            return candidate
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+
+def _default_organisation(role: str, organisation: str | None) -> str | None:
+    if organisation is None and role == "polis":
+        return "polis"
+    if organisation is None and role == "bostadsbolag":
+        return "upplands_brohus"
+    return organisation
+
+
+def create_user(store: Any, username: str, role: str, password: str, organisation: str | None = None,
+                actor: Viewer | None = None) -> int:
+    """Create a local account; returns its id. The password is checked against the rules and hashed."""
+    schema.require_key("role", role, "role")
+    check_password(password, username)
+    return store.add_user(username, role, hash_password(password), _default_organisation(role, organisation),
+                          actor=actor)
+
+
+DEMO_USERNAMES: dict[str, str] = {role: f"demo-{role}" for role in schema.keys("role")}
+
+
+def create_demo_users(store: Any) -> dict[str, str]:
+    """One demo account per role with a fresh random password, returned once (never stored in clear).
+
+    Accounts that already exist are left as they are (and not listed). There is no default password.
+    """
+    created: dict[str, str] = {}
+    for role, username in DEMO_USERNAMES.items():
+        if store.user_row(username) is not None:
+            continue
+        password = generate_password()
+        create_user(store, username, role, password)
+        created[username] = password
+    return created
+
+
+def set_password(store: Any, username: str, password: str, actor: Viewer | None = None) -> None:
+    """Replace a user's password (and unlock the account)."""
+    check_password(password, username)
+    store.update_user(username, actor=actor, audit_action="password_set", password_hash=hash_password(password),
+                      failed_attempts=0, locked_until=None)
+
+
+def authenticate(store: Any, username: str, password: str, now: dt.datetime | None = None) -> Viewer:
+    """The viewer for a correct username and password; ``AuthenticationError`` (always the same message) else.
+
+    After ``lockout_attempts`` wrong passwords in a row the account is locked for ``lockout_minutes``;
+    while locked even the right password is refused.
+    """
+    now = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
+    if not _plausible(username) or not isinstance(password, str) or len(password) > PASSWORD_MAX_LENGTH or (
+            not _encodable(password)):
+        verify_password(_DUMMY_HASH, "x")
+        _audit_unknown(store, username)
+        raise AuthenticationError(LOGIN_FAILED)
+    row = store.user_row(username)
+    if row is None or not row.get("active") or not row.get("password_hash"):
+        verify_password(_DUMMY_HASH, password)
+        _audit_unknown(store, username)
+        raise AuthenticationError(LOGIN_FAILED)
+    viewer = Viewer(row["username"], row["role"], row.get("organisation"))
+    locked_until = row.get("locked_until")
+    if locked_until is not None and now < _aware(locked_until):
+        verify_password(_DUMMY_HASH, password)
+        store.audit("login_failed", viewer, "user", int(row["id"]), {"reason": "locked"})
+        raise AuthenticationError(LOGIN_FAILED)
+    if not verify_password(row["password_hash"], password):
+        failures = int(row.get("failed_attempts") or 0) + 1
+        if failures >= int(settings.get("lockout_attempts")):
+            until = now + dt.timedelta(minutes=int(settings.get("lockout_minutes")))
+            store.update_user(row["username"], actor=viewer, audit_action="locked", failed_attempts=0,
+                              locked_until=until)
+        else:
+            store.update_user(row["username"], actor=viewer, audit_action="login_failed",
+                              failed_attempts=failures)
+        raise AuthenticationError(LOGIN_FAILED)
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "last_login": now}
+    if _HASHER.check_needs_rehash(row["password_hash"]):
+        values["password_hash"] = _HASHER.hash(password)
+    store.update_user(row["username"], actor=viewer, audit_action="login_ok", **values)
+    return viewer
+
+
+def _plausible(username: Any) -> bool:
+    return (isinstance(username, str) and 0 < len(username) <= USERNAME_MAX_LENGTH and "\x00" not in username
+            and not any(ch.isspace() for ch in username) and _encodable(username))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _audit_unknown(store: Any, username: Any) -> None:
+    """Record a failed login for a name that is not an account (shortened, printable, never the password)."""
+    shown = username if isinstance(username, str) else repr(type(username))
+    shown = "".join(ch if ch.isprintable() and _encodable(ch) else "?" for ch in shown[:USERNAME_MAX_LENGTH])
+    store.audit("login_failed", None, "user", None, {"attempted_username": shown, "reason": "unknown"})
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        msg = f"expected a date and time, got {value!r}"
+        raise ValidationError(msg)
+    if value.tzinfo is None:
+        msg = f"{value} has no time zone"
+        raise ValidationError(msg)
+    return value
+
+
+def session_expired(last_seen: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether a session idle since ``last_seen`` must log in again (``session_timeout_minutes``).
+
+    A missing ``last_seen`` is expired, and so is one in the future (a clock or a tampered value).
+    """
+    if last_seen is None:
+        return True
+    now = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
+    idle = now - _aware(last_seen)
+    if idle < -dt.timedelta(minutes=1):
+        return True
+    return idle > dt.timedelta(minutes=int(settings.get("session_timeout_minutes")))
+
+
+# --- single sign-on --------------------------------------------------------------------------------
+
+
+def role_from_claim_value(value: str) -> str | None:
+    """The role key a single claim value names (see the module docstring), or None."""
+    text = unicodedata.normalize("NFC", str(value)).strip().casefold().translate(_FOLD)
+    text = re.split(r"[./:]", text)[-1].strip()
+    text = re.sub(r"[\s\-]+", "_", text)
+    return _ROLE_BY_NAME.get(text) or _ROLE_BY_NAME.get(text.removeprefix("trygghetskarta_"))
+
+
+def roles_from_claims(claims: Mapping[str, Any]) -> list[str]:
+    """Every known role named by the role claim, in precedence order."""
+    raw = claims.get(settings.get("oidc_role_claim"))
+    if raw is None:
+        return []
+    values: list[Any] = re.split(r"[\s,;]+", raw) if isinstance(raw, str) else (
+        list(raw) if isinstance(raw, (list, tuple, set, frozenset)) else [])
+    found = {role_from_claim_value(v) for v in values if isinstance(v, str) and v.strip()}
+    return [r for r in OIDC_ROLE_PRECEDENCE if r in found]
+
+
+def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any]) -> Viewer:
+    """The viewer for a single sign-on identity (the claims of its ID token); ``AuthenticationError`` if refused."""
+    if not isinstance(claims, Mapping):
+        raise AuthenticationError(SSO_REFUSED)
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip() or not _encodable(sub) or len(sub) > 300:
+        raise AuthenticationError(SSO_REFUSED)
+    row = store.user_by_subject(sub)
+    if row is not None:
+        if not row.get("active"):
+            store.audit("login_failed", None, "user", int(row["id"]), {"method": "sso", "reason": "inactive"})
+            raise AuthenticationError(SSO_REFUSED)
+        organisation = row.get("organisation") or ("polis" if row["role"] == "polis" else None)
+        viewer = Viewer(row["username"], row["role"], organisation)
+        store.audit("login_ok", viewer, "user", int(row["id"]), {"method": "sso", "role_from": "user"})
+        return viewer
+    roles = roles_from_claims(claims)
+    name = next((claims[k] for k in ("preferred_username", "email") if isinstance(claims.get(k), str)
+                 and claims[k].strip()), sub)
+    username = ("sso:" + re.sub(r"\s+", "_", str(name).strip()))[:USERNAME_MAX_LENGTH]
+    if not roles or not _encodable(username):
+        shown = "".join(ch if ch.isprintable() else "?" for ch in username)
+        store.audit("login_failed", None, "user", None, {"method": "sso", "attempted_username": shown,
+                                                           "reason": "no role"})
+        raise AuthenticationError(SSO_REFUSED)
+    role = roles[0]
+    viewer = Viewer(username, role, "polis" if role == "polis" else None)
+    store.audit("login_ok", viewer, "user", None, {"method": "sso", "role_from": "claim"})
+    return viewer
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def cli_users_add(store: Any, name: str, role: str, organisation: str | None = None,
+                  password: str | None = None) -> int:
+    """``trygghetskarta users add NAME --role ROLE``: reads the password twice without echo; exit status."""
+    try:
+        store.require_initialised()
+        schema.require_key("role", role, "role")
+        if password is None:
+            first = getpass.getpass(f"Password for {name} (at least {PASSWORD_MIN_LENGTH} characters): ")
+            second = getpass.getpass("Repeat the password: ")
+            if first != second:
+                print("error: the two passwords differ; nothing was saved", file=sys.stderr)
+                return 1
+            password = first
+        create_user(store, name, role, password, organisation)
+    except TrygghetskartaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (EOFError, KeyboardInterrupt):
+        print("error: no password given; nothing was saved", file=sys.stderr)
+        return 1
+    print(f"user {name} created with role {role}")
+    return 0

@@ -1,0 +1,133 @@
+"""Dates and times in the forms Swedish partners write, vectorised over a column.
+
+ISO 8601 (with or without zone, ``T`` or space), the police API's ``2026-08-22 9:48:12 +02:00``,
+``22/8 2026``, ``22.08.2026 17.59``, ``22 augusti 2026 kl. 17.59``, ``20260822`` and a bare month
+``2021-08`` (the first of that month). Values without a zone are in ``settings.get("timezone")``
+(Europe/Stockholm). Results are timezone-aware UTC; what cannot be read is ``NaT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from trygghetskarta import settings
+
+_MONTHS = {
+    "januari": 1, "jan": 1, "january": 1, "februari": 2, "feb": 2, "february": 2, "mars": 3, "mar": 3,
+    "march": 3, "april": 4, "apr": 4, "maj": 5, "may": 5, "juni": 6, "jun": 6, "june": 6, "juli": 7,
+    "jul": 7, "july": 7, "augusti": 8, "aug": 8, "august": 8, "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11, "december": 12,
+    "dec": 12,
+}
+_MONTH_RE = r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\b"
+_ISO_ZONED_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$"
+_ISO_NAIVE_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_ZONE_RE = r"\d:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|utc|[+-]\d{2}(?::?\d{2})?)$"
+
+# Formats tried, in order, on what ISO 8601 did not read. Day first, as in Sweden.
+_FORMATS = (
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m %Y %H:%M", "%d/%m %Y",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%d %m %Y %H:%M:%S", "%d %m %Y %H:%M", "%d %m %Y", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%Y%m%d %H:%M", "%Y%m%d", "%Y-%m",
+)
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    s = values.astype("object").map(lambda v: "" if v is None or pd.isna(v) else str(v))
+    s = s.astype("string").str.strip().str.lower()
+    s = s.str.replace(r"(?<=\d)t(?=\d)", " ", regex=True)
+    s = s.str.replace(_MONTH_RE, lambda m: f" {_MONTHS[m.group(1)]} ", regex=True)
+    s = s.str.replace(r"\bkl\.?\s*", " ", regex=True)
+    # 17.59 or 17.59.12 after a space is a time, not a date
+    s = s.str.replace(r"(?<=\s)(\d{1,2})\.(\d{2})(?:\.(\d{2}))?(?=\s|$|[+-]|z)",
+                      lambda m: f"{m.group(1)}:{m.group(2)}" + (f":{m.group(3)}" if m.group(3) else ""),
+                      regex=True)
+    # single-digit hour (the police API writes 9:48:12)
+    s = s.str.replace(r"(?<=[\sT])(\d):(\d{2})", r"0\1:\2", regex=True)
+    # a space before the zone offset
+    s = s.str.replace(r"\s+([+-]\d{2}:?\d{2})$", r"\1", regex=True)
+    s = s.str.replace(r"\s+(z|utc)$", r"\1", regex=True)
+    s = s.str.replace(r"(?<=\d:\d{2})([+-]\d{2})$", r"\1:00", regex=True)
+    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
+    return s
+
+
+def _localise(naive: pd.Series, tz: str) -> pd.Series:
+    # DST fall-back hour: take the first (summer-time) occurrence; spring-forward gap: shift forward
+    local = naive.dt.tz_localize(tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC")
+
+
+def parse_datetimes(values: pd.Series, *, tz: str | None = None) -> pd.Series:
+    """Parse a column of dates/times; aware UTC ``datetime64`` with ``NaT`` where unreadable."""
+    tz = tz or settings.get("timezone")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    if values.empty:
+        return out
+    obj = values.astype("object")
+    # Already datetimes (e.g. from XLSX or GeoPackage)
+    is_dt = obj.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    if is_dt.any():
+        for i in np.flatnonzero(is_dt):
+            v = obj.iloc[i]
+            ts = pd.Timestamp(v)
+            ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") if ts.tzinfo is None else ts
+            out.iloc[i] = ts.tz_convert("UTC")
+    # fast path: plain ISO 8601 (what exports and most systems write) needs no normalising
+    raw = obj.where(~is_dt, None).map(lambda v: "" if v is None or pd.isna(v) else str(v).strip())
+    raw = raw.astype("string")
+    done = is_dt | (raw == "").to_numpy()
+    zoned_iso = raw.str.contains(_ISO_ZONED_RE, regex=True, na=False).to_numpy() & ~done
+    if zoned_iso.any():
+        parsed = pd.to_datetime(raw[zoned_iso], format="ISO8601", utc=True, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        out[np.flatnonzero(zoned_iso)[ok]] = parsed[ok].to_numpy()
+        done[np.flatnonzero(zoned_iso)[ok]] = True
+    naive_iso = raw.str.match(_ISO_NAIVE_RE, na=False).to_numpy() & ~done
+    if naive_iso.any():
+        parsed = pd.to_datetime(raw[naive_iso], format="ISO8601", errors="coerce")
+        ok = parsed.notna().to_numpy()
+        if ok.any():
+            out[np.flatnonzero(naive_iso)[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
+            done[np.flatnonzero(naive_iso)[ok]] = True
+    if done.all():
+        return out
+    rest = np.flatnonzero(~done)
+    text = pd.Series(pd.NA, index=values.index, dtype="string")
+    normal = _normalise(obj.iloc[rest])
+    text.iloc[rest] = normal.where(normal != "", pd.NA).to_numpy()
+    todo = text.notna().to_numpy()
+    if not todo.any():
+        return out
+    zoned = text.str.contains(_ZONE_RE, regex=True, na=False).to_numpy() & todo
+    if zoned.any():
+        z = text[zoned].str.replace(r"(utc|z)$", "+00:00", regex=True)
+        parsed = pd.to_datetime(z, format="ISO8601", utc=True, errors="coerce")
+        out[zoned] = parsed
+    naive_mask = todo & ~zoned
+    if naive_mask.any():
+        naive_text = text[naive_mask]
+        parsed = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
+        for fmt in _FORMATS:
+            missing = parsed.isna()
+            if not missing.any():
+                break
+            parsed[missing] = pd.to_datetime(naive_text[missing], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            out[naive_mask & ok.reindex(values.index, fill_value=False).to_numpy()] = _localise(
+                parsed[ok].astype("datetime64[us]"), tz)
+    return out
+
+
+def parse_dates(values: pd.Series, *, tz: str | None = None) -> pd.Series:
+    """Parse a column of calendar dates; ``datetime.date`` objects, ``None`` where unreadable."""
+    tz = tz or settings.get("timezone")
+    stamps = parse_datetimes(values, tz=tz)
+    local = stamps.dt.tz_convert(tz)
+    dates = local.dt.date
+    return dates.astype("object").where(stamps.notna(), None)
