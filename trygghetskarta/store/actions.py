@@ -24,7 +24,8 @@ from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store import tables as t
-from trygghetskarta.store.core import StoreCore, now_utc
+from trygghetskarta.store.core import now_utc
+from trygghetskarta.store.workflow import WorkflowMixin
 
 # Action lifecycle: "klar" may be reopened to "pagar" (a follow-up walk found the place not fixed).
 ACTION_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -49,7 +50,7 @@ def _local_today() -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.get("timezone"))).date()
 
 
-class ActionsMixin(StoreCore):
+class ActionsMixin(WorkflowMixin):
     """The SQL of the EST cycle's actions, routing, settings, partner reports and follow-ups."""
 
     # --- findings inside a transaction ------------------------------------------------------------
@@ -57,31 +58,9 @@ class ActionsMixin(StoreCore):
     def _finding_transition(self, conn: Connection, finding_id: int, to_status: str, actor: Viewer | None,
                             comment: str = "", *, responsible: str | None = None, force: bool = False,
                             at: dt.datetime | None = None) -> str:
-        """Move one finding (same rules and event as ``change_status``); returns the status it came from."""
-        row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible).where(
-            t.findings.c.id == int(finding_id))).first()
-        if row is None:
-            msg = f"no finding with id {finding_id}"
-            raise NotFoundError(msg)
-        from_status, party = row
-        allowed = schema.STATUS_TRANSITIONS[from_status]
-        if to_status != from_status and to_status not in allowed and not force:
-            msg = (f"finding {finding_id} cannot go from {from_status} to {to_status}; "
-                   f"allowed next: {', '.join(sorted(allowed))}")
-            raise ValidationError(msg)
-        if to_status == "tilldelad" and not (responsible or party):
-            msg = f"finding {finding_id}: set a responsible party to assign it"
-            raise ValidationError(msg)
-        values: dict[str, Any] = {"status": to_status, "updated_at": now_utc()}
-        if responsible is not None:
-            values["responsible"] = responsible
-        conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(**values))
-        conn.execute(sa.insert(t.status_events), [{
-            "kind": "finding", "record_id": int(finding_id), "at": at or now_utc(), "by": _by(actor),
-            "from_status": from_status, "to_status": to_status, "comment": scrub_text(comment).text,
-        }])
-        self.audit("status", actor, "finding", int(finding_id), {"from": from_status, "to": to_status}, conn=conn)
-        return str(from_status)
+        """Move one finding inside this transaction (the rules of ``transition_in``); returns its old status."""
+        return self.transition_in(conn, finding_id, to_status, actor, comment, responsible=responsible, at=at,
+                                  force=force)
 
     # --- actions -----------------------------------------------------------------------------------
 

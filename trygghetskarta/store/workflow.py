@@ -31,45 +31,57 @@ class WorkflowMixin(StoreCore):
         if responsible is not None:
             schema.require_key("party", responsible, "responsible party")
         with self.write() as conn:
-            row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible).where(
-                t.findings.c.id == int(finding_id))).first()
-            if row is None:
-                msg = f"no finding with id {finding_id}"
-                raise NotFoundError(msg)
-            from_status, current_party = row
-            self._check_may_change(actor, current_party)
-            allowed = schema.STATUS_TRANSITIONS[from_status]
-            if to_status != from_status and to_status not in allowed and not allow_reopen:
-                msg = (f"finding {finding_id} cannot go from {from_status} to {to_status}; "
-                       f"allowed next: {', '.join(sorted(allowed))}")
-                raise ValidationError(msg)
-            if to_status == "tilldelad" and not (responsible or current_party):
-                msg = f"finding {finding_id}: set a responsible party to assign it"
-                raise ValidationError(msg)
-            if to_status == "planerad" and due_date is None:
-                msg = f"finding {finding_id}: a planned finding needs a date"
-                raise ValidationError(msg)
-            if to_status == "ej_atgardas" and not comment.strip():
-                msg = f"finding {finding_id}: say why it will not be fixed"
-                raise ValidationError(msg)
-            if to_status == "dubblett" and duplicate_of is None:
-                msg = f"finding {finding_id}: name the finding it duplicates"
-                raise ValidationError(msg)
-            values: dict[str, Any] = {"status": to_status, "updated_at": now_utc()}
-            if responsible is not None:
-                values["responsible"] = responsible
-            if due_date is not None:
-                values["due_date"] = due_date
-            if duplicate_of is not None:
-                values["duplicate_of"] = int(duplicate_of)
-            conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(**values))
-            conn.execute(sa.insert(t.status_events), [{
-                "kind": "finding", "record_id": int(finding_id), "at": at or now_utc(),
-                "by": actor.username if actor else "admin (lokal)", "from_status": from_status,
-                "to_status": to_status, "comment": scrub_text(comment).text,
-            }])
-            self.audit("status", actor, "finding", int(finding_id), {"from": from_status, "to": to_status},
-                       conn=conn)
+            party = conn.execute(sa.select(t.findings.c.responsible).where(
+                t.findings.c.id == int(finding_id))).scalar()
+            self._check_may_change(actor, party)
+            self.transition_in(conn, finding_id, to_status, actor, comment, responsible=responsible,
+                               due_date=due_date, duplicate_of=duplicate_of, at=at, force=allow_reopen)
+
+    def transition_in(self, conn: Any, finding_id: int, to_status: str, actor: Viewer | None = None,
+                      comment: str = "", *, responsible: str | None = None, due_date: dt.date | None = None,
+                      duplicate_of: int | None = None, at: dt.datetime | None = None, force: bool = False) -> str:
+        """The lifecycle rules and the event, inside the caller's transaction; returns the previous status.
+
+        ``force`` allows a move outside the normal transitions (a reopen at a follow-up walk).
+        """
+        row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible).where(
+            t.findings.c.id == int(finding_id))).first()
+        if row is None:
+            msg = f"no finding with id {finding_id}"
+            raise NotFoundError(msg)
+        from_status, current_party = row
+        allowed = schema.STATUS_TRANSITIONS[from_status]
+        if to_status != from_status and to_status not in allowed and not force:
+            msg = (f"finding {finding_id} cannot go from {from_status} to {to_status}; "
+                   f"allowed next: {', '.join(sorted(allowed))}")
+            raise ValidationError(msg)
+        if to_status == "tilldelad" and not (responsible or current_party):
+            msg = f"finding {finding_id}: set a responsible party to assign it"
+            raise ValidationError(msg)
+        if to_status == "planerad" and due_date is None:
+            msg = f"finding {finding_id}: a planned finding needs a date"
+            raise ValidationError(msg)
+        if to_status == "ej_atgardas" and not comment.strip():
+            msg = f"finding {finding_id}: say why it will not be fixed"
+            raise ValidationError(msg)
+        if to_status == "dubblett" and duplicate_of is None:
+            msg = f"finding {finding_id}: name the finding it duplicates"
+            raise ValidationError(msg)
+        values: dict[str, Any] = {"status": to_status, "updated_at": now_utc()}
+        if responsible is not None:
+            values["responsible"] = responsible
+        if due_date is not None:
+            values["due_date"] = due_date
+        if duplicate_of is not None:
+            values["duplicate_of"] = int(duplicate_of)
+        conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(**values))
+        conn.execute(sa.insert(t.status_events), [{
+            "kind": "finding", "record_id": int(finding_id), "at": at or now_utc(),
+            "by": actor.username if actor else "admin (lokal)", "from_status": from_status,
+            "to_status": to_status, "comment": scrub_text(comment).text,
+        }])
+        self.audit("status", actor, "finding", int(finding_id), {"from": from_status, "to": to_status}, conn=conn)
+        return str(from_status)
 
     @staticmethod
     def _check_may_change(actor: Viewer | None, party: str | None) -> None:
