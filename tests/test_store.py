@@ -205,3 +205,14 @@ def test_repr_hides_password() -> None:
     s = open_store("postgresql://user:hemligt@127.0.0.1:1/none")
     assert "hemligt" not in repr(s)
     assert "***" in repr(s)
+
+
+def test_area_with_a_taken_name_is_named_not_a_database_error(store: Store) -> None:
+    from trygghetskarta.geography import shipped_areas
+
+    store.insert("area", shipped_areas())
+    again = shipped_areas().iloc[[0]].copy()
+    again["external_id"] = "regso:x"
+    with pytest.raises(ValidationError, match="area row 1: an area named 'Kungsängen' already exists"):
+        store.insert("area", again)
+    assert store.count("area") == 12

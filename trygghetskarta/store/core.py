@@ -269,6 +269,8 @@ class StoreCore:
                          geoms: np.ndarray | None, result: InsertResult) -> None:
         keep = self._drop_present(conn, kind, table, rows)
         result.already_present += int((~keep).sum())
+        if kind == "area":
+            self._check_area_names(conn, rows[keep])
         rows = rows[keep]
         if geoms is not None:
             geoms = geoms[keep]
@@ -309,6 +311,18 @@ class StoreCore:
             msg = f"{table.name}: expected {len(data)} new rows, the database reports {after - before}"
             raise StoreError(msg)
         return range(before + 1, after + 1)
+
+    @staticmethod
+    def _check_area_names(conn: Connection, rows: pd.DataFrame) -> None:
+        """Area names are unique: say which row repeats a stored (or earlier) name."""
+        names = rows["name"].astype(str)
+        taken = set(conn.execute(sa.select(t.areas.c.name).where(t.areas.c.name.in_(sorted(set(names))))).scalars())
+        repeated = names.duplicated().to_numpy() | names.isin(taken).to_numpy()
+        if repeated.any():
+            i = int(np.flatnonzero(repeated)[0])
+            msg = (f"area row {i + 1}: an area named {names.iloc[i]!r} already exists; give it another name or "
+                   f"an external id that is already stored")
+            raise ValidationError(msg)
 
     def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
         if self.backend == "postgresql":
