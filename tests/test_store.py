@@ -216,3 +216,28 @@ def test_area_with_a_taken_name_is_named_not_a_database_error(store: Store) -> N
     with pytest.raises(ValidationError, match="area row 1: an area named 'Kungsängen' already exists"):
         store.insert("area", again)
     assert store.count("area") == 12
+
+
+def test_official_areas_replace_the_approximate_ones(store: Store) -> None:
+    from trygghetskarta import demo
+    from trygghetskarta.geography import shipped_areas
+
+    demo.fill(store, seed=9)
+    approx = shipped_areas()
+    official = approx[approx["name"].isin(["Bro", "Kungsängen"])].copy()
+    official["source"] = "regso"
+    official["name"] = ["RegSO Kungsängen", "RegSO Bro"]
+    official["external_id"] = ["regso:1", "regso:2"]
+    store.insert("area", official)
+    areas = store.areas()
+    assert set(areas["source"]) == {"regso"} and len(areas) == 2
+    findings = store.read("finding")
+    placed = findings["area_id"].dropna().astype(int)
+    assert set(placed) <= set(areas["id"]) and len(placed) > 0
+    # A failing official import leaves the stored areas as they were.
+    bad = official.copy()
+    bad["external_id"] = ["regso:3", "regso:4"]
+    bad["name"] = ["X", "X"]
+    with pytest.raises(ValidationError, match="already exists"):
+        store.insert("area", bad)
+    assert len(store.areas()) == 2

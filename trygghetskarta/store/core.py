@@ -33,6 +33,7 @@ from trygghetskarta.store import tables as t
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CHUNK = 5000  # rows per INSERT round trip (PostgreSQL)
 _BATCH = 100_000  # rows validated at a time inside one transaction
+OFFICIAL_AREA_SOURCES = ("regso", "deso")
 
 
 @dataclass
@@ -257,13 +258,37 @@ class StoreCore:
         if not isinstance(frame, pd.DataFrame):
             msg = f"expected a (Geo)DataFrame of {kind} records, got {type(frame).__name__}"
             raise ValidationError(msg)
+        official = kind == "area" and "source" in frame and frame["source"].isin(OFFICIAL_AREA_SOURCES).any()
+        if official:
+            # Official RegSO/DeSO polygons replace the project's approximate ones (in this transaction).
+            conn.execute(sa.delete(t.areas).where(t.areas.c.source == "approximate"))
         for start in range(0, max(len(frame), 1), _BATCH):
             part = frame.iloc[start:start + _BATCH]
             rows, masked, geoms = self._prepare(kind, part, assign_areas, offset=start)
             result.masked += masked
             self._insert_prepared(conn, kind, table, rows, geoms, result)
+        if official:
+            self._reassign_area_ids(conn)
         self.audit("insert", actor, kind, None, {"rows": result.inserted,
                                                   "already_present": result.already_present}, conn=conn)
+
+    def _reassign_area_ids(self, conn: Connection) -> None:
+        """Place every stored record in the (new) smallest area containing it."""
+        res = conn.execute(sa.select(t.areas.c.id, t.areas.c.geom))
+        rows = res.fetchall()
+        areas = gpd.GeoDataFrame({"id": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=schema.CRS_STORE)
+        for kind, table in t.TABLE_OF_KIND.items():
+            if kind == "area" or "area_id" not in table.c:
+                continue
+            pts = conn.execute(sa.select(table.c.id, table.c.lon, table.c.lat).where(table.c.lon.is_not(None)))
+            frame = pd.DataFrame(pts.fetchall(), columns=["id", "lon", "lat"])
+            if frame.empty:
+                continue
+            ids = geography.area_ids_from_lonlat(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), areas)
+            params = [{"rid": int(i), "aid": int(a) if a >= 0 else None} for i, a in zip(frame["id"], ids,
+                                                                                        strict=True)]
+            conn.execute(sa.update(table).where(table.c.id == sa.bindparam("rid")).values(
+                area_id=sa.bindparam("aid")), params)
 
     def _insert_prepared(self, conn: Connection, kind: str, table: sa.Table, rows: pd.DataFrame,
                          geoms: np.ndarray | None, result: InsertResult) -> None:
