@@ -231,6 +231,10 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     findings["due_date"] = due.to_numpy()
     res = _insert_chunked(store, "finding", findings, say, 0.1, 0.6)
     record("finding", res)
+    written = None
+    if res.inserted == len(findings):  # the ids come back in row order, so the frame needs no re-read
+        written = pd.DataFrame(findings.drop(columns="geometry")).assign(
+            id=list(res.ids), lon=lon, lat=lat, area_id=np.nan)
     if size is None or size <= 20_000:
         _history(store, rng, seed)
 
@@ -301,7 +305,7 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
 
     # --- actions ---------------------------------------------------------------------------------
     say(0.95, "åtgärder")
-    record("action", _actions(store, rng, seed))
+    record("action", _actions(store, rng, seed, written))
     store.set_meta("demo", f"synthetic (seed={seed}, size={size or 'default'})")
     if demo_users:
         from trygghetskarta import auth
@@ -398,21 +402,25 @@ def _history(store: Store, rng: np.random.Generator, seed: int) -> None:
                 conn.execute(sa.insert(t.status_events), rows)
 
 
-def _actions(store: Store, rng: np.random.Generator, seed: int) -> object:
+def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.DataFrame | None) -> object:
     """Actions grouping assigned findings of each walk by responsible party."""
     import sqlalchemy as sa
 
     from trygghetskarta.store import tables as t
     from trygghetskarta.store.core import InsertResult, now_utc
 
-    found = store.points("finding", columns=["external_id", "walk_id", "responsible", "status", "category",
-                                             "area_id"])
+    found = written if written is not None else store.points(
+        "finding", columns=["external_id", "walk_id", "responsible", "status", "category", "area_id"])
     found = found[found["external_id"].astype(str).str.startswith(f"demo:finding:{seed}:")
                   & found["walk_id"].notna() & found["responsible"].notna()]
     result = InsertResult()
-    groups = list(found.groupby(["walk_id", "responsible"]))
+    groups = list(found.groupby(["walk_id", "responsible"]))[:60]
+    firsts = pd.DataFrame([g.iloc[0] for _, g in groups])
+    area_of = dict(zip(firsts.index, geography.area_ids_from_lonlat(
+        firsts["lon"].to_numpy(float), firsts["lat"].to_numpy(float), store.areas()), strict=True)) \
+        if len(firsts) else {}
     with store.write() as conn:
-        for k, ((walk_id, party), group) in enumerate(groups[:60]):
+        for k, ((walk_id, party), group) in enumerate(groups):
             ext = f"demo:action:{seed}:{k}"
             if conn.execute(sa.select(t.actions.c.id).where(t.actions.c.external_id == ext)).first():
                 result.already_present += 1
@@ -428,7 +436,7 @@ def _actions(store: Store, rng: np.random.Generator, seed: int) -> object:
                 kind="projektering" if first["category"] in ("gangtunnel", "trafiksakerhet") else "enkel",
                 planned_date=planned.date(), done_date=planned.date() if done else None,
                 status="klar" if done else ("pagar" if started else "oppen"), shared=bool(rng.random() < 0.2),
-                walk_id=int(walk_id), area_id=None if pd.isna(first["area_id"]) else int(first["area_id"]),
+                walk_id=int(walk_id), area_id=int(area_of[first.name]) if area_of[first.name] >= 0 else None,
                 created_by="planerare", audience="partner", external_id=ext,
                 created_at=now_utc(), updated_at=now_utc(), lon=float(first["lon"]), lat=float(first["lat"]),
                 geom=None,
