@@ -1,0 +1,46 @@
+"""Trygghetskarta: routing only. Login gate, language switch, and the pages each role may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app_pages import _ui
+
+st.set_page_config(page_title="Trygghetskarta", page_icon=":material/map:", layout="wide")
+
+with st.sidebar:
+    st.segmented_control(_ui.t("language"), options=["sv", "en"], key="tk_lang",
+                         format_func=lambda k: {"sv": "Svenska", "en": "English"}[k], default=_ui.lang())
+
+viewer = _ui.viewer()
+if viewer is not None:
+    from trygghetskarta import auth
+
+    last_seen = st.session_state.get("tk_last_seen")
+    if auth.session_expired(last_seen):
+        st.session_state.pop("tk_user", None)
+        st.session_state["tk_flash"] = "session_expired"
+        viewer = None
+    else:
+        st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+
+if viewer is None:
+    page = st.navigation([st.Page("app_pages/logga_in.py", title=_ui.t("page_login"), icon=":material/login:",
+                                  url_path="logga_in", default=True)], position="hidden")
+else:
+    home = _ui.HOME.get(viewer.role, "oversikt")
+    allowed = _ui.pages_for(viewer.role)
+    if home not in {p.key for p in allowed}:
+        home = allowed[0].key
+    page = st.navigation([st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
+                                  default=p.key == home) for p in allowed])
+    with st.sidebar:
+        st.caption(_ui.t("logged_in_as", user=viewer.username, role=_ui.label("role", viewer.role)))
+        if st.button(_ui.t("logout"), icon=":material/logout:"):
+            st.session_state.pop("tk_user", None)
+            if getattr(st.user, "is_logged_in", False):
+                st.logout()
+            st.rerun()
+page.run()

@@ -1,0 +1,67 @@
+"""Upload → preview (CRS detected, accepted and rejected rows) → confirm, shared by Import/export and Admin."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from trygghetskarta import ingest, settings
+
+
+def _upload_dir() -> Path:
+    folder = settings.data_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) -> None:
+    """The whole import flow for ``kind``; nothing is written before the user confirms the preview."""
+    v = _ui.viewer()
+    upload = st.file_uploader(_ui.t("file"), key=f"{key}_file",
+                              type=["csv", "txt", "tsv", "xlsx", "geojson", "topojson", "json", "gpkg", "zip", "kml",
+                                    "kmz", "gpx"])
+    crs = st.text_input(_ui.t("crs_override"), key=f"{key}_crs", placeholder="EPSG:3006").strip() or None
+    state = st.session_state
+    if upload is not None and st.button(_ui.t("preview"), key=f"{key}_preview", icon=":material/preview:"):
+        old = state.pop(f"{key}_plan", None)
+        if old:
+            Path(old[0]).unlink(missing_ok=True)
+        path = _upload_dir() / f"{uuid.uuid4().hex}_{Path(upload.name).name}"
+        path.write_bytes(upload.getvalue())
+        with st.spinner():
+            try:
+                plan = ingest.read_file(path, kind, crs=crs, defaults=defaults)
+            except Exception:
+                path.unlink(missing_ok=True)
+                raise
+        state[f"{key}_plan"] = (str(path), upload.name, crs, plan)
+    pending: Any = state.get(f"{key}_plan")
+    if not pending:
+        return
+    path, name, crs, plan = pending
+    st.markdown(f"**{name}**")
+    st.info(_ui.t("detected_crs", crs=plan.detected_crs or "–") + f" — {plan.crs_note}")
+    for warning in plan.warnings:
+        st.warning(warning)
+    c1, c2 = st.columns(2)
+    c1.metric(_ui.t("accepted_rows", n="").rstrip(": "), len(plan.accepted))
+    c2.metric(_ui.t("rejected_rows", n="").rstrip(": "), plan.rejected_rows)
+    if len(plan.accepted):
+        st.dataframe(pd.DataFrame(plan.accepted.drop(columns="geometry")).head(200), hide_index=True, width="stretch")
+    if len(plan.rejected):
+        st.dataframe(plan.rejected.head(500), hide_index=True, width="stretch")
+        st.download_button(_ui.t("rejection_report"), plan.rejected.to_csv(index=False).encode("utf-8-sig"),
+                           file_name=f"avvisade_{Path(name).stem}.csv", mime="text/csv", key=f"{key}_rej")
+    if st.button(_ui.t("confirm_import"), type="primary", key=f"{key}_confirm", disabled=not len(plan.accepted)):
+        bar = st.progress(0.0)
+        result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v,
+                                    progress=lambda what, share: bar.progress(min(max(share, 0.0), 1.0), text=what))
+        Path(path).unlink(missing_ok=True)
+        state.pop(f"{key}_plan", None)
+        _ui.bump()
+        st.success(result.summary_line())

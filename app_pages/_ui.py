@@ -1,0 +1,294 @@
+"""Shared UI helpers: the page registry (who sees which page), the cached store, cached reads, the
+logged-in viewer, texts, error display and map rendering. Pages stay thin by calling these and the core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._texts import text
+from trygghetskarta import schema, settings
+from trygghetskarta.access import Viewer
+from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.store import Store, open_store
+
+ALL_ROLES = frozenset(schema.ROLE)
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """One page: its key (file name and URL), icon and the roles that may see it."""
+
+    key: str
+    icon: str
+    roles: frozenset[str]
+
+    @property
+    def path(self) -> str:
+        return f"app_pages/{self.key}.py"
+
+
+# The navigation shows a role only its pages, and every page refuses the other roles itself.
+PAGES: tuple[PageDef, ...] = (
+    PageDef("oversikt", ":material/dashboard:",
+            frozenset({"faltgrupp", "planerare", "polis", "bostadsbolag", "admin"})),
+    PageDef("karta", ":material/map:", ALL_ROLES),
+    PageDef("rapportera", ":material/add_location_alt:",
+            frozenset({"deltagare", "nattvandrare", "faltgrupp", "planerare", "admin"})),
+    PageDef("vandringar", ":material/directions_walk:", frozenset({"deltagare", "planerare", "admin"})),
+    PageDef("atgarder", ":material/task_alt:", frozenset({"planerare", "polis", "bostadsbolag", "admin"})),
+    PageDef("lagesbild", ":material/summarize:",
+            frozenset({"faltgrupp", "planerare", "polis", "bostadsbolag", "admin"})),
+    PageDef("import_export", ":material/swap_vert:", frozenset({"planerare", "admin"})),
+    PageDef("admin", ":material/admin_panel_settings:", frozenset({"admin"})),
+)
+PAGE = {p.key: p for p in PAGES}
+# Where a role lands after logging in: the work it came to do.
+HOME: dict[str, str] = {"deltagare": "rapportera", "nattvandrare": "rapportera", "faltgrupp": "rapportera"}
+
+_log = logging.getLogger("trygghetskarta.app")
+
+
+# --- session --------------------------------------------------------------------------------------
+
+
+def lang() -> str:
+    value = st.session_state.get("tk_lang") or settings.get("lang")
+    return value if value in schema.LANGUAGES else "sv"
+
+
+def t(key: str, **values: object) -> str:
+    return text(key, lang(), **values)
+
+
+def label(vocabulary: str, key: Any) -> str:
+    return schema.label(vocabulary, None if key is None or (not isinstance(key, str) and pd.isna(key)) else str(key),
+                        lang())
+
+
+def viewer() -> Viewer | None:
+    """The logged-in user, from the session (set by the login page)."""
+    user = st.session_state.get("tk_user")
+    if not user:
+        return None
+    return Viewer(user["username"], user["role"], user.get("organisation"))
+
+
+def set_viewer(v: Viewer) -> None:
+    st.session_state["tk_user"] = {"username": v.username, "role": v.role, "organisation": v.organisation}
+    st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+
+
+def pages_for(role: str | None) -> list[PageDef]:
+    return [p for p in PAGES if role in p.roles]
+
+
+def require(page_key: str) -> Viewer:
+    """The viewer, if their role may see ``page_key``; otherwise show the refusal and stop the page."""
+    page = PAGE[page_key]
+    v = viewer()
+    if v is None:
+        st.warning(t("not_logged_in"))
+        st.stop()
+    if v.role not in page.roles:
+        st.error(t("refused", role=label("role", v.role), page=t(f"page_{page_key}")))
+        st.stop()
+    return v
+
+
+def header(page_key: str) -> None:
+    st.title(t(f"page_{page_key}"))
+
+
+def not_yet(issue: int) -> None:
+    """What a page shows where the core it needs has not landed."""
+    st.info(t("not_yet", n=issue))
+
+
+# --- store and cached reads -----------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(url: str) -> Store:
+    s = open_store(url)
+    s.require_initialised()
+    return s
+
+
+def store() -> Store:
+    """The process-wide store for the configured database (one engine, shared by all sessions)."""
+    return _store_for(settings.database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _versions() -> dict[str, int]:
+    return {}
+
+
+def data_version() -> int:
+    """A counter bumped after every write this process makes; cached reads are keyed on it. Writes by other
+    processes show up when the read cache's time-to-live runs out."""
+    return _versions().get(settings.database_url(), 0)
+
+
+def bump() -> None:
+    url = settings.database_url()
+    versions = _versions()
+    versions[url] = versions.get(url, 0) + 1
+
+
+def _viewer_key(v: Viewer | None) -> tuple[str, str, str | None] | None:
+    return None if v is None else (v.username, v.role, v.organisation)
+
+
+def _viewer_from_key(key: tuple[str, str, str | None] | None) -> Viewer | None:
+    return None if key is None else Viewer(*key)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=200)
+def _points(url: str, version: int, viewer_key: Any, kind: str, start: Any, end: Any, columns: tuple[str, ...] | None,
+            filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    del version  # part of the cache key only
+    return _store_for(url).points(kind, _viewer_from_key(viewer_key), start=start, end=end, columns=columns,
+                                  **dict(filters))
+
+
+def points(kind: str, v: Viewer | None, start: Any = None, end: Any = None, columns: tuple[str, ...] | None = None,
+           **filters: Any) -> pd.DataFrame:
+    """``store.points`` cached per viewer, period and filters (invalidated by ``bump``)."""
+    frozen = tuple(sorted((k, tuple(val) if isinstance(val, list | tuple | set) else val)
+                          for k, val in filters.items() if val is not None))
+    return _points(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, columns, frozen)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=50)
+def _read(url: str, version: int, viewer_key: Any, kind: str, start: Any, end: Any,
+          filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    del version
+    return _store_for(url).read(kind, _viewer_from_key(viewer_key), start=start, end=end, **dict(filters))
+
+
+def read(kind: str, v: Viewer | None, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
+    """``store.read`` cached per viewer, period and filters (invalidated by ``bump``)."""
+    frozen = tuple(sorted((k, tuple(val) if isinstance(val, list | tuple | set) else val)
+                          for k, val in filters.items() if val is not None))
+    return _read(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, frozen)
+
+
+@st.cache_resource(show_spinner=False)
+def municipality() -> Any:
+    from trygghetskarta import geography
+
+    return geography.municipality()
+
+
+def areas() -> Any:
+    return read("area", None)
+
+
+def area_names() -> dict[int, str]:
+    frame = areas()
+    return {int(i): str(n) for i, n in zip(frame["id"], frame["name"], strict=True)}
+
+
+def today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(settings.get("timezone"))).date()
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def _log_path() -> Path:
+    folder = settings.data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "app.log"
+
+
+def log_unexpected(exc: BaseException) -> str:
+    """Log ``exc`` with its traceback under a new error id (data/logs/app.log); returns the id."""
+    error_id = uuid.uuid4().hex[:12]
+    path = _log_path()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in _log.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        _log.addHandler(handler)
+        _log.setLevel(logging.INFO)
+        _log.propagate = False
+    v = viewer()
+    _log.error("error-id %s user=%s role=%s", error_id, v.username if v else "-", v.role if v else "-",
+               exc_info=(type(exc), exc, exc.__traceback__))
+    return error_id
+
+
+def _is_control_flow(exc: BaseException) -> bool:
+    """Streamlit's own stop/rerun signals, which must pass through."""
+    return type(exc).__module__.startswith("streamlit.") and type(exc).__name__ in (
+        "StopException", "RerunException")
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Show a project error as its message and anything else as a logged error id, never a traceback."""
+    try:
+        yield
+    except TrygghetskartaError as exc:
+        st.error(str(exc))
+    except Exception as exc:
+        if _is_control_flow(exc):
+            raise
+        st.error(t("unexpected", id=log_unexpected(exc)))
+
+
+# --- maps -----------------------------------------------------------------------------------------
+
+
+def show_map(m: Any, *, height: int = 560, key: str | None = None, n_points: int = 0,
+             returned: list[str] | None = None) -> dict[str, Any] | None:
+    """Render a folium map. Large maps go through ``components.html`` (cheaper than streamlit-folium);
+    otherwise ``st_folium`` without returning pan/zoom state, so panning never reruns the page."""
+    if returned is None and n_points > int(settings.get("marker_limit")):
+        import streamlit.components.v1 as components
+
+        from trygghetskarta import maps
+
+        components.html(maps.map_html(m), height=height)
+        return None
+    from streamlit_folium import st_folium
+
+    return st_folium(m, height=height, use_container_width=True, returned_objects=returned or [], key=key)
+
+
+# --- lägesbild ------------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=20)
+def _lagesbild(url: str, version: int, viewer_key: Any, start: dt.date, end: dt.date, kind: str, audience: str,
+               area_ids: tuple[int, ...] | None, lang_: str) -> Any:
+    del version
+    from trygghetskarta import lagesbild
+
+    period = lagesbild.period_from_bounds(start, end) if kind == "custom" else lagesbild.period_from_date(kind, start)
+    v = _viewer_from_key(viewer_key)
+    return lagesbild.build_lagesbild(_store_for(url), period, audience=audience, viewer=v,
+                                     area_ids=list(area_ids) if area_ids else None, lang=lang_)
+
+
+def lagesbild_for(v: Viewer, start: dt.date, end: dt.date | None = None, kind: str = "week",
+                  area_ids: tuple[int, ...] | None = None, audience: str = "intern") -> Any:
+    """The lägesbild the viewer may see (partners always get the partner audience), cached per data version."""
+    if v.role in schema.PARTNER_ROLES:
+        audience = "partner"
+    return _lagesbild(settings.database_url(), data_version(), _viewer_key(v), start, end or start, kind, audience,
+                      area_ids, lang())

@@ -1,0 +1,98 @@
+"""Admin: users and roles, areas (import official RegSO/DeSO polygons), routing of categories to responsible
+parties, lägesbild thresholds, retention (gallring) and the audit log."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _importer, _ui
+from trygghetskarta import auth, lagesbild, privacy, schema, settings
+
+viewer = _ui.require("admin")
+_ui.header("admin")
+ANY = "__any__"
+
+with _ui.guard():
+    store = _ui.store()
+    tabs = st.tabs([_ui.t(k) for k in ("users", "areas", "routing", "thresholds", "retention", "audit_log")])
+    with tabs[0]:
+        users = store.users()
+        st.dataframe(users.assign(role=users["role"].map(lambda k: _ui.label("role", k))), hide_index=True,
+                     width="stretch")
+        with st.form("add_user", clear_on_submit=True):
+            st.markdown(f"**{_ui.t('add_user')}**")
+            c1, c2, c3 = st.columns(3)
+            username = c1.text_input(_ui.t("username"))
+            role = c2.selectbox(_ui.t("role"), schema.keys("role"), format_func=lambda k: _ui.label("role", k))
+            org = c3.selectbox(_ui.t("organisation"), [None, *schema.keys("party")],
+                               format_func=lambda k: "–" if k is None else _ui.label("party", k))
+            password = st.text_input(_ui.t("password"), type="password", autocomplete="new-password")
+            if st.form_submit_button(_ui.t("add_user"), type="primary"):
+                auth.create_user(store, username, role, password, organisation=org, actor=viewer)
+                st.success(_ui.t("user_added", u=username))
+        if not users.empty:
+            with st.form("change_user"):
+                st.markdown(f"**{_ui.t('change_role')}**")
+                c1, c2, c3 = st.columns(3)
+                who = c1.selectbox(_ui.t("username"), users["username"].tolist())
+                new_role = c2.selectbox(_ui.t("role"), schema.keys("role"), format_func=lambda k: _ui.label("role", k))
+                active = c3.toggle(_ui.t("active"), value=True)
+                if st.form_submit_button(_ui.t("apply")):
+                    store.update_user(who, actor=viewer, role=new_role, active=active)
+                    st.success(_ui.t("setting_saved"))
+    with tabs[1]:
+        areas = _ui.areas()
+        st.dataframe(pd.DataFrame({"nr": areas["id"], _ui.t("areas"): areas["name"],
+                                   "": areas["locality"].map(lambda k: _ui.label("locality", k)),
+                                   _ui.t("area_source"): areas["source"].map(lambda k: _ui.label("area_source", k))}),
+                     hide_index=True, width="stretch")
+        st.markdown(f"**{_ui.t('areas_import')}**")
+        source = st.selectbox(_ui.t("area_source"), ["regso", "deso", "import"],
+                              format_func=lambda k: _ui.label("area_source", k))
+        _importer.import_flow("area", f"adm_area_{source}", defaults={"source": source})
+    with tabs[2]:
+        routing = store.routing_table()
+        names = _ui.area_names()
+        st.dataframe(pd.DataFrame({
+            _ui.t("category"): routing["category"].map(
+                lambda k: _ui.t("any") if pd.isna(k) else _ui.label("category", k)),
+            _ui.t("walk_area"): routing["area_id"].map(lambda a: _ui.t("any") if pd.isna(a) else names.get(int(a), a)),
+            _ui.t("responsible"): routing["party"].map(lambda k: _ui.label("party", k))}), hide_index=True,
+            width="stretch")
+        with st.form("route"):
+            c1, c2, c3 = st.columns(3)
+            category = c1.selectbox(_ui.t("category"), [ANY, *schema.keys("category")],
+                                    format_func=lambda k: _ui.t("any") if k == ANY else _ui.label("category", k))
+            area = c2.selectbox(_ui.t("walk_area"), [ANY, *names],
+                                format_func=lambda k: _ui.t("any") if k == ANY else names[k])
+            party = c3.selectbox(_ui.t("responsible"), schema.keys("party"),
+                                 format_func=lambda k: _ui.label("party", k))
+            save, delete = st.columns(2)
+            key = (None if category == ANY else category, None if area == ANY else int(area))
+            if save.form_submit_button(_ui.t("apply"), type="primary"):
+                store.set_route(*key, party, actor=viewer)
+                st.success(_ui.t("route_saved"))
+            if delete.form_submit_button("🗑"):
+                store.delete_route(*key, actor=viewer)
+                st.success(_ui.t("route_saved"))
+    with tabs[3]:
+        current = pd.DataFrame(lagesbild.thresholds_from_store(store)).T
+        edited = st.data_editor(current, key="thresholds", width="stretch")
+        if st.button(_ui.t("apply"), key="save_thresholds", type="primary"):
+            lagesbild.save_thresholds(store, {k: dict(v) for k, v in edited.T.to_dict().items()}, actor=viewer)
+            _ui.bump()
+            st.success(_ui.t("setting_saved"))
+    with tabs[4]:
+        st.caption(_ui.t("env_settings"))
+        st.dataframe(pd.DataFrame([{"": s.env, "=": settings.get(s.name), "?": s.help} for s in settings.SETTINGS
+                                   if s.name.startswith(("retention_", "lockout_", "session_", "privacy_",
+                                                         "duplicate_"))]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(privacy.gallra(store, dry_run=True)).T, width="stretch")
+        if st.button(_ui.t("run_gallra"), key="gallra", type="primary"):
+            st.dataframe(pd.DataFrame(privacy.gallra(store)).T, width="stretch")
+            _ui.bump()
+    with tabs[5]:
+        log = store.audit_log(limit=2000)
+        actions = st.multiselect("action", sorted(log["action"].dropna().unique()) if not log.empty else [])
+        st.dataframe(log[log["action"].isin(actions)] if actions else log, hide_index=True, width="stretch")

@@ -1,0 +1,90 @@
+"""Lägesbild: the EST situation report for a period (week, month, tertial, quarter or custom), the partner
+view, and downloads as HTML, PDF and GeoPackage. Partners always get the partner audience (k-suppressed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import _ui
+from trygghetskarta import lagesbild, schema
+
+viewer = _ui.require("lagesbild")
+_ui.header("lagesbild")
+partner = viewer.role in schema.PARTNER_ROLES
+KIND_LABEL = {"week": ("Vecka", "Week"), "month": ("Månad", "Month"), "tertial": ("Tertial", "Tertial"),
+              "quarter": ("Kvartal", "Quarter"), "custom": ("Egen period", "Custom period")}
+
+with _ui.guard():
+    store = _ui.store()
+    names = _ui.area_names()
+    c1, c2, c3 = st.columns(3)
+    kind = c1.selectbox(_ui.t("period_kind"), list(lagesbild.PERIOD_KINDS),
+                        format_func=lambda k: KIND_LABEL[k][_ui.lang() == "en"])
+    if kind == "custom":
+        chosen = c2.date_input(_ui.t("period"), value=(_ui.today() - dt.timedelta(days=27), _ui.today()),
+                               format="YYYY-MM-DD")
+        start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple) and chosen else (_ui.today(), _ui.today())
+    else:
+        start = end = c2.date_input(_ui.t("period"), value=_ui.today(), format="YYYY-MM-DD")
+    audience = "partner" if partner else c3.segmented_control(
+        _ui.t("audience"), ["intern", "partner"], default="intern", format_func=lambda k: _ui.t(f"aud_{k}")) or "intern"
+    area_ids = st.multiselect(_ui.t("areas"), list(names), format_func=names.get)
+    with st.spinner():
+        report = _ui.lagesbild_for(viewer, start, end, kind, tuple(area_ids) or None, audience)
+
+    st.subheader(report.title)
+    for note in report.notes:
+        st.caption(note)
+    cols = st.columns(max(len(report.kind_totals), 1))
+    for col, row in zip(cols, report.kind_totals.itertuples(), strict=False):
+        delta = None if pd.isna(row.change_previous) else int(row.change_previous)
+        col.metric(row.kind_label, row.count_display, delta=delta, delta_color="inverse")
+    colours = {"gron": "🟢", "gul": "🟡", "orange": "🟠", "rod": "🔴"}
+    status = pd.DataFrame(report.area_status.drop(columns="geometry"))
+    st.dataframe(pd.DataFrame({_ui.t("areas"): status["area_name"],
+                               _ui.t("statuses"): status["level"].map(lambda k: f"{colours.get(k, '')} "
+                                                                      f"{_ui.label('area_level', k)}"),
+                               "": status["reasons"]}), hide_index=True, width="stretch")
+    trends = report.trends.dropna(subset=["count"])
+    if not trends.empty:
+        long = trends.melt(id_vars=["area_name", "kind_label"], value_vars=["last_year", "previous", "count"],
+                           var_name="when", value_name="n")
+        st.altair_chart(alt.Chart(long).mark_bar().encode(
+            x=alt.X("when:N", sort=["last_year", "previous", "count"], title=None),
+            y=alt.Y("sum(n):Q", title=None), color=alt.Color("kind_label:N", title=None),
+            column=alt.Column("area_name:N", title=None)).properties(width=60, height=180))
+    if not report.open_actions.empty:
+        st.markdown(f"**{_ui.t('page_atgarder')}**")
+        st.dataframe(report.open_actions[["id", "what", "responsible_label", "priority_label", "status_label",
+                                          "planned_date", "days_overdue"]], hide_index=True, width="stretch")
+
+    st.divider()
+    stem = f"lagesbild_{report.period.start}_{report.period.end}_{report.audience}"
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(_ui.t("download_html"), lagesbild.lagesbild_html(report), file_name=f"{stem}.html",
+                       mime="text/html", icon=":material/download:", width="stretch")
+    if c2.button(_ui.t("download_pdf"), key="lb_make_pdf", width="stretch", icon=":material/picture_as_pdf:"):
+        bar = st.progress(0.0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = lagesbild.lagesbild_pdf(report, Path(tmp) / f"{stem}.pdf",
+                                           progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            st.session_state["lb_pdf"] = (stem, path.read_bytes())
+        store.audit("export", viewer, "lagesbild", None, {"format": "pdf", "file": f"{stem}.pdf"})
+        bar.empty()
+    if c3.button(_ui.t("download_gpkg"), key="lb_make_gpkg", width="stretch", icon=":material/layers:"):
+        with tempfile.TemporaryDirectory() as tmp:
+            files = lagesbild.export_lagesbild(report, Path(tmp) / f"{stem}.gpkg", "gpkg")
+            st.session_state["lb_gpkg"] = (stem, files[0].read_bytes())
+        store.audit("export", viewer, "lagesbild", None, {"format": "gpkg", "file": f"{stem}.gpkg"})
+    for key, col, ext, mime in (("lb_pdf", c2, "pdf", "application/pdf"),
+                                ("lb_gpkg", c3, "gpkg", "application/geopackage+sqlite3")):
+        ready = st.session_state.get(key)
+        if ready and ready[0] == stem:
+            col.download_button(f"{_ui.t('download')} {ext.upper()}", ready[1], file_name=f"{stem}.{ext}", mime=mime,
+                                type="primary", key=f"{key}_dl", width="stretch", icon=":material/download:")

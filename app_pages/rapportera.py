@@ -1,0 +1,178 @@
+"""Rapportera: the phone flow (390 px, one hand, in the dark). Findings for everyone on a walk, field
+sightings for fältgrupp (no photos of people), the night-walk report for nattvandrare. Saving goes through
+``capture`` (the same functions the load test drives), idempotent on a client id made when the form opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _position, _ui
+from trygghetskarta import capture, schema, settings
+
+# Material icons ship with Streamlit, so they render on any phone and offline (emoji fonts vary).
+ICON = {
+    "belysning_trasig": "lightbulb", "belysning_otillracklig": "flashlight_on", "vegetation": "park",
+    "skymd_sikt": "visibility_off", "klotter": "format_paint", "nedskrapning": "delete", "skadegorelse": "broken_image",
+    "gangtunnel": "subway", "orienterbarhet": "signpost", "gangvag": "directions_walk", "trafiksakerhet": "traffic",
+    "parkering": "local_parking", "hallplats": "directions_bus", "overgiven_byggnad": "domain_disabled",
+    "utrustning": "chair", "entre_trapphus": "door_front", "odsligt": "dark_mode", "trygg_plats": "favorite",
+    "ovrigt": "help",
+}
+SIGHTING_ICON = {"samling_unga": "groups", "otrygg_samling": "warning", "narkotika": "medication",
+                 "buskorning": "two_wheeler", "skadegorelse": "broken_image", "konflikt": "sports_mma",
+                 "positiv": "star", "ovrigt": "help"}
+FORMS = {"deltagare": ("finding",), "nattvandrare": ("nightwalk",), "faltgrupp": ("sighting", "finding"),
+         "planerare": ("finding", "sighting", "nightwalk"), "admin": ("finding", "sighting", "nightwalk")}
+
+viewer = _ui.require("rapportera")
+state = st.session_state
+st.html("""<style>
+.block-container { max-width: 720px; padding-left: .75rem; padding-right: .75rem; }
+div[data-testid="stButtonGroup"] button { min-height: 2.9rem; font-size: 1.02rem; }
+div[data-testid="stFormSubmitButton"] button, div[data-testid="stButton"] button { min-height: 3rem; }
+</style>""")
+_ui.header("rapportera")
+
+
+def _client_id(form: str) -> str:
+    return state.setdefault(f"rap_{form}_client", str(uuid.uuid4()))
+
+
+def _done(form: str, message: str) -> None:
+    _ui.bump()
+    state.pop(f"rap_{form}_client", None)
+    state.pop("rap_stage", None)
+    state[f"rap_{form}_n"] = state.get(f"rap_{form}_n", 0) + 1
+    _position.reset(f"rap_{form}")
+    state["rap_flash"] = message
+    st.rerun()
+
+
+def finding_form(store) -> None:
+    n = state.get("rap_finding_n", 0)
+    walks = _ui.read("walk", viewer)
+    walks = walks.assign(local=pd.to_datetime(walks["started_at"], utc=True).dt.tz_convert("Europe/Stockholm"))
+    walks["is_today"] = walks["local"].dt.date == _ui.today()
+    walks = walks.sort_values(["is_today", "local"], ascending=[False, False])
+    titles = {int(w.id): f"{w.title} ({w.local:%Y-%m-%d}{', ' + _ui.t('today') if w.is_today else ''})"
+              for w in walks.itertuples()}
+    options = [None, *titles]
+    default = 1 if len(walks) and bool(walks["is_today"].iloc[0]) else 0
+    walk_id = st.selectbox(_ui.t("walk"), options, index=default, key="rap_walk",
+                           format_func=lambda k: _ui.t("no_walk") if k is None else titles[k])
+    category = st.pills(_ui.t("category"), schema.keys("category"), key=f"rap_cat_{n}",
+                        format_func=lambda k: f":material/{ICON[k]}: {_ui.label('category', k)}")
+    severity = st.segmented_control(_ui.t("severity"), [1, 2, 3], default=2, key=f"rap_sev_{n}",
+                                    format_func=lambda k: _ui.label("severity", str(k)))
+    description = st.text_area(_ui.t("description"), key=f"rap_desc_{n}", max_chars=2000, height=90,
+                               placeholder=_ui.t("no_names"))
+    uploads = st.file_uploader(_ui.t("upload_photos"), type=["jpg", "jpeg", "png", "webp", "heic"],
+                               accept_multiple_files=True, key=f"rap_files_{n}")
+    camera = st.camera_input(_ui.t("camera"), key=f"rap_cam_{n}") if st.toggle(_ui.t("camera"),
+                                                                                key=f"rap_camon_{n}") else None
+    files = [(f.name, f.getvalue()) for f in uploads or []] + ([("kamera.jpg", camera.getvalue())] if camera else [])
+    photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
+    # the newest 200 of the walk's findings on the tap map (a walk has a few dozen; more only slows the phone)
+    walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).nlargest(
+        200, "id") if walk_id else None
+    chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
+
+    def submit() -> None:
+        lon, lat, accuracy, _source = chosen
+        res = capture.submit_finding(store, viewer, category=category, severity=int(severity or 2),
+                                     description=description, lon=lon, lat=lat, walk_id=walk_id, photos=files,
+                                     accuracy_m=accuracy, client_id=_client_id("finding"))
+        note = f" {_ui.t('masked', n=res.masked)}" if res.masked else ""
+        _done("finding", _ui.t("saved", id=res.id) + note)
+
+    if st.button(_ui.t("save"), type="primary", width="stretch", key="rap_save", icon=":material/save:"):
+        if not category:
+            st.warning(_ui.t("choose_category"))
+        elif chosen is None:
+            st.warning(_ui.t("pos_missing"))
+        else:
+            state["rap_stage"] = "check"
+    if state.get("rap_stage") == "check" and category and chosen:
+        candidates = capture.duplicate_candidates(store, category, chosen[0], chosen[1], viewer=viewer)
+        if not candidates:
+            state.pop("rap_stage", None)  # a failed save must not retry by itself on the next rerun
+            submit()
+        st.warning(_ui.t("dup_found", n=len(candidates), r=float(settings.get("duplicate_radius_m"))))
+        for c in candidates[:3]:
+            st.caption(f"{_ui.label('category', c.category)} · {_ui.label('status', c.status)} · {c.description}")
+            if st.button(_ui.t("dup_add", id=c.id, d=c.distance_m), key=f"rap_dup_{c.id}", width="stretch"):
+                count = capture.add_to_existing(store, viewer, c.id)
+                _done("finding", _ui.t("dup_added", id=c.id, n=count + 1))
+        if st.button(_ui.t("dup_new"), key="rap_dup_new", type="primary", width="stretch"):
+            state.pop("rap_stage", None)
+            submit()
+    if walk_findings is not None:
+        _walk_findings(walk_id)
+
+
+@st.fragment(run_every=dt.timedelta(seconds=30))
+def _walk_findings(walk_id: int) -> None:
+    """The walk's findings as they come in from the others on the walk (refreshed every 20 s)."""
+    frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description"))
+    st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
+    shown = pd.DataFrame({_ui.t("category"): frame["category"].map(lambda k: _ui.label("category", k)),
+                          _ui.t("statuses"): frame["status"].map(lambda k: _ui.label("status", k)),
+                          _ui.t("description"): frame["description"]})
+    st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+
+
+def sighting_form(store) -> None:
+    n = state.get("rap_sighting_n", 0)
+    st.warning(_ui.t("no_people_photos"), icon=":material/no_photography:")
+    kind = st.pills(_ui.t("sighting_type"), schema.keys("sighting_type"), key=f"sig_type_{n}",
+                    format_func=lambda k: f":material/{SIGHTING_ICON[k]}: {_ui.label('sighting_type', k)}")
+    group = st.segmented_control(_ui.t("group_size"), schema.keys("group_size"), key=f"sig_group_{n}",
+                                 format_func=lambda k: _ui.label("group_size", k))
+    age = st.selectbox(_ui.t("age_band"), schema.keys("age_band"), index=len(schema.keys("age_band")) - 1,
+                       key=f"sig_age_{n}", format_func=lambda k: _ui.label("age_band", k))
+    description = st.text_area(_ui.t("description"), key=f"sig_desc_{n}", max_chars=2000, height=80,
+                               placeholder=_ui.t("no_names"))
+    chosen = _position.pick("rap_sighting")
+    if st.button(_ui.t("save"), type="primary", width="stretch", key="sig_save"):
+        if not kind or chosen is None:
+            st.warning(_ui.t("choose_category") if not kind else _ui.t("pos_missing"))
+        else:
+            res = capture.submit_sighting(store, viewer, type=kind, group_size=group, age_band=age,
+                                          description=description, lon=chosen[0], lat=chosen[1],
+                                          client_id=_client_id("sighting"))
+            _done("sighting", _ui.t("saved", id=res.id))
+
+
+def nightwalk_form(store) -> None:
+    n = state.get("rap_nightwalk_n", 0)
+    names = _ui.area_names()
+    with st.form(f"nightwalk_{n}"):
+        organisation = st.text_input(_ui.t("nw_org"))
+        walk_date = st.date_input(_ui.t("nw_date"), value=_ui.today(), format="YYYY-MM-DD")
+        walkers = st.number_input(_ui.t("nw_walkers"), min_value=0, max_value=500, value=4, step=1)
+        contacts = st.number_input(_ui.t("nw_contacts"), min_value=0, max_value=5000, value=0, step=1)
+        area = st.selectbox(_ui.t("nw_route"), [None, *names], format_func=lambda k: "–" if k is None else names[k])
+        observations = st.text_area(_ui.t("nw_observations"), placeholder=_ui.t("no_names"))
+        if st.form_submit_button(_ui.t("save"), type="primary", width="stretch"):
+            res = capture.submit_nightwalk(store, viewer, organisation=organisation, walk_date=walk_date,
+                                           walkers=int(walkers), contacts_young=int(contacts), area_id=area,
+                                           observations=observations, client_id=_client_id("nightwalk"))
+            _done("nightwalk", _ui.t("saved", id=res.id))
+
+
+with _ui.guard():
+    flash = state.pop("rap_flash", None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+    forms = FORMS.get(viewer.role, ("finding",))
+    draw = {"finding": finding_form, "sighting": sighting_form, "nightwalk": nightwalk_form}
+    if len(forms) == 1:
+        draw[forms[0]](_ui.store())
+    else:
+        for tab, form in zip(st.tabs([_ui.t(f"tab_{f}") for f in forms]), forms, strict=True):
+            with tab:
+                draw[form](_ui.store())

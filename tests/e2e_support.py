@@ -1,0 +1,253 @@
+"""Helpers for the browser tests and the load test: a real ``streamlit run app.py`` on a free localhost port
+with its own data folder, and a headless Debian chromium (never a downloaded browser) that serves the map
+libraries folium links to from the folium-offline package, so nothing leaves the machine."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "test-output" / "e2e"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def app_env(data_dir: Path, db_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGGHETSKARTA_")}
+    env.update({"TRYGGHETSKARTA_DATA_DIR": str(data_dir), "TRYGGHETSKARTA_BASEMAP": "none",
+                "PYTHONPATH": str(ROOT)})
+    if db_url:
+        env["TRYGGHETSKARTA_DB"] = db_url
+    return env
+
+
+def prepare_data(data_dir: Path, db_url: str | None = None) -> None:
+    """What ``make run`` does before starting the app: init, then demo data when the database is empty."""
+    env = app_env(data_dir, db_url)
+    for args in (["init"], ["demo", "--if-empty"]):
+        subprocess.run([PYTHON, "-m", "trygghetskarta", *args], cwd=ROOT, env=env, check=True, capture_output=True,
+                       timeout=300)
+
+
+@dataclass
+class App:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def http_get(url: str, timeout: float = 10.0) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.read().decode("utf-8", "replace")
+
+
+@contextlib.contextmanager
+def running_app(data_dir: Path, db_url: str | None = None, timeout: float = 90.0) -> Iterator[App]:
+    """``streamlit run app.py`` on a free 127.0.0.1 port (headless, no base map); stopped afterwards."""
+    port = free_port()
+    log = data_dir / f"streamlit_{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=app_env(data_dir, db_url), stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if http_get(f"{url}/_stcore/health", 2.0)[1].strip() == "ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                msg = f"streamlit did not start (exit {proc.poll()}):\n{log.read_text(errors='replace')[-3000:]}"
+                raise RuntimeError(msg)
+            time.sleep(0.3)
+        yield App(url, proc, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+# --- browser ----------------------------------------------------------------------------------------
+
+
+def _offline_assets() -> dict[str, str]:
+    from offlinefolium import elements
+
+    return dict(elements._res)
+
+
+def launch_chromium(playwright: Any, executable: str) -> Any:
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+
+
+def new_context(browser: Any, app_url: str, *, phone: bool = False, scale: float = 2) -> Any:
+    """A browser context that may reach only the app; folium's CDN links are answered from folium-offline."""
+    options: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": scale,
+                               "is_mobile": True, "has_touch": True} if phone else {
+        "viewport": {"width": 1366, "height": 900}}
+    context = browser.new_context(accept_downloads=True, locale="sv-SE", **options)
+    assets = _offline_assets()
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(app_url) or url.startswith(("data:", "blob:")):
+            r.continue_()
+            return
+        body = assets.get(url)
+        if body is not None:
+            ctype = "text/css" if url.endswith(".css") else "application/javascript"
+            r.fulfill(status=200, body=body, headers={"content-type": ctype, "access-control-allow-origin": "*"})
+            return
+        r.abort()  # no network: fonts, tiles and anything else from outside
+
+    context.route("**/*", route)
+    return context
+
+
+def login(page: Any, app_url: str, username: str, password: str) -> None:
+    page.goto(app_url)
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_test_id("stSidebarNav").wait_for(state="attached", timeout=60_000)
+
+
+def go_to(page: Any, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+
+
+def wait_idle(page: Any, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished the current run (no 'running' status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def folium_frame(page: Any, timeout: float = 60_000) -> Any:
+    """The frame of the (first) streamlit-folium map, once Leaflet has drawn it."""
+    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        for frame in reversed(page.frames):  # the newest map (after a save the form gets a fresh one)
+            if "streamlit_folium" in frame.url and not frame.is_detached():
+                with contextlib.suppress(Exception):
+                    if frame.evaluate("() => !!document.querySelector('.leaflet-container')"):
+                        return frame
+        page.wait_for_timeout(250)
+    msg = "the folium map never rendered"
+    raise TimeoutError(msg)
+
+
+def popup_texts(frame: Any) -> list[str]:
+    """The text of every marker popup on the map (Leaflet's own layer list, not the DOM)."""
+    return frame.evaluate("""() => { const out = [];
+        const m = window.map_div || Object.values(window).find(v => v && v._container && v.eachLayer);
+        m.eachLayer(l => { const p = l.getPopup && l.getPopup(); if (!p) return;
+            const c = p.getContent(); out.push(typeof c === 'string' ? c : (c.textContent || '')); });
+        return out; }""")
+
+
+def jpeg_bytes(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def saved_id(page: Any, timeout: float = 60_000) -> int:
+    box = page.get_by_text(re.compile(r"Sparat \(nr \d+\)")).first
+    box.wait_for(timeout=timeout)
+    return int(re.search(r"nr (\d+)", box.inner_text()).group(1))  # type: ignore[union-attr]
+
+
+def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
+                   tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000) -> int:
+    """Fill the report page as a participant would (category, description, photo, a tap on the map at the
+    place ``tap`` = (lon, lat), found through Leaflet's own projection) and save."""
+    page.locator('[data-testid="stButtonGroup"] button', has_text=category).first.click()
+    wait_idle(page)
+    page.get_by_label("Kort beskrivning").fill(description)
+    page.get_by_label("Kort beskrivning").press("Tab")  # commit the text area's value
+    wait_idle(page, timeout)
+    if photo is not None:
+        deadline = time.monotonic() + timeout / 1000
+        while True:  # a rerun may remount the uploader under our feet; then give it the file again
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+                files=[{"name": "fynd.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+            try:
+                page.get_by_text("fynd.jpg").first.wait_for(timeout=15_000)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+    wait_idle(page, timeout)
+    deadline = time.monotonic() + timeout / 1000
+    while True:  # a tap that lands while the map is being redrawn is lost: tap again, as a person would
+        frame = folium_frame(page, timeout)
+        frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=timeout)
+        point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, "
+                               "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
+                               "return {x: p.x, y: p.y}; }", [tap[1], tap[0]])
+        with contextlib.suppress(Exception):
+            frame.locator(".leaflet-container").click(position=point, timeout=15_000)
+        try:
+            page.get_by_text("Position från kartan").first.wait_for(timeout=20_000)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+    wait_idle(page, timeout)
+    page.get_by_role("button", name="Spara").click()
+    deadline = time.monotonic() + timeout / 1000
+    last_click = time.monotonic()
+    while time.monotonic() < deadline:
+        if page.get_by_text(re.compile(r"Sparat \(nr \d+\)")).count():
+            break
+        new = page.get_by_role("button", name="Det är ett nytt")
+        if new.count():
+            with contextlib.suppress(Exception):  # it may be redrawn under the pointer; the loop tries again
+                new.click(timeout=10_000)
+            last_click = time.monotonic()
+        elif time.monotonic() - last_click > 20:
+            # the click fell into a rerun and was lost: tap again, as a person would (the client id makes the
+            # second tap harmless)
+            alerts = page.get_by_test_id("stAlert").all_inner_texts()
+            if any("outside" in a or "utanför" in a for a in alerts):
+                msg = f"the report was refused: {alerts}"
+                raise RuntimeError(msg)
+            with contextlib.suppress(Exception):
+                page.get_by_role("button", name="Spara").click(timeout=10_000)
+            last_click = time.monotonic()
+        page.wait_for_timeout(300)
+    found = saved_id(page, timeout)
+    wait_idle(page, timeout)
+    return found
