@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -180,25 +181,37 @@ def test_init_upgrades_first_migration_and_keeps_rows(store: Store) -> None:
     assert back.geometry.iloc[0].equals(geom)
 
 
-def _write_500(url: str, worker: int) -> int:
-    s = open_store(url)
-    for i in range(500):
-        s.insert("finding", findings_frame(1, start=worker * 1000 + i))
-    s.dispose()
-    return 500
+_WRITER = """
+import sys
+import geopandas as gpd, pandas as pd, shapely
+from trygghetskarta.store import open_store
+url, worker = sys.argv[1], int(sys.argv[2])
+s = open_store(url)
+t0 = pd.Timestamp("2026-10-12 19:30", tz="Europe/Stockholm")
+for i in range(500):
+    n = worker * 1000 + i
+    s.insert("finding", gpd.GeoDataFrame(
+        {"category": ["klotter"], "reported_at": [t0], "external_id": [f"p:{n}"]},
+        geometry=[shapely.Point(17.63 + i * 1e-5, 59.51)], crs="EPSG:4326"))
+print("wrote 500")
+"""
 
 
 def test_two_processes_write_500_each_into_sqlite(tmp_path: Path) -> None:
+    """Two processes, each writing 500 findings one transaction at a time into the same SQLite file."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     open_store(url).init()
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        done = pool.starmap(_write_500, [(url, 0), (url, 1)])
-    assert done == [500, 500]
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, url, str(w)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for w in (0, 1)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err
+        assert "wrote 500" in out
+        assert "locked" not in err
     s = open_store(url)
-    back = s.points("finding", columns=["id"])
+    back = s.points("finding", columns=["id", "external_id"])
     assert len(back) == 1000
-    assert back["id"].is_unique
+    assert back["id"].is_unique and back["external_id"].is_unique
 
 
 def test_repr_hides_password() -> None:
