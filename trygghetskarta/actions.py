@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from trygghetskarta import schema
+from trygghetskarta import records, schema
 from trygghetskarta.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -25,16 +25,7 @@ LIST_COLUMNS = ["id", "what", "responsible", "responsible_label", "priority", "p
 
 
 def _as_date(value: Any, what: str = "today") -> dt.date:
-    if isinstance(value, dt.datetime):
-        msg = f"{what} must be a date, not a datetime ({value!r}); use the local date"
-        raise ValidationError(msg)
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        msg = f"{what} must be a date (YYYY-MM-DD), got {value!r}"
-        raise ValidationError(msg) from None
+    return records.date_from_value(value, what, allow_datetime=False)
 
 
 def _dates(series: pd.Series) -> pd.Series:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from trygghetskarta import records
 from trygghetskarta.errors import ValidationError
 
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "tertial", "quarter", "custom")
@@ -92,15 +93,7 @@ class Period:
 
 
 def _as_date(value: object, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        msg = f"{what} must be a date (YYYY-MM-DD), got {value!r}"
-        raise ValidationError(msg) from None
+    return records.date_from_value(value, what)
 
 
 def period_from_date(kind: str, day: dt.date | str) -> Period:
