@@ -77,8 +77,8 @@ def finding_form(store) -> None:
     files = [(f.name, f.getvalue()) for f in uploads or []] + ([("kamera.jpg", camera.getvalue())] if camera else [])
     photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
     # the newest 200 of the walk's findings on the tap map (a walk has a few dozen; more only slows the phone)
-    walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).nlargest(
-        200, "id") if walk_id else None
+    walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
+        "id").tail(200) if walk_id else None
     chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
 
     def submit() -> None:
@@ -90,6 +90,7 @@ def finding_form(store) -> None:
         _done("finding", _ui.t("saved", id=res.id) + note)
 
     if st.button(_ui.t("save"), type="primary", width="stretch", key="rap_save", icon=":material/save:"):
+        state.pop("rap_flash", None)
         if not category:
             st.warning(_ui.t("choose_category"))
         elif chosen is None:
@@ -165,7 +166,7 @@ def nightwalk_form(store) -> None:
 
 
 with _ui.guard():
-    flash = state.pop("rap_flash", None)
+    flash = state.get("rap_flash")  # stays until the next save, so a rerun (e.g. a map event) cannot hide it
     if flash:
         st.success(flash, icon=":material/check_circle:")
     forms = FORMS.get(viewer.role, ("finding",))

@@ -183,10 +183,24 @@ def jpeg_bytes(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
     return out.getvalue()
 
 
-def saved_id(page: Any, timeout: float = 60_000) -> int:
-    box = page.get_by_text(re.compile(r"Sparat \(nr \d+\)")).first
-    box.wait_for(timeout=timeout)
-    return int(re.search(r"nr (\d+)", box.inner_text()).group(1))  # type: ignore[union-attr]
+_SAVED = re.compile(r"Sparat \(nr (\d+)\)")
+
+
+def _shown_ids(page: Any) -> set[int]:
+    return {int(m.group(1)) for text in page.get_by_test_id("stAlert").all_inner_texts()
+            for m in [_SAVED.search(text)] if m}
+
+
+def saved_id(page: Any, timeout: float = 60_000, before: set[int] | frozenset[int] = frozenset()) -> int:
+    """The id in the page's "Sparat (nr N)" message, once one appears that was not there ``before``."""
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        new = _shown_ids(page) - set(before)
+        if new:
+            return max(new)
+        page.wait_for_timeout(250)
+    msg = "no 'Sparat (nr N)' message appeared"
+    raise TimeoutError(msg)
 
 
 def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
@@ -226,11 +240,12 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
             if time.monotonic() > deadline:
                 raise
     wait_idle(page, timeout)
+    before = _shown_ids(page)
     page.get_by_role("button", name="Spara").click()
     deadline = time.monotonic() + timeout / 1000
     last_click = time.monotonic()
     while time.monotonic() < deadline:
-        if page.get_by_text(re.compile(r"Sparat \(nr \d+\)")).count():
+        if _shown_ids(page) - before:
             break
         new = page.get_by_role("button", name="Det är ett nytt")
         if new.count():
@@ -248,6 +263,6 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
                 page.get_by_role("button", name="Spara").click(timeout=10_000)
             last_click = time.monotonic()
         page.wait_for_timeout(300)
-    found = saved_id(page, timeout)
+    found = saved_id(page, timeout, before)
     wait_idle(page, timeout)
     return found

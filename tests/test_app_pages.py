@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -34,6 +35,10 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_store(url)
     store.init()
     demo.fill(store)
+    # a walk tonight with no findings yet: the report page selects it first and must cope with an empty walk
+    store.insert("walk", gpd.GeoDataFrame([{"title": "Kvällsvandring idag", "started_at": dt.datetime.now(dt.UTC),
+                                            "audience": "publik", "geometry": None}], geometry="geometry",
+                                          crs="EPSG:4326"))
     for role in ROLES:
         auth.create_user(store, f"test_{role}", role, PASSWORD, organisation=ORG.get(role))
     store.dispose()
@@ -193,6 +198,7 @@ def test_report_page_saves_a_finding_once(app_env: str) -> None:
     stored = store.read("finding", None).iloc[-1]
     assert stored["category"] == "gangtunnel" and stored["reported_by"] == "test_deltagare"
     assert stored["description"] == "Mörk gångtunnel under järnvägen"
+    assert stored["walk_id"] == at.session_state["rap_walk"]  # today's walk was offered first
     at.run()  # a rerun after the save must not store it again
     assert store.count("finding") == before + 1
     store.dispose()
