@@ -195,10 +195,9 @@ def protocol_html(protocol: WalkProtocol, progress: Progress | None = None) -> s
 
 def protocol_pdf(protocol: WalkProtocol, path: Path | str, progress: Progress | None = None) -> Path:
     """Write the protocol as a PDF (DejaVu Sans embedded; map and thumbnails as images)."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    from trygghetskarta.lagesbild.render import font_path
+    from trygghetskarta.lagesbild.render import new_pdf
 
     say = progress or (lambda _f, _m: None)
     path = Path(path)
@@ -206,11 +205,7 @@ def protocol_pdf(protocol: WalkProtocol, path: Path | str, progress: Progress | 
     sv = protocol.lang == "sv"
     say(0.2, "karta")
     mapimg = route_map_png(protocol)
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.add_font("DejaVu", "", str(font_path()))
-    pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
-    pdf.set_title(protocol.title)
+    pdf = new_pdf(protocol.title)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 7, ("Protokoll: " if sv else "Protocol: ") + protocol.title, new_x=XPos.LMARGIN,

@@ -279,9 +279,20 @@ def lagesbild_html(report: Lagesbild, progress: Progress | None = None) -> str:
 # --- PDF ---------------------------------------------------------------------------------------------------
 
 
+def new_pdf(title: str) -> Any:
+    """An A4 fpdf2 document with DejaVu Sans (regular and bold) embedded, so å/ä/ö render."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=14)
+    pdf.add_font("DejaVu", "", str(font_path()))
+    pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
+    pdf.set_title(title)
+    return pdf
+
+
 def lagesbild_pdf(report: Lagesbild, path: Path | str, progress: Progress | None = None) -> Path:
     """Write the lägesbild as a PDF (A4, DejaVu Sans embedded, chart and map as images)."""
-    from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
     say = progress or (lambda _f, _m: None)
@@ -292,11 +303,7 @@ def lagesbild_pdf(report: Lagesbild, path: Path | str, progress: Progress | None
     say(0.4, "karta")
     mapimg = map_png(report)
     say(0.7, "pdf")
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.add_font("DejaVu", "", str(font_path()))
-    pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
-    pdf.set_title(report.title)
+    pdf = new_pdf(report.title)
     pdf.set_creator("trygghetskarta")
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
