@@ -42,6 +42,20 @@ def _client_id(form: str) -> str:
     return state.setdefault(f"rap_{form}_client", str(uuid.uuid4()))
 
 
+def _confirm_pending(store, form: str) -> None:
+    """If this form's pending report is already stored, confirm it and start a fresh form.
+
+    Streamlit stops a run when a new tap arrives and drops that run's session-state writes, so a save whose
+    run was cut off after the database commit (a second tap while the first was saving) would leave the
+    filled form and no confirmation. The stored client id tells the next run what happened; saving again
+    would only return the same id."""
+    client_id = state.get(f"rap_{form}_client")
+    if client_id:
+        saved = capture.stored_id(store, form, client_id)
+        if saved is not None:
+            _done(form, _ui.t("saved", id=saved))
+
+
 def _done(form: str, message: str) -> None:
     _ui.bump()
     state.pop(f"rap_{form}_client", None)
@@ -53,6 +67,7 @@ def _done(form: str, message: str) -> None:
 
 
 def finding_form(store) -> None:
+    _confirm_pending(store, "finding")
     n = state.get("rap_finding_n", 0)
     walks = _ui.read("walk", viewer)
     walks = walks.assign(local=pd.to_datetime(walks["started_at"], utc=True).dt.tz_convert("Europe/Stockholm"))
@@ -90,7 +105,6 @@ def finding_form(store) -> None:
         _done("finding", _ui.t("saved", id=res.id) + note)
 
     if st.button(_ui.t("save"), type="primary", width="stretch", key="rap_save", icon=":material/save:"):
-        state.pop("rap_flash", None)
         if not category:
             st.warning(_ui.t("choose_category"))
         elif chosen is None:
@@ -117,7 +131,7 @@ def finding_form(store) -> None:
 
 @st.fragment(run_every=dt.timedelta(seconds=30))
 def _walk_findings(walk_id: int) -> None:
-    """The walk's findings as they come in from the others on the walk (refreshed every 20 s)."""
+    """The walk's findings as they come in from the others on the walk (refreshed every 30 s)."""
     frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description"))
     st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
     shown = pd.DataFrame({_ui.t("category"): frame["category"].map(lambda k: _ui.label("category", k)),
@@ -127,6 +141,7 @@ def _walk_findings(walk_id: int) -> None:
 
 
 def sighting_form(store) -> None:
+    _confirm_pending(store, "sighting")
     n = state.get("rap_sighting_n", 0)
     st.warning(_ui.t("no_people_photos"), icon=":material/no_photography:")
     kind = st.pills(_ui.t("sighting_type"), schema.keys("sighting_type"), key=f"sig_type_{n}",
@@ -149,6 +164,7 @@ def sighting_form(store) -> None:
 
 
 def nightwalk_form(store) -> None:
+    _confirm_pending(store, "nightwalk")
     n = state.get("rap_nightwalk_n", 0)
     names = _ui.area_names()
     with st.form(f"nightwalk_{n}"):

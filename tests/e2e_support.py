@@ -204,9 +204,12 @@ def saved_id(page: Any, timeout: float = 60_000, before: set[int] | frozenset[in
 
 
 def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
-                   tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000) -> int:
+                   tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000,
+                   timings: dict[str, float] | None = None) -> int:
     """Fill the report page as a participant would (category, description, photo, a tap on the map at the
-    place ``tap`` = (lon, lat), found through Leaflet's own projection) and save."""
+    place ``tap`` = (lon, lat), found through Leaflet's own projection) and save. ``timings`` (if given)
+    receives ``save_s``: seconds from the tap on Spara to the page's "Sparat" (the duplicate question
+    included)."""
     page.locator('[data-testid="stButtonGroup"] button', has_text=category).first.click()
     wait_idle(page)
     page.get_by_label("Kort beskrivning").fill(description)
@@ -242,6 +245,7 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
     wait_idle(page, timeout)
     before = _shown_ids(page)
     page.get_by_role("button", name="Spara").click()
+    saving = time.perf_counter()
     deadline = time.monotonic() + timeout / 1000
     last_click = time.monotonic()
     while time.monotonic() < deadline:
@@ -252,6 +256,8 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
             with contextlib.suppress(Exception):  # it may be redrawn under the pointer; the loop tries again
                 new.click(timeout=10_000)
             last_click = time.monotonic()
+            with contextlib.suppress(Exception):  # a person waits for the tap's answer before tapping again
+                wait_idle(page, 30_000)
         elif time.monotonic() - last_click > 20:
             # the click fell into a rerun and was lost: tap again, as a person would (the client id makes the
             # second tap harmless)
@@ -264,5 +270,7 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
             last_click = time.monotonic()
         page.wait_for_timeout(300)
     found = saved_id(page, timeout, before)
+    if timings is not None:
+        timings["save_s"] = time.perf_counter() - saving
     wait_idle(page, timeout)
     return found

@@ -202,3 +202,40 @@ def test_report_page_saves_a_finding_once(app_env: str) -> None:
     at.run()  # a rerun after the save must not store it again
     assert store.count("finding") == before + 1
     store.dispose()
+
+
+def test_report_page_confirms_a_save_whose_run_was_cut_off(app_env: str) -> None:
+    """A save committed by a run that Streamlit stopped (its session-state writes dropped) leaves the client
+    id pending; the next run finds the stored report, confirms it and opens a fresh form."""
+    from trygghetskarta import capture
+    from trygghetskarta.access import Viewer
+
+    store = open_store(app_env)
+    client_id = "cut-off-run-0001"
+    res = capture.submit_finding(store, Viewer("test_deltagare", "deltagare"), category="klotter",
+                                 lon=17.6366, lat=59.5115, client_id=client_id)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "rapportera.py"), default_timeout=120)
+    at.session_state["tk_user"] = {"username": "test_deltagare", "role": "deltagare", "organisation": None}
+    at.session_state["tk_lang"] = "sv"
+    at.session_state["rap_finding_client"] = client_id
+    at.session_state["rap_finding_tap"] = (17.6366, 59.5115)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Sparat (nr {res.id})." in _texts(at.success)
+    assert "rap_finding_client" not in at.session_state and at.session_state["rap_finding_n"] == 1
+    assert "rap_finding_tap" not in at.session_state  # the next report starts without the old position
+    # A pending client id that is not stored (the save failed) keeps the filled form for another try.
+    at.session_state["rap_finding_client"] = "never-stored-0002"
+    at.run()
+    assert at.session_state["rap_finding_client"] == "never-stored-0002"
+    store.dispose()
+
+
+def test_streamlit_config_keeps_runs_whole() -> None:
+    """Fast reruns drop a stopped run's session state (a save's confirmation with it); the post-run full GC
+    dominated the server under load. Both stay off (see .streamlit/config.toml)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"] == {"postScriptGC": False, "fastReruns": False}
+

@@ -85,6 +85,29 @@ def test_concurrent_double_tap_stores_one_finding(store):
     assert store.count("finding") == 1
 
 
+def test_stored_id_finds_a_report_by_its_client_id(store):
+    cid = _cid()
+    assert capture.stored_id(store, "finding", cid) is None
+    res = capture.submit_finding(store, PARTICIPANT, category="klotter", lon=BRO[0], lat=BRO[1], client_id=cid)
+    assert capture.stored_id(store, "finding", cid) == res.id
+    assert capture.stored_id(store, "sighting", cid) is None
+    with pytest.raises(ValidationError, match="client_id"):
+        capture.stored_id(store, "finding", "x'; --")
+    with pytest.raises(ValidationError, match="reports are"):
+        capture.stored_id(store, "action", cid)
+
+
+def test_duplicate_candidates_at_the_radius_edge_in_every_direction(store):
+    """The store reads only a lon/lat box around the point; the box must hold the whole circle."""
+    base = capture.submit_finding(store, PLANNER, category="vegetation", lon=BRO[0], lat=BRO[1], client_id=_cid())
+    x, y = geography.metric_from_lonlat(np.array([BRO[0]]), np.array([BRO[1]]))
+    for angle in np.radians([0, 45, 90, 135, 180, 225, 270, 315]):
+        for distance, expected in ((49.5, [base.id]), (50.5, [])):
+            lon, lat = geography.lonlat_from_metric(x + distance * np.cos(angle), y + distance * np.sin(angle))
+            found = capture.duplicate_candidates(store, "vegetation", float(lon[0]), float(lat[0]), radius_m=50)
+            assert [c.id for c in found] == expected, (np.degrees(angle), distance)
+
+
 def test_duplicate_candidates_within_radius_same_category_open_only(store):
     base = capture.submit_finding(store, PLANNER, category="belysning_trasig", lon=BRO[0], lat=BRO[1],
                                   client_id=_cid())

@@ -129,6 +129,19 @@ def test_period_filter_dates_are_inclusive(store: Store) -> None:
     assert len(store.points("finding", start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))) == 2
 
 
+def test_bbox_and_external_id_filters_run_in_the_store(store: Store) -> None:
+    store.insert("finding", findings_frame(100))  # lon 17.63 + 0.0004·(i % 50), lat 59.51 + 0.0002·(i // 50)
+    box = store.points("finding", bbox=(17.6299, 59.5099, 17.6321, 59.5101))
+    assert sorted(box["id"]) == sorted(store.points("finding", ids=list(range(1, 7)))["id"])
+    assert store.read("finding", bbox=(17.6299, 59.5099, 17.6321, 59.5101))["description"].tolist() == [
+        f"lampa {i}" for i in range(6)]
+    hit = store.points("finding", columns=("external_id",), external_ids=["t:7", "t:99", "nej"])
+    assert sorted(hit["external_id"]) == ["t:7", "t:99"]
+    for bad in ((17.7, 59.5, 17.6, 59.6), ("a", 1, 2, 3), (1, 2, 3), (float("nan"), 59.5, 17.7, 59.6)):
+        with pytest.raises(ValidationError, match="bbox must be"):
+            store.points("finding", bbox=bad)
+
+
 def test_postgis_has_real_geometry_and_spatial_index(pg_url: str) -> None:
     s = open_store(pg_url)
     s.init()

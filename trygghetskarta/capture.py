@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from trygghetskarta import geography, schema, settings
@@ -106,13 +105,21 @@ def _metric_boundary(kommunkod: str) -> shapely.Geometry:
 
 
 def _existing_id(store: Store, kind: str, external_id: str) -> int | None:
-    """The id of the record stored under ``external_id``, whoever may see it (a retry returns the same id).
-
-    Only called on the rare retry path: the insert itself skips an external id that is already stored.
-    """
-    found = store.points(kind, None, columns=("external_id",))
-    hit = found.loc[found["external_id"] == external_id, "id"] if "external_id" in found else pd.Series(dtype=int)
+    """The id of the record stored under ``external_id``, whoever may see it (a retry returns the same id)."""
+    hit = store.points(kind, None, columns=("external_id",), external_ids=[external_id])["id"]
     return int(hit.iloc[0]) if len(hit) else None
+
+
+def stored_id(store: Store, kind: str, client_id: str) -> int | None:
+    """The id of the report stored under ``client_id``, or None if none is (one indexed lookup).
+
+    The report page asks this when it finds a report still pending: a save whose page run was cut off (a
+    second tap while the first was saving) has stored the report but not told the page, and the page can
+    then confirm it instead of showing a filled form."""
+    if kind not in ("finding", "sighting", "nightwalk"):
+        msg = f"reports are findings, sightings or nightwalks, not {kind!r}"
+        raise ValidationError(msg)
+    return _existing_id(store, kind, external_id_from_client_id(client_id))
 
 
 def _now() -> dt.datetime:
@@ -132,14 +139,21 @@ def duplicate_candidates(store: Store, category: str, lon: float, lat: float, ra
     if not (math.isfinite(radius) and 0 < radius <= 5000):
         msg = f"the duplicate radius must be between 0 and 5000 m, got {radius_m!r}"
         raise ValidationError(msg)
+    px, py = geography.metric_from_lonlat(np.array([x]), np.array([y]))
+    # The square around the point, as a longitude/latitude box for the store (it filters in SQL, so only the
+    # neighbourhood is read, not every open finding of the category); the exact distance follows below.
+    # (padded a little: a grid line of SWEREF 99 TM is not quite a meridian or a parallel)
+    box = radius * 1.02 + 1.0
+    corner_lon, corner_lat = geography.lonlat_from_metric(px + np.array([-box, box, box, -box]),
+                                                          py + np.array([-box, -box, box, box]))
+    bbox = (corner_lon.min(), corner_lat.min(), corner_lon.max(), corner_lat.max())
     frame = store.points("finding", viewer, categories=[category], statuses=sorted(schema.OPEN_STATUSES),
-                         columns=("category", "status", "description"))
+                         columns=("category", "status", "description"), bbox=bbox)
     if exclude_ids:
         frame = frame[~frame["id"].isin([int(i) for i in exclude_ids])]
     if frame.empty:
         return []
     fx, fy = geography.metric_from_lonlat(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float))
-    px, py = geography.metric_from_lonlat(np.array([x]), np.array([y]))
     dist = np.hypot(fx - px[0], fy - py[0])
     near = np.flatnonzero(dist <= radius)
     near = near[np.argsort(dist[near], kind="stable")]
@@ -212,8 +226,6 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
         if walks.empty:
             msg = f"no walk with id {walk_id}"
             raise NotFoundError(msg)
-        if viewer is not None and viewer.role == "deltagare":
-            store.add_participant(walk_id, viewer.username)  # reporting on a walk is taking part in it
     row = {
         "category": category, "severity": int(severity), "description": description.strip(), "status": "ny",
         "reported_at": reported_at or _now(), "reported_by": viewer.username if viewer else None,
@@ -221,14 +233,18 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
         "accuracy_m": float(accuracy_m) if accuracy_m is not None else None,
         "geometry": shapely.Point(x, y),
     }
-    frame = gpd.GeoDataFrame([row], geometry="geometry", crs=schema.CRS_STORE)
+    # Validated before the write transaction: the write lock (SQLite has one for the whole database) is held
+    # only for the few statements below, not for the validation.
+    batch = store.prepare("finding", gpd.GeoDataFrame([row], geometry="geometry", crs=schema.CRS_STORE))
     try:
         with store.write() as conn:
-            res = store.insert("finding", frame, actor=viewer, conn=conn)
+            res = store.insert("finding", batch, actor=viewer, conn=conn)
             if not res.ids:  # another process stored the same client id a moment ago
                 finding_id, created, photo_ids = None, False, []
             else:
                 finding_id, created = int(res.ids[0]), True
+                if walk_id is not None and viewer is not None and viewer.role == "deltagare":
+                    store.add_participant(walk_id, viewer.username, conn=conn)  # reporting on a walk is taking part
                 photo_ids = [store.add_photo(finding_id, str(p.path), str(p.thumb_path), p.sha256, p.width,
                                              p.height, p.taken_at, conn=conn) for p in stored]
                 store.audit("report", viewer, "finding", finding_id, {"photos": len(stored), "position": source},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trygghetskarta.store.actions import ActionsMixin
-from trygghetskarta.store.core import InsertResult, content_key, now_utc
+from trygghetskarta.store.core import InsertResult, PreparedBatch, content_key, now_utc
 from trygghetskarta.store.retention import RetentionMixin
 from trygghetskarta.store.users import UsersMixin
 from trygghetskarta.store.workflow import WorkflowMixin
@@ -18,4 +18,4 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-__all__ = ["InsertResult", "Store", "content_key", "now_utc", "open_store"]
+__all__ = ["InsertResult", "PreparedBatch", "Store", "content_key", "now_utc", "open_store"]

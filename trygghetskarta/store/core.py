@@ -49,6 +49,16 @@ class InsertResult:
         return len(self.ids)
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Rows of one kind validated and typed for the store (``Store.prepare``), ready to be written."""
+
+    kind: str
+    rows: pd.DataFrame
+    masked: int
+    geoms: np.ndarray | None
+
+
 def now_utc() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
@@ -230,43 +240,69 @@ class StoreCore:
 
     # --- writes ----------------------------------------------------------------------------------
 
-    def insert(self, kind: str, frame: pd.DataFrame, actor: Viewer | None = None,
+    def insert(self, kind: str, frame: pd.DataFrame | PreparedBatch, actor: Viewer | None = None,
                conn: Connection | None = None, assign_areas: bool = True) -> InsertResult:
         """Validate every row of ``frame`` and write the new ones in one transaction.
 
         Raises ``ValidationError`` naming the first bad row; then nothing of the batch is kept. Rows whose
-        ``external_id`` is already stored are skipped and counted in ``already_present``.
+        ``external_id`` is already stored are skipped and counted in ``already_present``. A batch of up to
+        100,000 rows (or one made by ``prepare``) is validated before the write transaction starts, so the
+        write lock is held only for the writing; larger ones are validated slice by slice inside it.
         """
         if kind not in t.TABLE_OF_KIND:
             msg = f"unknown record kind {kind!r}; allowed: {', '.join(records.KINDS)}"
             raise ValidationError(msg)
+        if isinstance(frame, PreparedBatch):
+            if frame.kind != kind:
+                msg = f"a batch prepared for {frame.kind} records cannot be stored as {kind} records"
+                raise ValidationError(msg)
+            prepared: PreparedBatch | None = frame
+        elif isinstance(frame, pd.DataFrame) and len(frame) <= _BATCH:
+            prepared = self.prepare(kind, frame, assign_areas)
+        else:
+            prepared = None
         table = t.TABLE_OF_KIND[kind]
         result = InsertResult()
         if conn is None:
             with self.write() as c:
-                self._insert_batches(c, kind, table, frame, actor, result, assign_areas)
+                self._insert_batches(c, kind, table, frame, actor, result, assign_areas, prepared)
             if kind == "area":
                 self._areas_cache = None
         else:
-            self._insert_batches(conn, kind, table, frame, actor, result, assign_areas)
+            self._insert_batches(conn, kind, table, frame, actor, result, assign_areas, prepared)
         return result
 
-    def _insert_batches(self, conn: Connection, kind: str, table: sa.Table, frame: pd.DataFrame,
-                        actor: Viewer | None, result: InsertResult, assign_areas: bool) -> None:
-        """Validate and write in slices inside the caller's transaction, so memory stays flat for big
-        batches while a bad row anywhere still rolls back the whole batch."""
-        if not isinstance(frame, pd.DataFrame):
-            msg = f"expected a (Geo)DataFrame of {kind} records, got {type(frame).__name__}"
+    def prepare(self, kind: str, frame: pd.DataFrame, assign_areas: bool = True) -> PreparedBatch:
+        """Validate and type up to 100,000 rows for ``insert`` without touching the database, so a caller
+        that writes more in the same transaction (a report and its photos) holds the write lock briefly."""
+        if isinstance(frame, pd.DataFrame) and len(frame) > _BATCH:
+            msg = f"prepare at most {_BATCH:,} rows at a time, got {len(frame):,}; insert() slices larger frames"
             raise ValidationError(msg)
-        official = kind == "area" and "source" in frame and frame["source"].isin(OFFICIAL_AREA_SOURCES).any()
+        rows, masked, geoms = self._prepare(kind, frame, assign_areas)
+        return PreparedBatch(kind, rows, masked, geoms)
+
+    def _insert_batches(self, conn: Connection, kind: str, table: sa.Table, frame: pd.DataFrame | PreparedBatch,
+                        actor: Viewer | None, result: InsertResult, assign_areas: bool,
+                        prepared: PreparedBatch | None) -> None:
+        """Write ``prepared``, or validate and write ``frame`` in slices inside the caller's transaction, so
+        memory stays flat for big batches while a bad row anywhere still rolls back the whole batch."""
+        source = prepared.rows if prepared is not None else frame
+        if not isinstance(source, pd.DataFrame):
+            msg = f"expected a (Geo)DataFrame of {kind} records, got {type(source).__name__}"
+            raise ValidationError(msg)
+        official = kind == "area" and "source" in source and source["source"].isin(OFFICIAL_AREA_SOURCES).any()
         if official:
             # Official RegSO/DeSO polygons replace the project's approximate ones (in this transaction).
             conn.execute(sa.delete(t.areas).where(t.areas.c.source == "approximate"))
-        for start in range(0, max(len(frame), 1), _BATCH):
-            part = frame.iloc[start:start + _BATCH]
-            rows, masked, geoms = self._prepare(kind, part, assign_areas, offset=start)
-            result.masked += masked
-            self._insert_prepared(conn, kind, table, rows, geoms, result)
+        if prepared is not None:
+            result.masked += prepared.masked
+            self._insert_prepared(conn, kind, table, prepared.rows, prepared.geoms, result)
+        else:
+            for start in range(0, max(len(source), 1), _BATCH):
+                part = source.iloc[start:start + _BATCH]
+                rows, masked, geoms = self._prepare(kind, part, assign_areas, offset=start)
+                result.masked += masked
+                self._insert_prepared(conn, kind, table, rows, geoms, result)
         if official:
             self._reassign_area_ids(conn)
         self.audit("insert", actor, kind, None, {"rows": result.inserted,
@@ -539,12 +575,15 @@ class StoreCore:
                 clauses.append(col < _bound(end, is_date, end=True))
         column_of = {"categories": "category", "types": "type", "statuses": "status", "sources": "source",
                      "area_ids": "area_id", "ids": "id", "responsibles": "responsible",
-                     "precisions": "precision", "audiences": "audience"}
+                     "precisions": "precision", "audiences": "audience", "external_ids": "external_id"}
         for name, values in filters.items():
             if values is None:
                 continue
             if name == "walk_id":
                 clauses.append(table.c.walk_id == int(values))
+                continue
+            if name == "bbox":  # every kind has the lon/lat of a representative point
+                clauses += _bbox_clauses(table, values)
                 continue
             if name not in column_of or column_of[name] not in table.c:
                 msg = f"unknown filter {name!r} for {kind}"
@@ -554,7 +593,12 @@ class StoreCore:
 
     def read(self, kind: str, viewer: Viewer | None = None, start: Any = None, end: Any = None,
              **filters: Any) -> gpd.GeoDataFrame:
-        """Records of ``kind`` the viewer may see, as a GeoDataFrame in EPSG:4326 (``id`` + fields)."""
+        """Records of ``kind`` the viewer may see, as a GeoDataFrame in EPSG:4326 (``id`` + fields).
+
+        Filters (each a list of allowed values, applied in SQL): ``categories``, ``types``, ``statuses``,
+        ``sources``, ``area_ids``, ``ids``, ``responsibles``, ``precisions``, ``audiences``, ``external_ids``;
+        ``walk_id`` (one id) and ``bbox`` = (min lon, min lat, max lon, max lat) on the representative point.
+        """
         table = t.TABLE_OF_KIND[kind]
         pol, clauses = self._policy_clause(kind, viewer)
         clauses += self._filter_clauses(kind, start, end, filters)
@@ -683,6 +727,19 @@ class StoreCore:
             msg = f"no {kind} with id {record_id} (or you may not see it)"
             raise NotFoundError(msg)
         return gdf.iloc[0].to_dict()
+
+
+def _bbox_clauses(table: sa.Table, bbox: Any) -> list[Any]:
+    """``bbox`` = (min lon, min lat, max lon, max lat) in EPSG:4326, on the representative point's columns."""
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        msg = f"bbox must be (min lon, min lat, max lon, max lat), got {bbox!r}"
+        raise ValidationError(msg) from None
+    if not (np.isfinite([west, south, east, north]).all() and west <= east and south <= north):
+        msg = f"bbox must be (min lon, min lat, max lon, max lat) with min <= max, got {bbox!r}"
+        raise ValidationError(msg)
+    return [table.c.lon.between(west, east), table.c.lat.between(south, north)]
 
 
 def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:

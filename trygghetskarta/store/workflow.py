@@ -115,14 +115,21 @@ class WorkflowMixin(StoreCore):
             self.audit("support", actor, "finding", int(finding_id), conn=conn)
             return int(n)
 
-    def add_participant(self, walk_id: int, username: str) -> None:
-        """Record that ``username`` takes part in a walk (a deltagare then sees the walk's findings)."""
-        with self.write() as conn:
-            exists = conn.execute(sa.select(t.walk_participants).where(
+    def add_participant(self, walk_id: int, username: str, conn: Any = None) -> None:
+        """Record that ``username`` takes part in a walk (a deltagare then sees the walk's findings); in the
+        caller's transaction when ``conn`` is given."""
+        def _do(c: Any) -> None:
+            exists = c.execute(sa.select(t.walk_participants).where(
                 t.walk_participants.c.walk_id == int(walk_id),
                 t.walk_participants.c.username == username)).first()
             if exists is None:
-                conn.execute(sa.insert(t.walk_participants).values(walk_id=int(walk_id), username=username))
+                c.execute(sa.insert(t.walk_participants).values(walk_id=int(walk_id), username=username))
+
+        if conn is not None:
+            _do(conn)
+            return
+        with self.write() as c:
+            _do(c)
 
     def add_photo(self, finding_id: int, path: str, thumb_path: str, sha256: str, width: int, height: int,
                   taken_at: dt.datetime | None = None, conn: Any = None) -> int:
