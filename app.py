@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages import _ui
 
-st.set_page_config(page_title="Trygghetskarta", page_icon=":material/map:", layout="wide")
+# A shipped icon: a Material or emoji page icon makes the browser fetch the favicon from Google's font CDN.
+st.set_page_config(page_title="Trygghetskarta", page_icon=str(Path(__file__).parent / "app_pages" / "favicon.png"),
+                   layout="wide")
 
 with st.sidebar:
     st.segmented_control(_ui.t("language"), options=["sv", "en"], key="tk_lang",

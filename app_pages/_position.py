@@ -9,7 +9,7 @@ from typing import Any
 import folium
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _assets, _ui
 from trygghetskarta import maps, schema
 
 _GPS_HTML = '<button class="tk-gps" type="button"></button><div class="tk-gps-status"></div>'
@@ -40,8 +40,10 @@ export default function(component) {
 
 
 def _base_map(lang: str) -> folium.Map:
-    """The municipality and its areas, nothing that changes while a report is made."""
-    return maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",), lang=lang)
+    """The municipality and its areas, nothing that changes while a report is made; its libraries come from
+    the app, not a CDN."""
+    return _assets.local(maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",),
+                                        lang=lang))
 
 
 @st.cache_resource(show_spinner=False)

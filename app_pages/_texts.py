@@ -15,7 +15,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unexpected": ("Något gick fel (fel-id {id}). Försök igen; kvarstår felet, ange fel-id till förvaltaren.",
                    "Something went wrong (error id {id}). Try again; if it persists, give the error id to "
                    "the administrator."),
-    "not_yet": ("Inte tillgängligt ännu (issue {n})", "Inte tillgängligt ännu (issue {n})"),
     "demo_note": ("Demodata är syntetisk.", "Demo data is synthetic."),
     # pages
     "page_login": ("Logga in", "Log in"),
@@ -57,6 +56,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "layer_grid": ("Rutnät", "Grid"),
     "layer_hex": ("Hexagoner", "Hexagons"),
     "layer_gistar": ("Hot spots (Gi*)", "Hot spots (Gi*)"),
+    "cell_m": ("Rutstorlek för rutnät och Gi* (m)", "Cell size for grid and Gi* (m)"),
+    "fdr": ("Gi* med FDR-korrektion", "Gi* with FDR correction"),
+    "fdr_help": ("Styr mot falska hot spots när många rutor testas samtidigt (Benjamini–Hochberg).",
+                 "Guards against false hot spots when many cells are tested at once (Benjamini–Hochberg)."),
     "layer_choropleth": ("Per område", "Per area"),
     "shown": ("Visas: {findings} fynd, {incidents} partnerhändelser, {sightings} fältobservationer.",
               "Shown: {findings} findings, {incidents} partner incidents, {sightings} field sightings."),
@@ -102,6 +105,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dup_new": ("Det är ett nytt", "It is a new one"),
     "dup_added": ("Tillagt på fynd nr {id} (nu {n} rapporter).", "Added to finding no. {id} (now {n} reports)."),
     "walk_findings": ("Vandringens fynd", "The walk's findings"),
+    "newest_shown": ("De {n} senaste visas; hela vandringen finns under Vandringar.",
+                     "The newest {n} are shown; the whole walk is on the Walks page."),
     "choose_category": ("Välj en kategori först.", "Choose a category first."),
     "tab_finding": ("Fynd", "Finding"),
     "tab_sighting": ("Fältobservation", "Field sighting"),

@@ -110,11 +110,6 @@ def header(page_key: str) -> None:
     st.title(t(f"page_{page_key}"))
 
 
-def not_yet(issue: int) -> None:
-    """What a page shows where the core it needs has not landed."""
-    st.info(t("not_yet", n=issue))
-
-
 # --- store and cached reads -----------------------------------------------------------------------
 
 
@@ -254,20 +249,27 @@ def guard() -> Iterator[None]:
 # --- maps -----------------------------------------------------------------------------------------
 
 
-def show_map(m: Any, *, height: int = 560, key: str | None = None, n_points: int = 0,
-             returned: list[str] | None = None) -> dict[str, Any] | None:
-    """Render a folium map. Large maps go through ``components.html`` (cheaper than streamlit-folium);
-    otherwise ``st_folium`` without returning pan/zoom state, so panning never reruns the page."""
-    if returned is None and n_points > int(settings.get("marker_limit")):
-        import streamlit.components.v1 as components
+def show_map(m: Any, *, height: int = 560) -> None:
+    """Render a folium map as one self-contained document (Leaflet and its plugins inlined from
+    folium-offline), so the planners' map needs no CDN; only base-map tiles, if configured, are remote.
+    Panning and zooming happen in the browser and never rerun the page."""
+    from trygghetskarta import maps, mapview
 
-        from trygghetskarta import maps
+    # Our own document: every user text in it is escaped by maps (see the XSS tests).
+    st.iframe(mapview.offline_html(maps.map_html(m)), height=height)
 
-        components.html(maps.map_html(m), height=height)
-        return None
-    from streamlit_folium import st_folium
 
-    return st_folium(m, height=height, use_container_width=True, returned_objects=returned or [], key=key)
+@st.cache_data(ttl=60, show_spinner=False, max_entries=50)
+def _map_data(url: str, version: int, viewer_key: Any, filters: Any) -> Any:
+    del version
+    from trygghetskarta import mapview
+
+    return mapview.map_data(_store_for(url), _viewer_from_key(viewer_key), filters)
+
+
+def map_data(v: Viewer | None, filters: Any) -> Any:
+    """``mapview.map_data`` cached per viewer and filters (invalidated by ``bump``)."""
+    return _map_data(settings.database_url(), data_version(), _viewer_key(v), filters)
 
 
 # --- lägesbild ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import access, maps, schema, settings
+from trygghetskarta import access, maps, mapview, privacy, schema, settings
 
 viewer = _ui.require("karta")
 _ui.header("karta")
@@ -35,42 +35,23 @@ with _ui.guard():
         default_layers = ["areas", "findings", "incidents", "walks", "sightings", "heat"]
         layers = st.pills(_ui.t("layers"), list(maps.LAYER_KEYS), selection_mode="multi", default=default_layers,
                           format_func=lambda k: _ui.t(f"layer_{k}"))
+        # Gi* on a walk's few dozen findings over-flags on 100 m cells; 250 m with FDR is the safer default.
+        g1, g2 = st.columns(2)
+        cell_m = g1.select_slider(_ui.t("cell_m"), [100, 250, 500, 1000], value=250)
+        fdr = g2.toggle(_ui.t("fdr"), value=True, help=_ui.t("fdr_help"))
     start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (None, None)
     filters = maps.MapFilters(start=start, end=end, light=light or None,
-                              area_ids=tuple(chosen_areas) if chosen_areas else None)
-
-    def _frame(kind: str, **store_filters: object):
-        if may[kind] in ("none", "aggregate"):
-            return None
-        columns = ("category", "status", "severity", "positive", "type", "source", "precision", "area_id",
-                   "walk_id", "owner_org", "responsible", "description", "title", "group_size", "age_band")
-        frame = _ui.points(kind, viewer, start, end, columns=columns, **store_filters)
-        return maps.filter_frame(frame, kind, filters)
-
-    findings = _frame("finding", categories=categories or None, statuses=statuses or None,
-                      area_ids=chosen_areas or None)
-    incidents = _frame("incident", sources=sources or None, area_ids=chosen_areas or None)
-    sightings = _frame("sighting", area_ids=chosen_areas or None)
-    walks = None
-    if may["walk"] != "none":
-        walks = _ui.read("walk", viewer, start, end)
-        if chosen_areas:
-            walks = walks[walks["area_id"].isin(chosen_areas)]
-    areas = _ui.areas()
-    m = maps.build_map(municipality=_ui.municipality(), areas=areas, findings=findings, incidents=incidents,
-                       walks=walks, sightings=sightings, layers=tuple(layers or ("areas",)), lang=lang)
-    sizes = {name: 0 if f is None else len(f) for name, f in
-             (("findings", findings), ("incidents", incidents), ("sightings", sightings))}
-    _ui.show_map(m, height=620, n_points=sum(sizes.values()))
+                              categories=tuple(categories) or None, statuses=tuple(statuses) or None,
+                              sources=tuple(sources) or None, area_ids=tuple(chosen_areas) or None)
+    data = _ui.map_data(viewer, filters)
+    m = mapview.map_for(data, _ui.areas(), layers=tuple(layers or ("areas",)), lang=lang, grid_cell_m=cell_m,
+                        fdr=fdr)
+    _ui.show_map(m, height=620)
+    sizes = data.sizes
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
 
     if may["sighting"] == "aggregate":
-        try:
-            from trygghetskarta import privacy
-        except ImportError:
-            _ui.not_yet(6)
-        else:
-            totals = privacy.sighting_area_totals(store, viewer, start=start, end=end)
-            st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))
-            st.dataframe(totals, hide_index=True)
+        totals = privacy.sighting_area_totals(store, viewer, start=start, end=end)
+        st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))
+        st.dataframe(totals, hide_index=True)

@@ -25,6 +25,7 @@ ICON = {
 SIGHTING_ICON = {"samling_unga": "groups", "otrygg_samling": "warning", "narkotika": "medication",
                  "buskorning": "two_wheeler", "skadegorelse": "broken_image", "konflikt": "sports_mma",
                  "positiv": "star", "ovrigt": "help"}
+SHOWN_ON_PHONE = 50  # the walk's newest findings on the phone's map and list (the whole walk is on Vandringar)
 FORMS = {"deltagare": ("finding",), "nattvandrare": ("nightwalk",), "faltgrupp": ("sighting", "finding"),
          "planerare": ("finding", "sighting", "nightwalk"), "admin": ("finding", "sighting", "nightwalk")}
 
@@ -91,9 +92,9 @@ def finding_form(store) -> None:
                                                                                 key=f"rap_camon_{n}") else None
     files = [(f.name, f.getvalue()) for f in uploads or []] + ([("kamera.jpg", camera.getvalue())] if camera else [])
     photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
-    # the newest 200 of the walk's findings on the tap map (a walk has a few dozen; more only slows the phone)
+    # the walk's newest findings on the tap map (a walk has a few dozen; more would only slow the phone)
     walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
-        "id").tail(200) if walk_id else None
+        "id").tail(SHOWN_ON_PHONE) if walk_id else None
     chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
 
     def submit() -> None:
@@ -134,10 +135,13 @@ def _walk_findings(walk_id: int) -> None:
     """The walk's findings as they come in from the others on the walk (refreshed every 30 s)."""
     frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description"))
     st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
-    shown = pd.DataFrame({_ui.t("category"): frame["category"].map(lambda k: _ui.label("category", k)),
-                          _ui.t("statuses"): frame["status"].map(lambda k: _ui.label("status", k)),
-                          _ui.t("description"): frame["description"]})
-    st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+    newest = frame.sort_values("id").tail(SHOWN_ON_PHONE).iloc[::-1]
+    if len(frame) > len(newest):
+        st.caption(_ui.t("newest_shown", n=len(newest)))
+    shown = pd.DataFrame({_ui.t("category"): newest["category"].map(lambda k: _ui.label("category", k)),
+                          _ui.t("statuses"): newest["status"].map(lambda k: _ui.label("status", k)),
+                          _ui.t("description"): newest["description"]})
+    st.dataframe(shown, hide_index=True, width="stretch")
 
 
 def sighting_form(store) -> None:

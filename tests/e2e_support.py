@@ -1,6 +1,6 @@
 """Helpers for the browser tests and the load test: a real ``streamlit run app.py`` on a free localhost port
-with its own data folder, and a headless Debian chromium (never a downloaded browser) that serves the map
-libraries folium links to from the folium-offline package, so nothing leaves the machine."""
+with its own data folder, and a headless Debian chromium (never a downloaded browser) that may reach only the
+app: the app serves the map libraries itself, and every outside request is refused and recorded."""
 
 from __future__ import annotations
 
@@ -98,35 +98,27 @@ def running_app(data_dir: Path, db_url: str | None = None, timeout: float = 90.0
 # --- browser ----------------------------------------------------------------------------------------
 
 
-def _offline_assets() -> dict[str, str]:
-    from offlinefolium import elements
-
-    return dict(elements._res)
-
-
 def launch_chromium(playwright: Any, executable: str) -> Any:
     return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
 
 def new_context(browser: Any, app_url: str, *, phone: bool = False, scale: float = 2) -> Any:
-    """A browser context that may reach only the app; folium's CDN links are answered from folium-offline."""
+    """A browser context that may reach only the app: every other request is refused, so a page that needed
+    a CDN (or any outside resource) would show it. The app serves the map libraries itself."""
     options: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": scale,
                                "is_mobile": True, "has_touch": True} if phone else {
         "viewport": {"width": 1366, "height": 900}}
     context = browser.new_context(accept_downloads=True, locale="sv-SE", **options)
-    assets = _offline_assets()
+    refused: list[str] = []
+    context.refused = refused  # type: ignore[attr-defined]  # what the page tried to fetch from outside
 
     def route(r: Any) -> None:
         url = r.request.url
         if url.startswith(app_url) or url.startswith(("data:", "blob:")):
             r.continue_()
             return
-        body = assets.get(url)
-        if body is not None:
-            ctype = "text/css" if url.endswith(".css") else "application/javascript"
-            r.fulfill(status=200, body=body, headers={"content-type": ctype, "access-control-allow-origin": "*"})
-            return
-        r.abort()  # no network: fonts, tiles and anything else from outside
+        refused.append(url)
+        r.abort()  # no network: fonts, tiles, CDNs and anything else from outside
 
     context.route("**/*", route)
     return context
@@ -151,28 +143,39 @@ def wait_idle(page: Any, timeout: float = 60_000) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
 
 
-def folium_frame(page: Any, timeout: float = 60_000) -> Any:
-    """The frame of the (first) streamlit-folium map, once Leaflet has drawn it."""
-    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=timeout)
+_FIND_MAP = "(window.map_div || Object.values(window).find(v => v && v._container && v.eachLayer))"
+
+
+def _leaflet_frame(page: Any, match: Any, timeout: float) -> Any:
     deadline = time.monotonic() + timeout / 1000
     while time.monotonic() < deadline:
         for frame in reversed(page.frames):  # the newest map (after a save the form gets a fresh one)
-            if "streamlit_folium" in frame.url and not frame.is_detached():
+            if frame is not page.main_frame and match(frame) and not frame.is_detached():
                 with contextlib.suppress(Exception):
-                    if frame.evaluate("() => !!document.querySelector('.leaflet-container')"):
+                    if frame.evaluate(f"() => !!document.querySelector('.leaflet-container') && !!{_FIND_MAP}"):
                         return frame
         page.wait_for_timeout(250)
-    msg = "the folium map never rendered"
+    msg = "the map never rendered"
     raise TimeoutError(msg)
+
+
+def folium_frame(page: Any, timeout: float = 60_000) -> Any:
+    """The frame of the (first) streamlit-folium map (the report page's tap map), once Leaflet has drawn it."""
+    page.locator('iframe[title="streamlit_folium.st_folium"]').first.wait_for(timeout=timeout)
+    return _leaflet_frame(page, lambda f: "streamlit_folium" in f.url, timeout)
+
+
+def map_frame(page: Any, timeout: float = 60_000) -> Any:
+    """The frame of the planners' map (a self-contained document in ``components.html``), once drawn."""
+    return _leaflet_frame(page, lambda f: "streamlit_folium" not in f.url, timeout)
 
 
 def popup_texts(frame: Any) -> list[str]:
     """The text of every marker popup on the map (Leaflet's own layer list, not the DOM)."""
-    return frame.evaluate("""() => { const out = [];
-        const m = window.map_div || Object.values(window).find(v => v && v._container && v.eachLayer);
-        m.eachLayer(l => { const p = l.getPopup && l.getPopup(); if (!p) return;
-            const c = p.getContent(); out.push(typeof c === 'string' ? c : (c.textContent || '')); });
-        return out; }""")
+    return frame.evaluate(f"""() => {{ const out = []; const m = {_FIND_MAP};
+        m.eachLayer(l => {{ const p = l.getPopup && l.getPopup(); if (!p) return;
+            const c = p.getContent(); out.push(typeof c === 'string' ? c : (c.textContent || '')); }});
+        return out; }}""")
 
 
 def jpeg_bytes(color: tuple[int, int, int] = (200, 120, 40)) -> bytes:
@@ -203,6 +206,15 @@ def saved_id(page: Any, timeout: float = 60_000, before: set[int] | frozenset[in
     raise TimeoutError(msg)
 
 
+def _single(locator: Any, timeout: float) -> Any:
+    """The one element of ``locator`` once a rerun has removed its stale twin (Streamlit keeps the old
+    element on screen until the new run has drawn the new one)."""
+    deadline = time.monotonic() + timeout / 1000
+    while locator.count() != 1 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return locator
+
+
 def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
                    tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000,
                    timings: dict[str, float] | None = None) -> int:
@@ -212,8 +224,9 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
     included)."""
     page.locator('[data-testid="stButtonGroup"] button', has_text=category).first.click()
     wait_idle(page)
-    page.get_by_label("Kort beskrivning").fill(description)
-    page.get_by_label("Kort beskrivning").press("Tab")  # commit the text area's value
+    text = _single(page.get_by_label("Kort beskrivning"), timeout)
+    text.fill(description)
+    text.press("Tab")  # commit the text area's value
     wait_idle(page, timeout)
     if photo is not None:
         deadline = time.monotonic() + timeout / 1000

@@ -5,6 +5,7 @@ role, the language switch, the error display and the report page's save path."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,11 +152,13 @@ def test_language_switch_to_english(app_env: str) -> None:
 
 def test_map_page_has_no_base_map_when_none(app_env: str) -> None:
     at = _page("karta", "planerare")
-    components = at.get("component_instance")
-    assert len(components) == 1
-    script = components[0].proto.json_args
-    assert "L.map(" in script and "Bro" in script
-    assert "openstreetmap" not in script.lower() and "tileLayer" not in script
+    [frame] = at.get("iframe")
+    document = frame.proto.srcdoc
+    assert "L.map(" in document and "Bro" in document
+    assert "{z}/{x}/{y}" not in document and "L.tileLayer(" not in document  # no base-map tiles at all
+    # Leaflet and its plugins come inside the document: no script or stylesheet from a CDN
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', document)
+    assert "L.version" in document or "Leaflet" in document
 
 
 def test_unexpected_error_is_logged_with_an_id(app_env: str, tmp_path: Path) -> None:

@@ -96,6 +96,41 @@ def test_brute_force_locks_the_account(store: Store, monkeypatch: pytest.MonkeyP
     assert auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=20)).username == "anna"
 
 
+def test_parallel_wrong_passwords_are_all_counted(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight guesses at once against a limit of five: the counter is one UPDATE, so none is lost and the
+    account ends locked (a read-then-write counter let parallel guesses through)."""
+    import threading
+
+    monkeypatch.setenv("TRYGGHETSKARTA_LOCKOUT_ATTEMPTS", "5")
+    auth.create_user(store, "anna", "planerare", GOOD)
+    start = threading.Barrier(8)
+
+    def guess(i: int) -> None:
+        start.wait()
+        with pytest.raises(AuthenticationError):
+            auth.authenticate(store, "anna", f"parallell-gissning-{i}", now=T0)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    row = store.user_row("anna")
+    assert row["locked_until"] is not None and row["failed_attempts"] == 3  # 5 locked it, 3 more counted
+    with pytest.raises(AuthenticationError):
+        auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=1))
+    log = store.audit_log()
+    assert (log["action"] == "locked").sum() == 1 and (log["action"] == "login_failed").sum() >= 7
+
+
+def test_unknown_name_is_audited_as_nobody_logged_in(store: Store) -> None:
+    with pytest.raises(AuthenticationError):
+        auth.authenticate(store, "finns-inte", GOOD, now=T0)
+    failed = store.audit_log().query("action == 'login_failed'").iloc[0]
+    assert (failed["username"], failed["role"]) == ("(ej inloggad)", "-")
+    assert "finns-inte" in failed["detail"]
+
+
 def test_inactive_user_cannot_log_in(sqlite_store: Store) -> None:
     auth.create_user(sqlite_store, "anna", "planerare", GOOD)
     sqlite_store.update_user("anna", active=False)

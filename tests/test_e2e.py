@@ -16,12 +16,12 @@ from conftest import chromium_path, unavailable
 from e2e_support import (
     SHOTS,
     App,
-    folium_frame,
     go_to,
     http_get,
     jpeg_bytes,
     launch_chromium,
     login,
+    map_frame,
     new_context,
     popup_texts,
     prepare_data,
@@ -109,6 +109,7 @@ def test_participant_reports_planner_assigns_housing_company_downloads(app: tupl
     assert row["category"] == "belysning_trasig" and row["external_id"].startswith("app:")
     assert len(store.photos([finding_id])) == 1
     assert not watch.dialogs
+    assert phone.refused == [], phone.refused  # the tap map's libraries come from the app, not a CDN
     phone.close()
 
     # 2. A planner sees it on the map and assigns an action to it.
@@ -117,7 +118,7 @@ def test_participant_reports_planner_assigns_housing_company_downloads(app: tupl
     watch = Watch(page)
     login(page, server.url, "e2e_planerare", PASSWORD)
     go_to(page, "Karta")
-    frame = folium_frame(page)
+    frame = map_frame(page)
     assert any(description in text for text in popup_texts(frame))
     _shot(page, "03_planerare_karta")
     go_to(page, "Åtgärder")
@@ -136,6 +137,7 @@ def test_participant_reports_planner_assigns_housing_company_downloads(app: tupl
     assert finding_id in set(links["finding_id"])
     assert store.get("finding", finding_id)["status"] == "tilldelad"
     assert not watch.dialogs
+    assert desk.refused == [], desk.refused  # the planners' map comes inlined, nothing from outside
     desk.close()
 
     # 3. A housing-company user downloads the lägesbild PDF.
@@ -165,12 +167,13 @@ def test_user_text_is_shown_as_text_and_never_runs(app: tuple[App, Path], browse
     watch = Watch(page)
     login(page, server.url, "e2e_planerare", PASSWORD)
     go_to(page, "Karta")
-    frame = folium_frame(page)
+    frame = map_frame(page)
     texts = popup_texts(frame)
     for payload in XSS:
         assert any(payload in t for t in texts), payload  # shown literally, as text
     opened = frame.evaluate("""() => { let n = 0;
-        window.map_div.eachLayer(l => { const p = l.getPopup && l.getPopup();
+        const map = Object.values(window).find(v => v && v._container && v.eachLayer);
+        map.eachLayer(l => { const p = l.getPopup && l.getPopup();
             if (p && /alert/.test(p.getContent().textContent || '')) { l.openPopup(); n++; } });
         return n; }""")
     assert opened >= len(XSS)

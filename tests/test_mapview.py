@@ -51,6 +51,22 @@ def test_partner_map_has_no_sighting_points(filled: Store) -> None:
     assert len(planner) > len(html)
 
 
+def test_map_data_is_what_the_viewer_may_see_filtered(filled: Store) -> None:
+    """The Karta page and the CLI share ``map_data``: permissions in the store, then day/night and area."""
+    planner = mapview.map_data(filled, access.viewer_for_role("planerare"))
+    polis = mapview.map_data(filled, access.viewer_for_role("polis"))
+    assert polis.sightings is None and planner.sightings is not None and len(planner.sightings) > 0
+    assert planner.sizes["findings"] == filled.count("finding")
+    area = int(filled.areas()["id"].iloc[0])
+    one_area = mapview.map_data(filled, access.viewer_for_role("planerare"),
+                                MapFilters(area_ids=(area,), categories=("klotter",)))
+    assert set(one_area.findings["area_id"]) <= {area} and set(one_area.findings["category"]) <= {"klotter"}
+    assert len(one_area.findings) == int(((planner.findings["area_id"] == area)
+                                          & (planner.findings["category"] == "klotter")).sum())
+    assert set(one_area.walks["area_id"].dropna()) <= {area}
+    assert len(one_area.walks) < len(planner.walks)
+
+
 def test_map_command_writes_a_standalone_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRYGGHETSKARTA_BASEMAP", "none")
     url = f"sqlite:///{tmp_path / 'm.sqlite'}"

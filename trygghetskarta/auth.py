@@ -198,14 +198,8 @@ def authenticate(store: Any, username: str, password: str, now: dt.datetime | No
         store.audit("login_failed", viewer, "user", int(row["id"]), {"reason": "locked"})
         raise AuthenticationError(LOGIN_FAILED)
     if not verify_password(row["password_hash"], password):
-        failures = int(row.get("failed_attempts") or 0) + 1
-        if failures >= int(settings.get("lockout_attempts")):
-            until = now + dt.timedelta(minutes=int(settings.get("lockout_minutes")))
-            store.update_user(row["username"], actor=viewer, audit_action="locked", failed_attempts=0,
-                              locked_until=until)
-        else:
-            store.update_user(row["username"], actor=viewer, audit_action="login_failed",
-                              failed_attempts=failures)
+        store.record_failed_login(row["username"], int(settings.get("lockout_attempts")),
+                                  now + dt.timedelta(minutes=int(settings.get("lockout_minutes"))), viewer)
         raise AuthenticationError(LOGIN_FAILED)
     values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "last_login": now}
     if _HASHER.check_needs_rehash(row["password_hash"]):
@@ -231,7 +225,8 @@ def _audit_unknown(store: Any, username: Any) -> None:
     """Record a failed login for a name that is not an account (shortened, printable, never the password)."""
     shown = username if isinstance(username, str) else repr(type(username))
     shown = "".join(ch if ch.isprintable() and _encodable(ch) else "?" for ch in shown[:USERNAME_MAX_LENGTH])
-    store.audit("login_failed", None, "user", None, {"attempted_username": shown, "reason": "unknown"})
+    store.audit("login_failed", None, "user", None, {"attempted_username": shown, "reason": "unknown"},
+                unauthenticated=True)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -290,7 +285,8 @@ def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any]) -> Viewer:
     row = store.user_by_subject(sub)
     if row is not None:
         if not row.get("active"):
-            store.audit("login_failed", None, "user", int(row["id"]), {"method": "sso", "reason": "inactive"})
+            store.audit("login_failed", None, "user", int(row["id"]), {"method": "sso", "reason": "inactive"},
+                        unauthenticated=True)
             raise AuthenticationError(SSO_REFUSED)
         organisation = row.get("organisation") or ("polis" if row["role"] == "polis" else None)
         viewer = Viewer(row["username"], row["role"], organisation)
@@ -303,7 +299,7 @@ def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any]) -> Viewer:
     if not roles or not _encodable(username):
         shown = "".join(ch if ch.isprintable() else "?" for ch in username)
         store.audit("login_failed", None, "user", None, {"method": "sso", "attempted_username": shown,
-                                                           "reason": "no role"})
+                                                           "reason": "no role"}, unauthenticated=True)
         raise AuthenticationError(SSO_REFUSED)
     role = roles[0]
     viewer = Viewer(username, role, "polis" if role == "polis" else None)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import folium
 import numpy as np
@@ -54,25 +56,80 @@ def _rest(filters: MapFilters) -> MapFilters:
     return MapFilters(light=filters.light, area_ids=filters.area_ids)
 
 
+@dataclass(frozen=True)
+class MapData:
+    """What a viewer may see on the map for some filters; None for a kind whose positions they may not see."""
+
+    findings: pd.DataFrame | None
+    incidents: pd.DataFrame | None
+    sightings: pd.DataFrame | None
+    walks: pd.DataFrame | None
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Rows per point layer (for the page's caption and the choice of markers, clusters or cells)."""
+        return {name: 0 if frame is None else len(frame) for name, frame in
+                (("findings", self.findings), ("incidents", self.incidents), ("sightings", self.sightings))}
+
+
+def map_data(store: Store, viewer: Viewer | None = None, filters: MapFilters | None = None) -> MapData:
+    """The records for the map, permission-filtered in the store and then by day/night and area."""
+    filters = filters or MapFilters()
+    frames = {kind: frame_for_map(store, kind, viewer, filters) for kind in ("finding", "incident", "sighting")}
+    walks = None
+    if access.policy(viewer, "walk").mode not in ("none", "aggregate"):
+        walks = maps.filter_frame(store.read("walk", viewer, filters.start, filters.end), "walk",
+                                  MapFilters(area_ids=filters.area_ids))
+    return MapData(frames["finding"], frames["incident"], frames["sighting"], walks)
+
+
 def map_from_store(store: Store, viewer: Viewer | None = None, filters: MapFilters | None = None, *,
                    lang: str = "sv", basemap: str | None = None, layers: Sequence[str] = maps.DEFAULT_LAYERS,
                    grid_cell_m: float = 100.0, fdr: bool = False) -> folium.Map:
     """The map a viewer may see for ``filters`` (municipality, areas, findings, incidents, walks, sightings)."""
-    filters = filters or MapFilters()
-    frames = {kind: frame_for_map(store, kind, viewer, filters) for kind in ("finding", "incident", "sighting")}
-    walks = store.read("walk", viewer, filters.start, filters.end)
+    return map_for(map_data(store, viewer, filters), store.areas(), lang=lang, basemap=basemap, layers=layers,
+                   grid_cell_m=grid_cell_m, fdr=fdr)
+
+
+def map_for(data: MapData, areas: pd.DataFrame, *, lang: str = "sv", basemap: str | None = None,
+            layers: Sequence[str] = maps.DEFAULT_LAYERS, grid_cell_m: float = 100.0, fdr: bool = False) -> folium.Map:
+    """The folium map of ``data`` over the municipality and ``areas`` (the page calls this on cached data)."""
     return maps.build_map(
-        municipality=geography.municipality(), areas=store.areas(), findings=frames["finding"],
-        incidents=frames["incident"], sightings=frames["sighting"], walks=walks, layers=layers, lang=lang,
-        basemap=basemap, grid_cell_m=grid_cell_m, fdr=fdr)
+        municipality=geography.municipality(), areas=areas, findings=data.findings, incidents=data.incidents,
+        sightings=data.sightings, walks=data.walks, layers=layers, lang=lang, basemap=basemap,
+        grid_cell_m=grid_cell_m, fdr=fdr)
 
 
 @lru_cache(maxsize=1)
-def _assets() -> dict[str, str]:
+def bundled_assets() -> dict[str, str]:
     """URL -> content of the JavaScript/CSS libraries folium links to (from the folium-offline package)."""
     from offlinefolium import elements
 
     return dict(elements._res)  # the package's asset table is the data we depend on (version pinned)
+
+
+def asset_elements(m: folium.Map) -> Iterator[Any]:
+    """Every element of the map that links JavaScript or CSS libraries (``default_js`` / ``default_css``)."""
+    seen: set[int] = set()
+    stack: list[Any] = [m]
+    while stack:
+        element = stack.pop()
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        if getattr(element, "default_js", None) or getattr(element, "default_css", None):
+            yield element
+        stack.extend(getattr(element, "_children", {}).values())
+
+
+def relink_assets(m: folium.Map, local_url: Callable[[str, str], str | None]) -> folium.Map:
+    """Point the map's library links at ``local_url(url, "js" | "css")`` (None keeps the link), per element,
+    so a server can hand out the bundled copies instead of a CDN. Returns ``m``."""
+    for element in asset_elements(m):
+        for attr, kind in (("default_js", "js"), ("default_css", "css")):
+            links = getattr(element, attr, None) or []
+            setattr(element, attr, [(name, local_url(url, kind) or url) for name, url in links])
+    return m
 
 
 _SCRIPT = re.compile(r'<script src="(https?://[^"]+)"></script>')
@@ -83,7 +140,7 @@ def offline_html(html: str) -> str:
     """The map document with its script and stylesheet links replaced by the libraries themselves, so it
     works with no network (a mailed file, an offline laptop, the tests). Only base-map tiles stay remote;
     with ``basemap=none`` nothing does. Links without a bundled copy are left as they are."""
-    assets = _assets()
+    assets = bundled_assets()
 
     def script(m: re.Match[str]) -> str:
         body = assets.get(m.group(1))

@@ -208,11 +208,16 @@ class StoreCore:
 
     def audit(self, action: str, viewer: Viewer | None = None, kind: str | None = None,
               record_id: int | None = None, detail: dict[str, Any] | str | None = None,
-              conn: Connection | None = None) -> None:
-        """Append one audit event (append-only table)."""
+              conn: Connection | None = None, unauthenticated: bool = False) -> None:
+        """Append one audit event (append-only table). Without a viewer the actor is the local administrator
+        (CLI, scripts) or, with ``unauthenticated``, nobody logged in (a failed login for an unknown name)."""
+        if viewer is not None:
+            username, role = viewer.username, viewer.role
+        else:
+            username, role = ("(ej inloggad)", "-") if unauthenticated else ("admin (lokal)", "admin")
         row = {
-            "at": now_utc(), "username": viewer.username if viewer else "admin (lokal)",
-            "role": viewer.role if viewer else "admin", "action": action, "kind": kind, "record_id": record_id,
+            "at": now_utc(), "username": username, "role": role, "action": action, "kind": kind,
+            "record_id": record_id,
             "detail": detail if isinstance(detail, str) else json.dumps(detail or {}, ensure_ascii=False,
                                                                         default=str),
         }

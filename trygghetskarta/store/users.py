@@ -71,6 +71,25 @@ class UsersMixin(StoreCore):
                 shown = {k: ("***" if k == "password_hash" else v) for k, v in values.items()}
                 self.audit(audit_action, actor, "user", None, {"username": username, **shown}, conn=conn)
 
+    def record_failed_login(self, username: str, limit: int, lock_until: dt.datetime, actor: Viewer | None) -> bool:
+        """Count one wrong password in a single UPDATE (parallel guesses are all counted); at ``limit`` in a
+        row the account is locked until ``lock_until`` and the counter starts again. True when it locked."""
+        with self.write() as conn:
+            failures = conn.execute(sa.update(t.users).where(t.users.c.username == username).values(
+                failed_attempts=sa.func.coalesce(t.users.c.failed_attempts, 0) + 1).returning(
+                t.users.c.failed_attempts)).scalar()
+            if failures is None:
+                msg = f"no user named {username!r}"
+                raise NotFoundError(msg)
+            locked = int(failures) >= int(limit)
+            if locked:
+                conn.execute(sa.update(t.users).where(t.users.c.username == username).values(
+                    failed_attempts=0, locked_until=lock_until))
+            self.audit("locked" if locked else "login_failed", actor, "user", None,
+                       {"username": username, "failed_attempts": int(failures),
+                        **({"locked_until": lock_until} if locked else {})}, conn=conn)
+        return locked
+
     def users(self) -> pd.DataFrame:
         """All users without their password hashes."""
         with self.read_conn() as conn:
