@@ -16,6 +16,16 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "Something went wrong (error id {id}). Try again; if it persists, give the error id to "
                    "the administrator."),
     "demo_note": ("Demodata är syntetisk.", "Demo data is synthetic."),
+    "demo_data": ("Demodata", "Demo data"),
+    "demo_explain": ("För utbildning och test: en påhittad säsong (vandringar, fynd, händelser, åtgärder) märkt som "
+                     "demodata. Samma frö lägger inte till något en gång till.",
+                     "For training and testing: an invented season (walks, findings, incidents, actions) marked "
+                     "as demo data. The same seed adds nothing a second time."),
+    "demo_size": ("Omfattning", "Size"),
+    "demo_season": ("En realistisk säsong", "A realistic season"),
+    "demo_seed": ("Frö", "Seed"),
+    "demo_fill": ("Fyll med demodata", "Fill with demo data"),
+    "demo_done": ("{n} poster skrivna ({k} fanns redan).", "{n} records written ({k} were already there)."),
     # pages
     "page_login": ("Logga in", "Log in"),
     "page_oversikt": ("Översikt", "Overview"),
@@ -105,6 +115,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dup_new": ("Det är ett nytt", "It is a new one"),
     "dup_added": ("Tillagt på fynd nr {id} (nu {n} rapporter).", "Added to finding no. {id} (now {n} reports)."),
     "walk_findings": ("Vandringens fynd", "The walk's findings"),
+    "weekday_hour": ("Veckodag × timme (senaste året)", "Weekday × hour (last year)"),
+    "weekday_hour_note": ("När fynden rapporterades (lokal tid): trygghetsvandringar ger kvällstoppar.",
+                          "When findings were reported (local time): safety walks give evening peaks."),
+    "hour": ("Timme", "Hour"),
+    "status_over_time": ("Status över tid (vecka för vecka)", "Status over time (week by week)"),
     "newest_shown": ("De {n} senaste visas; hela vandringen finns under Vandringar.",
                      "The newest {n} are shown; the whole walk is on the Walks page."),
     "choose_category": ("Välj en kategori först.", "Choose a category first."),

@@ -275,6 +275,21 @@ def map_data(v: Viewer | None, filters: Any) -> Any:
 # --- lägesbild ------------------------------------------------------------------------------------
 
 
+def area_status_table(report: Any) -> None:
+    """The lägesbild's level per area as a table whose level cells carry the level's colour (a tint of the
+    colours in the PDF; no emoji, which not every desktop font has)."""
+    from trygghetskarta.lagesbild.render import LEVEL_COLOURS
+
+    status = pd.DataFrame(report.area_status.drop(columns="geometry"))
+    level_col = t("statuses")
+    table = pd.DataFrame({t("areas"): status["area_name"],
+                          level_col: status["level"].map(lambda k: label("area_level", k)),
+                          "": status["reasons"]})
+    tints = [f"background-color: {LEVEL_COLOURS.get(k, '#ffffff')}55" for k in status["level"]]
+    st.dataframe(table.style.apply(lambda _col: tints, subset=[level_col]), hide_index=True, width="stretch")
+
+
+
 @st.cache_data(ttl=300, show_spinner=False, max_entries=20)
 def _lagesbild(url: str, version: int, viewer_key: Any, start: dt.date, end: dt.date, kind: str, audience: str,
                area_ids: tuple[int, ...] | None, lang_: str) -> Any:

@@ -1,5 +1,5 @@
 """Admin: users and roles, areas (import official RegSO/DeSO polygons), routing of categories to responsible
-parties, lägesbild thresholds, retention (gallring) and the audit log."""
+parties, lägesbild thresholds, retention (gallring), the audit log and demo data for training installations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _importer, _ui
-from trygghetskarta import auth, lagesbild, privacy, schema, settings
+from trygghetskarta import auth, demo, lagesbild, privacy, schema, settings
 
 viewer = _ui.require("admin")
 _ui.header("admin")
@@ -15,7 +15,8 @@ ANY = "__any__"
 
 with _ui.guard():
     store = _ui.store()
-    tabs = st.tabs([_ui.t(k) for k in ("users", "areas", "routing", "thresholds", "retention", "audit_log")])
+    tabs = st.tabs([_ui.t(k) for k in ("users", "areas", "routing", "thresholds", "retention", "audit_log",
+                                       "demo_data")])
     with tabs[0]:
         users = store.users()
         st.dataframe(users.assign(role=users["role"].map(lambda k: _ui.label("role", k))), hide_index=True,
@@ -96,3 +97,17 @@ with _ui.guard():
         log = store.audit_log(limit=2000)
         actions = st.multiselect("action", sorted(log["action"].dropna().unique()) if not log.empty else [])
         st.dataframe(log[log["action"].isin(actions)] if actions else log, hide_index=True, width="stretch")
+    with tabs[6]:
+        st.caption(_ui.t("demo_explain"))
+        c1, c2 = st.columns(2)
+        size = c1.selectbox(_ui.t("demo_size"), [None, 10_000, 100_000, 1_000_000],
+                            format_func=lambda k: _ui.t("demo_season") if k is None else f"{k:,}".replace(",", " "))
+        seed = c2.number_input(_ui.t("demo_seed"), min_value=1, max_value=2**31 - 1, value=20261123, step=1)
+        if st.button(_ui.t("demo_fill"), key="demo_fill", type="primary", icon=":material/science:"):
+            bar = st.progress(0.0, text=_ui.t("demo_fill"))
+            summary = demo.fill(store, seed=int(seed), size=size,
+                                progress=lambda share, what: bar.progress(min(max(share, 0.0), 1.0), text=what))
+            bar.empty()
+            _ui.bump()
+            st.success(_ui.t("demo_done", n=summary.total, k=sum(summary.already_present.values())))
+

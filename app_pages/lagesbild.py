@@ -45,12 +45,7 @@ with _ui.guard():
     for col, row in zip(cols, report.kind_totals.itertuples(), strict=False):
         delta = None if pd.isna(row.change_previous) else int(row.change_previous)
         col.metric(row.kind_label, row.count_display, delta=delta, delta_color="inverse")
-    colours = {"gron": "🟢", "gul": "🟡", "orange": "🟠", "rod": "🔴"}
-    status = pd.DataFrame(report.area_status.drop(columns="geometry"))
-    st.dataframe(pd.DataFrame({_ui.t("areas"): status["area_name"],
-                               _ui.t("statuses"): status["level"].map(lambda k: f"{colours.get(k, '')} "
-                                                                      f"{_ui.label('area_level', k)}"),
-                               "": status["reasons"]}), hide_index=True, width="stretch")
+    _ui.area_status_table(report)
     trends = report.trends.dropna(subset=["count"])
     if not trends.empty:
         long = trends.melt(id_vars=["area_name", "kind_label"], value_vars=["last_year", "previous", "count"],

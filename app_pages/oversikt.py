@@ -1,4 +1,5 @@
-"""Översikt: key figures, the latest lägesbild status per area, what changed this week, findings per week."""
+"""Översikt: key figures, the latest lägesbild status per area, what changed this week, findings per week,
+when findings are reported (weekday × hour) and the findings' statuses over time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import access, actions, schema
+from trygghetskarta import access, actions, analysis, schema
 
 viewer = _ui.require("oversikt")
 _ui.header("oversikt")
@@ -33,14 +34,8 @@ with _ui.guard():
 
     st.subheader(_ui.t("area_status"))
     report = _ui.lagesbild_for(viewer, today)
-    status = pd.DataFrame(report.area_status.drop(columns="geometry"))
-    colours = {"gron": "🟢", "gul": "🟡", "orange": "🟠", "rod": "🔴"}
     st.caption(report.title)
-    st.dataframe(pd.DataFrame({
-        _ui.t("areas"): status["area_name"],
-        _ui.t("statuses"): status["level"].map(lambda k: f"{colours.get(k, '')} {_ui.label('area_level', k)}"),
-        "": status["reasons"],
-    }), hide_index=True, width="stretch")
+    _ui.area_status_table(report)
 
     left, right = st.columns(2)
     with left:
@@ -71,3 +66,30 @@ with _ui.guard():
         st.altair_chart(alt.Chart(weekly).mark_bar().encode(
             x=alt.X("week:T", title=None), y=alt.Y("n:Q", title=_ui.t("layer_findings")),
         ).properties(height=300), width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(_ui.t("weekday_hour"))
+        table = analysis.weekday_hour_from_records(findings, "reported_at", lang=_ui.lang())
+        cells = table.reset_index().melt(id_vars="weekday", var_name="hour", value_name="n")
+        st.altair_chart(alt.Chart(cells).mark_rect().encode(
+            x=alt.X("hour:O", title=_ui.t("hour")),
+            y=alt.Y("weekday:N", sort=list(table.index), title=None),
+            color=alt.Color("n:Q", title=_ui.t("layer_findings"), scale=alt.Scale(scheme="orangered")),
+            tooltip=["weekday", "hour", "n"]).properties(height=260), width="stretch")
+        st.caption(_ui.t("weekday_hour_note"))
+    with right:
+        st.subheader(_ui.t("status_over_time"))
+        all_findings = _ui.points("finding", viewer, columns=("status",))
+        now = dt.datetime.now(dt.UTC)
+        history = store.events_between(now - dt.timedelta(days=3650), now, kinds=("finding",))
+        over_time = analysis.status_over_time(all_findings, history)
+        over_time = over_time[over_time["period_start"] >= over_time["period_start"].max() - pd.Timedelta(weeks=52)]
+        order = list(schema.keys("status"))
+        st.altair_chart(alt.Chart(over_time.assign(
+            label=over_time["status"].map(lambda k: _ui.label("status", k)),
+            rank=over_time["status"].map(order.index))).mark_area().encode(
+            x=alt.X("period_start:T", title=None), y=alt.Y("count:Q", stack=True, title=_ui.t("layer_findings")),
+            color=alt.Color("label:N", sort=[_ui.label("status", k) for k in order], title=None),
+            order=alt.Order("rank:Q"), tooltip=["label", "count"]).properties(height=260), width="stretch")
+

@@ -354,3 +354,22 @@ def test_weekday_hour_profile_uses_local_time() -> None:
     assert table.shape == (7, 24) and table.to_numpy().sum() == 3
     assert table.loc["Måndag", 22] == 1 and table.loc["Måndag", 23] == 1  # CEST is UTC+2
     assert table.loc["Måndag", 0] == 1  # Sunday 23:59 UTC is Monday 00:59 CET
+
+
+def test_status_over_time_replays_changes_and_keeps_unhistoried_statuses() -> None:
+    from trygghetskarta import analysis
+
+    reported = pd.to_datetime(["2026-10-05 10:00", "2026-10-13 10:00", "2026-10-20 10:00"]).tz_localize(
+        "Europe/Stockholm")
+    findings = pd.DataFrame({"id": [1, 2, 3], "status": ["atgardad", "ny", "tilldelad"], "reported_at": reported})
+    events = pd.DataFrame({"record_id": [1, 1], "from_status": ["ny", "tilldelad"],
+                           "to_status": ["tilldelad", "atgardad"], "kind": ["finding", "finding"],
+                           "at": pd.to_datetime(["2026-10-14 12:00", "2026-10-28 12:00"], utc=True)})
+    table = analysis.status_over_time(findings, events).pivot(index="period_start", columns="status",
+                                                               values="count")
+    got = table[["ny", "tilldelad", "atgardad"]].to_numpy().tolist()
+    # weeks of 5, 12, 19 and 26 October: finding 3 was stored as tilldelad with no history
+    assert got == [[1, 0, 0], [1, 1, 0], [1, 2, 0], [1, 1, 1]]
+    assert (table.sum(axis=1).to_numpy() == [1, 2, 3, 3]).all()  # every finding counted once per week
+    assert str(table.index[0].tz) == "Europe/Stockholm" and table.index[0].day_of_week == 0
+    assert analysis.status_over_time(findings.iloc[0:0], events).empty

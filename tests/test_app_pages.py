@@ -242,3 +242,23 @@ def test_streamlit_config_keeps_runs_whole() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"] == {"postScriptGC": False, "fastReruns": False}
 
+
+
+def test_admin_fills_demo_data_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'training.sqlite'}"
+    store = open_store(url)
+    store.init()
+    monkeypatch.setenv("TRYGGHETSKARTA_DB", url)
+    monkeypatch.setenv("TRYGGHETSKARTA_BASEMAP", "none")
+    at = _page("admin", "admin")
+    fill = next(b for b in at.button if b.label == _ui.text("demo_fill"))
+    fill.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [done] = [s for s in _texts(at.success) if "poster skrivna" in s]
+    written = int(done.split(" ")[0])
+    counts = sum(store.count(kind) for kind in ("walk", "finding", "incident", "sighting", "nightwalk", "action"))
+    assert written > 100 and counts >= written - store.count("area")
+    assert store.get_meta("demo")
+    next(b for b in at.button if b.label == _ui.text("demo_fill")).click().run()  # the same seed again
+    assert any(s.startswith("0 poster skrivna") for s in _texts(at.success)), _texts(at.success)
+    store.dispose()

@@ -117,10 +117,18 @@ def test_participant_reports_planner_assigns_housing_company_downloads(app: tupl
     page = desk.new_page()
     watch = Watch(page)
     login(page, server.url, "e2e_planerare", PASSWORD)
+    go_to(page, "Översikt")
+    wait_idle(page)
+    for title in ("Veckodag × timme (senaste året)", "Status över tid (vecka för vecka)"):
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    charts = page.locator(".vega-embed")  # trend, weekday × hour, status over time
+    charts.nth(2).wait_for(timeout=60_000)
+    charts.nth(2).scroll_into_view_if_needed()
+    _shot(page, "03a_planerare_oversikt")
     go_to(page, "Karta")
     frame = map_frame(page)
     assert any(description in text for text in popup_texts(frame))
-    _shot(page, "03_planerare_karta")
+    _shot(page, "03b_planerare_karta")
     go_to(page, "Åtgärder")
     page.get_by_text("Ny åtgärd från fynd").first.click()
     picker = page.get_by_test_id("stMultiSelect").first

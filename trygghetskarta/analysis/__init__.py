@@ -20,6 +20,7 @@ from trygghetskarta.analysis.counts import (
     area_counts_from_records,
     area_ids_from_points,
     period_starts_from_times,
+    status_over_time,
 )
 from trygghetskarta.analysis.gistar import (
     GISTAR_CLASS_CODES,
@@ -91,6 +92,7 @@ __all__ = [
     "period_starts_from_times",
     "queen_weights_from_grid",
     "repeat_places_from_records",
+    "status_over_time",
     "sun_elevation_from_times",
     "weekday_hour_from_records",
 ]

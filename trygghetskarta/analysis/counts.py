@@ -187,3 +187,56 @@ def area_counts_from_records(records: pd.DataFrame, areas: gpd.GeoDataFrame, *, 
     columns = ["area_id", "area_name", "period_start", "count", "population", "rate_per_1000", "previous_count",
                "change_previous", "change_previous_pct", "last_year_count", "change_last_year", "change_last_year_pct"]
     return out[columns]
+
+
+def status_over_time(findings: pd.DataFrame, events: pd.DataFrame, period: str = "week",
+                     tz: str | None = None) -> pd.DataFrame:
+    """How many findings had each status at the end of each period (``period_start``, ``status``, ``count``).
+
+    ``findings`` needs ``id``, ``status`` (now) and ``reported_at``; ``events`` the status changes of findings
+    (``record_id``, ``from_status``, ``to_status``, ``at``), as ``Store.events_between`` returns them. A finding
+    counts from its period of report with the status it had before its first change (its current status if it
+    never changed), and each change moves it from one status to the other in the period it happened; so
+    findings stored with a status and no history (imports, demo data) are counted as they are.
+    """
+    require_frame(findings)
+    require_frame(events)
+    missing = [c for c in ("id", "status", "reported_at") if c not in findings.columns]
+    if missing:
+        msg = f"findings lack column(s) {', '.join(missing)}"
+        raise ValidationError(msg)
+    statuses = list(schema.keys("status"))
+    if findings.empty:
+        return pd.DataFrame({"period_start": pd.Series(dtype="datetime64[ns, UTC]"),
+                             "status": pd.Series(dtype=object), "count": pd.Series(dtype=np.int64)})
+    reported = aware_times(findings, "reported_at")
+    ids = findings["id"].astype(np.int64)
+    changes = events.iloc[0:0] if events.empty else events[
+        events["record_id"].astype(np.int64).isin(set(ids)) & events["to_status"].isin(statuses)]
+    changes = changes.sort_values("at", kind="stable")
+    first_from = changes.groupby("record_id")["from_status"].first()
+    initial = ids.map(first_from).where(ids.isin(first_from.index), findings["status"].to_numpy())
+    report_at = pd.Series(reported.to_numpy(), index=ids.to_numpy())
+    change_at = pd.to_datetime(changes["at"], utc=True)
+    # A change recorded before the report time (clock skew, back-dated imports) counts from the report.
+    change_at = pd.Series(np.maximum(change_at.to_numpy(), report_at.reindex(changes["record_id"].astype(
+        np.int64)).to_numpy()), index=changes.index) if len(changes) else change_at
+    deltas = pd.concat([
+        pd.DataFrame({"at": reported.to_numpy(), "status": initial.to_numpy(), "delta": 1}),
+        pd.DataFrame({"at": change_at.to_numpy(), "status": changes["from_status"].to_numpy(), "delta": -1}),
+        pd.DataFrame({"at": change_at.to_numpy(), "status": changes["to_status"].to_numpy(), "delta": 1}),
+    ], ignore_index=True)
+    deltas = deltas[deltas["status"].isin(statuses)]
+    deltas["period_start"] = period_starts_from_times(pd.to_datetime(deltas["at"], utc=True), period, tz)
+    table = deltas.pivot_table(index="period_start", columns="status", values="delta", aggfunc="sum",
+                               fill_value=0).reindex(columns=statuses, fill_value=0)
+    first, last = table.index.min(), table.index.max()
+    steps = 0
+    starts = [first]
+    while starts[-1] < last:
+        steps += 1
+        starts.append(_shift(pd.Series([first]), period, steps).iloc[0])
+    table = table.reindex(pd.DatetimeIndex(starts), fill_value=0).cumsum()
+    table.index.name = "period_start"
+    long = table.reset_index().melt(id_vars="period_start", var_name="status", value_name="count")
+    return long.astype({"count": np.int64})
