@@ -1,8 +1,9 @@
 """The map libraries (Leaflet and the plugins folium links to) served by the app itself, so a phone on the
 report page loads nothing from a CDN: the bundled copies (folium-offline, pinned) are written once to
 ``<data dir>/web-assets`` and served by Streamlit's component file route with their proper content types.
-The planners' map inlines them instead (``_ui.show_map``); the tap map needs streamlit-folium, which loads
-libraries by URL, so it gets these local URLs."""
+Both maps use them: the tap map (streamlit-folium loads libraries by URL) and the planners' map
+(``_ui.show_map``, an ``st.iframe`` document whose links resolve against the app). The browser caches them, so
+a rerun sends only the map itself."""
 
 from __future__ import annotations
 

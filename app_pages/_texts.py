@@ -15,6 +15,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unexpected": ("Något gick fel (fel-id {id}). Försök igen; kvarstår felet, ange fel-id till förvaltaren.",
                    "Something went wrong (error id {id}). Try again; if it persists, give the error id to "
                    "the administrator."),
+    "choose": ("Välj …", "Choose …"),
     "demo_note": ("Demodata är syntetisk.", "Demo data is synthetic."),
     "demo_data": ("Demodata", "Demo data"),
     "demo_explain": ("För utbildning och test: en påhittad säsong (vandringar, fynd, händelser, åtgärder) märkt som "

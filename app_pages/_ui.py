@@ -250,13 +250,14 @@ def guard() -> Iterator[None]:
 
 
 def show_map(m: Any, *, height: int = 560) -> None:
-    """Render a folium map as one self-contained document (Leaflet and its plugins inlined from
-    folium-offline), so the planners' map needs no CDN; only base-map tiles, if configured, are remote.
-    Panning and zooming happen in the browser and never rerun the page."""
-    from trygghetskarta import maps, mapview
+    """Render a folium map in an iframe whose libraries (Leaflet and its plugins) come from the app itself
+    (``_assets``), so the planners' map needs no CDN and the browser caches the libraries between reruns;
+    only base-map tiles, if configured, are remote. Panning and zooming never rerun the page."""
+    from app_pages import _assets
+    from trygghetskarta import maps
 
     # Our own document: every user text in it is escaped by maps (see the XSS tests).
-    st.iframe(mapview.offline_html(maps.map_html(m)), height=height)
+    st.iframe(maps.map_html(_assets.local(m)), height=height)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=50)

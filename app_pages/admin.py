@@ -95,7 +95,8 @@ with _ui.guard():
             _ui.bump()
     with tabs[5]:
         log = store.audit_log(limit=2000)
-        actions = st.multiselect("action", sorted(log["action"].dropna().unique()) if not log.empty else [])
+        actions = st.multiselect("action", sorted(log["action"].dropna().unique()) if not log.empty else [],
+                                 placeholder=_ui.t("choose"))
         st.dataframe(log[log["action"].isin(actions)] if actions else log, hide_index=True, width="stretch")
     with tabs[6]:
         st.caption(_ui.t("demo_explain"))

@@ -25,7 +25,7 @@ with _ui.guard():
             labels = {int(r.id): f"nr {r.id} – {_ui.label('category', r.category)} – {str(r.description)[:50]}"
                       for r in open_findings.itertuples()}
             chosen = st.multiselect(_ui.t("findings_to_assign"), list(labels), format_func=labels.get,
-                                    key="act_findings")
+                                    key="act_findings", placeholder=_ui.t("choose"))
             first = open_findings[open_findings["id"] == chosen[0]].iloc[0] if chosen else None
             proposed = store.propose_party(first["category"], None if pd.isna(first["area_id"]) else
                                            int(first["area_id"])) if first is not None else "okand"
@@ -55,9 +55,9 @@ with _ui.guard():
     listed = actions.action_list_for_viewer(store, viewer, today, _ui.lang())
     c1, c2, c3 = st.columns([2, 2, 1])
     parties = c1.multiselect(_ui.t("responsible"), sorted(listed["responsible"].dropna().unique()),
-                             format_func=lambda k: _ui.label("party", k))
+                             format_func=lambda k: _ui.label("party", k), placeholder=_ui.t("choose"))
     statuses = c2.multiselect(_ui.t("action_status"), schema.keys("action_status"), default=["oppen", "pagar"],
-                              format_func=lambda k: _ui.label("action_status", k))
+                              format_func=lambda k: _ui.label("action_status", k), placeholder=_ui.t("choose"))
     overdue = c3.toggle(_ui.t("overdue_only"))
     shown = listed[(listed["responsible"].isin(parties) if parties else True)
                    & (listed["status"].isin(statuses) if statuses else True)

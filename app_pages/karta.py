@@ -25,13 +25,14 @@ with _ui.guard():
         light = c1.segmented_control(_ui.t("light"), ["dag", "natt"], format_func=lambda k: _ui.t(f"light_{k}"),
                                      key="karta_light")
         categories = c2.multiselect(_ui.t("categories"), schema.keys("category"),
-                                    format_func=lambda k: _ui.label("category", k))
+                                    format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"))
         statuses = c2.multiselect(_ui.t("statuses"), schema.keys("status"),
-                                  format_func=lambda k: _ui.label("status", k))
+                                  format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"))
         sources = c3.multiselect(_ui.t("sources"), schema.keys("incident_source"),
                                  format_func=lambda k: _ui.label("incident_source", k),
-                                 disabled=may["incident"] == "none")
-        chosen_areas = c3.multiselect(_ui.t("areas"), list(area_names), format_func=area_names.get)
+                                 disabled=may["incident"] == "none", placeholder=_ui.t("choose"))
+        chosen_areas = c3.multiselect(_ui.t("areas"), list(area_names), format_func=area_names.get,
+                                      placeholder=_ui.t("choose"))
         default_layers = ["areas", "findings", "incidents", "walks", "sightings", "heat"]
         layers = st.pills(_ui.t("layers"), list(maps.LAYER_KEYS), selection_mode="multi", default=default_layers,
                           format_func=lambda k: _ui.t(f"layer_{k}"))

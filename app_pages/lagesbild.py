@@ -34,7 +34,7 @@ with _ui.guard():
         start = end = c2.date_input(_ui.t("period"), value=_ui.today(), format="YYYY-MM-DD")
     audience = "partner" if partner else c3.segmented_control(
         _ui.t("audience"), ["intern", "partner"], default="intern", format_func=lambda k: _ui.t(f"aud_{k}")) or "intern"
-    area_ids = st.multiselect(_ui.t("areas"), list(names), format_func=names.get)
+    area_ids = st.multiselect(_ui.t("areas"), list(names), format_func=names.get, placeholder=_ui.t("choose"))
     with st.spinner():
         report = _ui.lagesbild_for(viewer, start, end, kind, tuple(area_ids) or None, audience)
 

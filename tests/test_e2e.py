@@ -128,6 +128,7 @@ def test_participant_reports_planner_assigns_housing_company_downloads(app: tupl
     go_to(page, "Karta")
     frame = map_frame(page)
     assert any(description in text for text in popup_texts(frame))
+    page.locator("iframe").first.scroll_into_view_if_needed()
     _shot(page, "03b_planerare_karta")
     go_to(page, "Åtgärder")
     page.get_by_text("Ny åtgärd från fynd").first.click()
