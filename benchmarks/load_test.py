@@ -21,6 +21,7 @@ tap, save); the p95 target applies to the submit itself, which every path calls.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -38,6 +39,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 HOTSPOTS = [(17.6366, 59.5115), (17.7502, 59.4785), (17.7765, 59.4950), (17.6280, 59.5170), (17.7410, 59.4860)]
 CATEGORIES = ["belysning_trasig", "vegetation", "klotter", "nedskrapning", "gangtunnel", "skymd_sikt", "odsligt"]
 PASSWORD = "Lasttest-trygghetskarta-2026"
+SHOTS = ROOT / "test-output" / "load"  # screenshots of failed browser reports
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -154,7 +156,13 @@ def browser_session(app_url: str, username: str, duration: float, interval: floa
                                          timings=timings)
                     row.update(id=fid, seconds=time.perf_counter() - t0, save_seconds=timings["save_s"])
                 except Exception as exc:  # noqa: BLE001
-                    row.update(error=f"{type(exc).__name__}: {str(exc)[:300]}", seconds=time.perf_counter() - t0)
+                    alerts: list[str] = []
+                    with contextlib.suppress(Exception):  # what the page said, and how it looked, for the log
+                        alerts = page.get_by_test_id("stAlert").all_inner_texts()
+                        SHOTS.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=str(SHOTS / f"fail_{username}_{k}.png"), full_page=True)
+                    row.update(error=f"{type(exc).__name__}: {str(exc)[:300]}; page alerts: {alerts}",
+                               seconds=time.perf_counter() - t0)
                 with lock:
                     results.append(row)
                 k += 1
@@ -273,6 +281,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> bool:
         print(f"findings before {before}, after {total_after}, expected after {before + len(sent) + len(b_ok)}")
         for r in (errors + b_err)[:5]:
             print("  error:", r.get("error"))
+        if b_err:
+            log = app.log.read_text(encoding="utf-8", errors="replace")[-3000:] if app.log.exists() else ""
+            print("  streamlit log (tail):\n" + log)
+            for path in sorted((data / "logs").glob("*.log")):
+                print(f"  {path.name} (tail):\n" + path.read_text(encoding="utf-8", errors="replace")[-3000:])
         checks = {
             "every core report stored": len(mine) == len(sent) and not errors,
             "no duplicates (one row per client id)": mine["external_id"].nunique() == len(mine),
