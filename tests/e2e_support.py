@@ -215,6 +215,20 @@ def _single(locator: Any, timeout: float) -> Any:
     return locator
 
 
+def _again_until(act: Any, appears: Any, timeout: float, wait_ms: float) -> None:
+    """Do ``act`` and wait up to ``wait_ms`` for ``appears`` (a locator); again and again, as a person would,
+    until ``timeout`` (ms) has passed, then let the last wait's error through."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        act()
+        try:
+            appears.wait_for(timeout=wait_ms)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+
+
 def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
                    tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000,
                    timings: dict[str, float] | None = None) -> int:
@@ -228,20 +242,13 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
     text.fill(description)
     text.press("Tab")  # commit the text area's value
     wait_idle(page, timeout)
-    if photo is not None:
-        deadline = time.monotonic() + timeout / 1000
-        while True:  # a rerun may remount the uploader under our feet; then give it the file again
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-                files=[{"name": "fynd.jpg", "mimeType": "image/jpeg", "buffer": photo}])
-            try:
-                page.get_by_text("fynd.jpg").first.wait_for(timeout=15_000)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
+    if photo is not None:  # a rerun may remount the uploader under our feet; then give it the file again
+        _again_until(lambda: page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+            files=[{"name": "fynd.jpg", "mimeType": "image/jpeg", "buffer": photo}]),
+            page.get_by_text("fynd.jpg").first, timeout, wait_ms=15_000)
     wait_idle(page, timeout)
-    deadline = time.monotonic() + timeout / 1000
-    while True:  # a tap that lands while the map is being redrawn is lost: tap again, as a person would
+
+    def tap_map() -> None:
         frame = folium_frame(page, timeout)
         frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=timeout)
         point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, "
@@ -249,12 +256,9 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
                                "return {x: p.x, y: p.y}; }", [tap[1], tap[0]])
         with contextlib.suppress(Exception):
             frame.locator(".leaflet-container").click(position=point, timeout=15_000)
-        try:
-            page.get_by_text("Position från kartan").first.wait_for(timeout=20_000)
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
+
+    # a tap that lands while the map is being redrawn is lost: tap again, as a person would
+    _again_until(tap_map, page.get_by_text("Position från kartan").first, timeout, wait_ms=20_000)
     wait_idle(page, timeout)
     before = _shown_ids(page)
     page.get_by_role("button", name="Spara").click()
