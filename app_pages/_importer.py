@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import ingest, settings
-
-
-def _upload_dir() -> Path:
-    folder = settings.data_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+from trygghetskarta import area_import, ingest
+from trygghetskarta.ingest import uploads
 
 
 def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) -> None:
     """The whole import flow for ``kind``; nothing is written before the user confirms the preview."""
     v = _ui.viewer()
+    uploads.remove_stale()
     upload = st.file_uploader(_ui.t("file"), key=f"{key}_file",
                               type=["csv", "txt", "tsv", "xlsx", "geojson", "topojson", "json", "gpkg", "zip", "kml",
                                     "kmz", "gpx"])
@@ -31,8 +26,7 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
         old = state.pop(f"{key}_plan", None)
         if old:
             Path(old[0]).unlink(missing_ok=True)
-        path = _upload_dir() / f"{uuid.uuid4().hex}_{Path(upload.name).name}"
-        path.write_bytes(upload.getvalue())
+        path = uploads.save(upload.name, upload.getvalue())
         with st.spinner():
             try:
                 plan = ingest.read_file(path, kind, crs=crs, defaults=defaults)
@@ -40,14 +34,16 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
                 path.unlink(missing_ok=True)
                 raise
         state[f"{key}_plan"] = (str(path), upload.name, crs, plan)
+        state[f"{key}_impact"] = (area_import.impact(_ui.store(), plan, ingest.municipality().geom_3006)
+                                  if kind == "area" else None)
     pending: Any = state.get(f"{key}_plan")
     if not pending:
         return
     path, name, crs, plan = pending
-    st.markdown(f"**{name}**")
-    st.info(_ui.t("detected_crs", crs=plan.detected_crs or "–") + f" — {plan.crs_note}")
+    st.markdown(f"**{_ui.plain(name)}**")
+    st.info(_ui.t("detected_crs", crs=_ui.plain(plan.detected_crs or "–")) + f" — {_ui.plain(plan.crs_note)}")
     for warning in plan.warnings:
-        st.warning(warning)
+        st.warning(_ui.plain(warning))
     c1, c2 = st.columns(2)
     c1.metric(_ui.t("accepted_rows", n="").rstrip(": "), len(plan.accepted))
     c2.metric(_ui.t("rejected_rows", n="").rstrip(": "), plan.rejected_rows)
@@ -55,13 +51,22 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
         st.dataframe(pd.DataFrame(plan.accepted.drop(columns="geometry")).head(200), hide_index=True, width="stretch")
     if len(plan.rejected):
         st.dataframe(plan.rejected.head(500), hide_index=True, width="stretch")
-        st.download_button(_ui.t("rejection_report"), plan.rejected.to_csv(index=False).encode("utf-8-sig"),
+        st.download_button(_ui.t("rejection_report"), plan.report_csv(),
                            file_name=f"avvisade_{Path(name).stem}.csv", mime="text/csv", key=f"{key}_rej")
-    if st.button(_ui.t("confirm_import"), type="primary", key=f"{key}_confirm", disabled=not len(plan.accepted)):
+    confirmed = True
+    impact = state.get(f"{key}_impact")
+    if impact is not None:
+        st.markdown(f"**{_ui.t('area_impact')}**")
+        st.text("\n".join(impact.lines(_ui.lang())))
+        if impact.needs_confirmation:
+            confirmed = st.checkbox(_ui.t("area_impact_confirm"), key=f"{key}_impact_ok")
+    if st.button(_ui.t("confirm_import"), type="primary", key=f"{key}_confirm",
+                 disabled=not len(plan.accepted) or not confirmed):
         bar = st.progress(0.0)
-        result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v,
+        result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v, plan=plan,
                                     progress=lambda what, share: bar.progress(min(max(share, 0.0), 1.0), text=what))
         Path(path).unlink(missing_ok=True)
         state.pop(f"{key}_plan", None)
+        state.pop(f"{key}_impact", None)
         _ui.bump()
-        st.success(result.summary_line())
+        st.success(_ui.plain(result.summary_line()))

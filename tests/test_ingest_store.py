@@ -52,16 +52,20 @@ def test_dry_run_writes_nothing_but_counts(sqlite_store: Store, csv_file: Path, 
 
 def test_a_store_refusal_leaves_nothing_half_written(sqlite_store: Store, csv_file: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from trygghetskarta.ingest import plan as plan_module
+    import shapely
 
-    real = plan_module.check_geometries
+    import trygghetskarta.ingest as ingest_module
+
+    real = ingest_module.read_file
 
     def sabotage(*args: object, **kwargs: object) -> object:
-        check = real(*args, **kwargs)
-        check.geoms[1] = __import__("shapely").Point(500.0, 500.0)  # the store must refuse this row
-        return check
+        plan = real(*args, **kwargs)  # read in the sandbox's child; the plan is then spoiled here
+        geoms = plan.accepted.geometry.to_numpy().copy()
+        geoms[1] = shapely.Point(500.0, 500.0)  # the store must refuse this row
+        plan.accepted = plan.accepted.set_geometry(list(geoms), crs=plan.accepted.crs)
+        return plan
 
-    monkeypatch.setattr(plan_module, "check_geometries", sabotage)
+    monkeypatch.setattr(ingest_module, "read_file", sabotage)
     with pytest.raises(TrygghetskartaError):
         import_file(sqlite_store, csv_file, "finding")
     assert sqlite_store.count("finding") == 0

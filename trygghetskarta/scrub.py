@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 MASK = {"personnummer": "[personnummer]", "telefon": "[telefon]", "epost": "[e-post]"}
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# The look-behind starts a match only where a run of address characters starts: without it a long word with
+# no "@" is tried from each of its characters in turn (quadratic: 12 s for one 32 767-character cell).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # YYYYMMDD-NNNN, YYMMDD-NNNN, YYMMDD+NNNN, with or without separator (also samordningsnummer, day+60).
 _PNR = re.compile(r"(?<![\d-])(?:(19|20)?(\d{2})(\d{2})(\d{2})[-+ ]?(\d{4}))(?![\d-])")
 # Swedish phone numbers: 07x-xxx xx xx, 08-xxx xx xx, +46 7x ..., 0046 ...; 8–13 digits with separators.

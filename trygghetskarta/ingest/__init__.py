@@ -76,17 +76,20 @@ def import_file(
     defaults: dict[str, object] | None = None,
     actor: Viewer | None = None,
     progress: Progress | None = None,
+    plan: ImportPlan | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` into ``store`` in one transaction (nothing on ``dry_run``).
 
-    ``report`` is where to write the rejection CSV (source_row, column, value, reason).
+    ``report`` is where to write the rejection CSV (source_row, column, value, reason). ``plan`` is the
+    result of ``read_file`` for the same file and arguments when the caller has already read it.
     """
     def step(what: str, share: float) -> None:
         if progress is not None:
             progress(what, share)
 
     step(f"reading {Path(path).name}", 0.0)
-    plan = read_file(path, kind, crs=crs, municipality=municipality, defaults=defaults)
+    if plan is None:
+        plan = read_file(path, kind, crs=crs, municipality=municipality, defaults=defaults)
     step(f"{len(plan.accepted)} rows valid, {plan.rejected_rows} rejected", 0.6)
     report_path = plan.write_report(report) if report is not None else None
     if dry_run:

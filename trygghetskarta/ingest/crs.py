@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import schema
@@ -32,6 +32,9 @@ VALID_RANGE: dict[str, tuple[float, float, float, float]] = {
 }
 NEAR_M = 50_000.0  # "near the municipality" for detection (not the import buffer)
 FIT_SHARE = 0.1  # share of points that must lie near the municipality for a candidate to fit
+# share of points that may lie outside a candidate's valid range while it still holds the file: one mistyped
+# coordinate among many good ones is that row's problem (rejected on its own), not the whole file's
+OUTLIER_SHARE = 0.1
 SAMPLE = 4000
 
 
@@ -44,6 +47,7 @@ class Candidate:
     in_range: bool
     near_share: float
     median_km: float
+    outside: int = 0
 
     @property
     def label(self) -> str:
@@ -52,8 +56,9 @@ class Candidate:
     def describe(self, name: str) -> str:
         if not self.in_range:
             return f"{self.label}: coordinates outside its valid range"
+        stray = f" ({self.outside} outside its valid range)" if self.outside else ""
         return (f"{self.label}: {self.near_share:.0%} of points within {NEAR_M / 1000:.0f} km of {name}, "
-                f"median distance {self.median_km:,.0f} km")
+                f"median distance {self.median_km:,.0f} km{stray}")
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,22 @@ def transform_xy(x: np.ndarray, y: np.ndarray, source: str, target: str) -> tupl
 
 
 def transform_geometries(geoms: np.ndarray, source: str, target: str, *, swapped: bool = False) -> np.ndarray:
-    """Transform (and optionally un-swap) an array of shapely geometries, any type; None stays None."""
+    """Transform (and optionally un-swap) an array of shapely geometries, any type; None stays None.
+
+    A coordinate outside the source CRS's ``VALID_RANGE`` cannot be right in that CRS: it becomes NaN (so
+    the row it belongs to is rejected by ``validate.check_geometries``) instead of landing somewhere.
+    """
+    bounds = VALID_RANGE.get(source)
+
     def _apply(coords: np.ndarray) -> np.ndarray:
         if swapped:
             coords = coords[:, ::-1]
-        tx, ty = transform_xy(coords[:, 0], coords[:, 1], source, target)
+        x, y = np.asarray(coords[:, 0], dtype=float), np.asarray(coords[:, 1], dtype=float)
+        if bounds is not None and source != target:
+            stray = ~((x >= bounds[0]) & (x <= bounds[2]) & (y >= bounds[1]) & (y <= bounds[3]))
+            if stray.any():
+                x, y = np.where(stray, np.nan, x), np.where(stray, np.nan, y)
+        tx, ty = transform_xy(x, y, source, target)
         return np.column_stack([tx, ty])
 
     if not swapped and source == target:
@@ -106,24 +122,51 @@ def transform_geometries(geoms: np.ndarray, source: str, target: str, *, swapped
     return shapely.transform(geoms, _apply)
 
 
-def _in_range(x: np.ndarray, y: np.ndarray, crs: str) -> bool:
+def _in_range(x: np.ndarray, y: np.ndarray, crs: str) -> np.ndarray:
+    """Per point: inside ``crs``'s valid range."""
     x0, y0, x1, y1 = VALID_RANGE[crs]
-    ok = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-    return bool(ok.all())
+    return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def _mostly(ok: np.ndarray) -> bool:
+    """True when all but at most ``OUTLIER_SHARE`` of the points (and at least one) are ``ok``."""
+    return bool(ok.any()) and int((~ok).sum()) <= OUTLIER_SHARE * len(ok)
 
 
 def _evaluate(x: np.ndarray, y: np.ndarray, crs: str, swapped: bool, muni_3006: BaseGeometry) -> Candidate:
     if swapped:
         x, y = y, x
-    if crs in VALID_RANGE and not _in_range(x, y, crs):
-        return Candidate(crs, swapped, False, 0.0, float("inf"))
-    mx, my = transform_xy(x, y, crs, schema.CRS_METRIC)
+    inside = _in_range(x, y, crs) if crs in VALID_RANGE else np.ones(len(x), dtype=bool)
+    if not _mostly(inside):
+        return Candidate(crs, swapped, False, 0.0, float("inf"), int((~inside).sum()))
+    mx, my = transform_xy(x[inside], y[inside], crs, schema.CRS_METRIC)
     finite = np.isfinite(mx) & np.isfinite(my)
-    if not finite.any():
-        return Candidate(crs, swapped, False, 0.0, float("inf"))
+    usable = np.zeros(len(x), dtype=bool)
+    usable[np.flatnonzero(inside)[finite]] = True
+    if not _mostly(usable):
+        return Candidate(crs, swapped, False, 0.0, float("inf"), int((~usable).sum()))
     dist = shapely.distance(shapely.points(mx[finite], my[finite]), muni_3006)
     share = float((dist <= NEAR_M).sum()) / len(x)
-    return Candidate(crs, swapped, bool(finite.all()), share, float(np.median(dist)) / 1000.0)
+    return Candidate(crs, swapped, True, share, float(np.median(dist)) / 1000.0, int((~usable).sum()))
+
+
+def _usable_crs(declared: str, file: str) -> str:
+    """The declared CRS normalised, once PROJ can transform it to the CRSs the import uses; else a
+    ValidationError naming the file (a file may declare any CRS definition, including broken ones)."""
+    try:
+        crs = normalise_crs(declared)
+    except ValidationError as exc:
+        msg = f"{file}: the file declares an {exc}"
+        raise ValidationError(msg) from None
+    for target in (schema.CRS_STORE, schema.CRS_METRIC):
+        try:
+            transformer(crs, target)
+        except (ProjError, CRSError) as exc:
+            shown = crs if len(crs) <= 80 else crs[:77] + "..."
+            msg = (f"{file}: the declared CRS {shown!r} cannot be transformed to {target} ({exc}); "
+                   f"give the CRS with --crs")
+            raise ValidationError(msg) from None
+    return crs
 
 
 def sample_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,10 +194,10 @@ def detect_crs(
     geographic_names: bool = False,
 ) -> CrsDecision:
     """Decide the CRS of coordinates ``x`` (east/longitude column) and ``y`` (north/latitude column)."""
-    declared = normalise_crs(declared) if declared else None
+    declared = _usable_crs(declared, file) if declared else None
     if len(x) == 0:
         return CrsDecision(declared or schema.CRS_STORE, False, "no coordinates to check the CRS against")
-    geographic = bool((np.abs(x) <= 180).all() and (np.abs(y) <= 180).all())
+    geographic = _mostly((np.abs(x) <= 180) & (np.abs(y) <= 180))
     names = [c for c in schema.KNOWN_INPUT_CRS if not (geographic and c == schema.CRS_WEB_MERCATOR)]
     tried = [_evaluate(x, y, c, s, municipality_3006) for c in names for s in (False, True)]
     fitting = [c for c in tried if c.in_range and c.near_share >= FIT_SHARE]
@@ -184,7 +227,9 @@ def detect_crs(
         if own.in_range:
             return CrsDecision(declared, False, f"declared {declared} honoured; no CRS puts the points near "
                                                 f"{municipality_name} (tried: {summary()})")
-        msg = (f"{where}declared {declared} cannot be right: coordinates such as ({x[0]:.10g}, {y[0]:.10g}) lie "
+        stray = np.flatnonzero(~_in_range(x, y, declared)) if declared in VALID_RANGE else np.zeros(1, dtype=int)
+        i = int(stray[0]) if len(stray) else 0
+        msg = (f"{where}declared {declared} cannot be right: coordinates such as ({x[i]:.10g}, {y[i]:.10g}) lie "
                f"outside its valid range, and no other CRS puts them near {municipality_name}. "
                f"Tried: {summary()}. Check the file or give the right CRS with --crs.")
         raise ValidationError(msg)

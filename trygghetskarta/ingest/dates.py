@@ -3,7 +3,8 @@
 ISO 8601 (with or without zone, ``T`` or space), the police API's ``2026-08-22 9:48:12 +02:00``,
 ``22/8 2026``, ``22.08.2026 17.59``, ``22 augusti 2026 kl. 17.59``, ``20260822`` and a bare month
 ``2021-08`` (the first of that month). Values without a zone are in ``settings.get("timezone")``
-(Europe/Stockholm). Results are timezone-aware UTC; what cannot be read is ``NaT``.
+(Europe/Stockholm). Results are timezone-aware UTC; what cannot be read, or lies outside ``EARLIEST`` ..
+``LATEST``, is ``NaT`` (``parse_datetimes_checked`` says which values were outside that range).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ _ISO_ZONED_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-
 _ISO_NAIVE_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _ZONE_RE = r"\d:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|utc|[+-]\d{2}(?::?\d{2})?)$"
 
+# The plausible range of any date in an import: older dates are typing errors (0001-01-01, -1), later ones
+# are years mistyped (2206). Observations must also not lie in the future (``fields``).
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+
 # Formats tried, in order, on what ISO 8601 did not read. Day first, as in Sweden.
 _FORMATS = (
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m %Y %H:%M", "%d/%m %Y",
@@ -36,8 +42,13 @@ _FORMATS = (
 )
 
 
+def _blank(v: object) -> bool:
+    """None, NaN, NaT or NA (a list or array in a cell is not blank, and never asked for its truth value)."""
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
+
+
 def _normalise(values: pd.Series) -> pd.Series:
-    s = values.astype("object").map(lambda v: "" if v is None or pd.isna(v) else str(v))
+    s = values.astype("object").map(lambda v: "" if _blank(v) else str(v))
     s = s.astype("string").str.strip().str.lower()
     s = s.str.replace(r"(?<=\d)t(?=\d)", " ", regex=True)
     s = s.str.replace(_MONTH_RE, lambda m: f" {_MONTHS[m.group(1)]} ", regex=True)
@@ -62,52 +73,92 @@ def _localise(naive: pd.Series, tz: str) -> pd.Series:
     return local.dt.tz_convert("UTC")
 
 
+def _inside(parsed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: -1 before ``EARLIEST``, +1 on or after the day after ``LATEST``, 0 otherwise (or NaT)."""
+    tz = getattr(parsed.dt, "tz", None)
+    lo, hi = pd.Timestamp(EARLIEST), pd.Timestamp(LATEST + dt.timedelta(days=1))
+    if tz is not None:
+        lo, hi = lo.tz_localize(tz), hi.tz_localize(tz)
+    side = np.zeros(len(parsed), dtype=np.int8)
+    side[(parsed < lo).to_numpy(dtype=bool, na_value=False)] = -1
+    side[(parsed >= hi).to_numpy(dtype=bool, na_value=False)] = 1
+    return side, parsed.notna().to_numpy(dtype=bool) & (side == 0)
+
+
+def _date_side(v: object) -> int:
+    day = v.date() if isinstance(v, dt.datetime) else v
+    if isinstance(day, pd.Timestamp):
+        day = day.date()
+    return -1 if day < EARLIEST else 1 if day > LATEST else 0  # type: ignore[operator]
+
+
 def parse_datetimes(values: pd.Series, *, tz: str | None = None) -> pd.Series:
-    """Parse a column of dates/times; aware UTC ``datetime64`` with ``NaT`` where unreadable."""
+    """Parse a column of dates/times; aware UTC ``datetime64`` with ``NaT`` where unreadable or implausible."""
+    return parse_datetimes_checked(values, tz=tz)[0]
+
+
+def parse_datetimes_checked(values: pd.Series, *, tz: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """``parse_datetimes`` and, per value, -1 / +1 where a readable date lies before ``EARLIEST`` / after ``LATEST``.
+
+    Such dates are ``NaT`` in the result: they are checked before any time-zone arithmetic (which would
+    overflow and turn ``0001-01-01`` into 1972), so the caller can reject the row saying why.
+    """
     tz = tz or settings.get("timezone")
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    outside = np.zeros(len(values), dtype=np.int8)
     if values.empty:
-        return out
+        return out, outside
     obj = values.astype("object")
     # Already datetimes (e.g. from XLSX or GeoPackage)
-    is_dt = obj.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp))).to_numpy(dtype=bool)
+    is_dt = obj.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)) and not _blank(v)).to_numpy(
+        dtype=bool)
     if is_dt.any():
         for i in np.flatnonzero(is_dt):
             v = obj.iloc[i]
+            outside[i] = _date_side(v)
+            if outside[i]:
+                continue
             ts = pd.Timestamp(v)
             ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") if ts.tzinfo is None else ts
             out.iloc[i] = ts.tz_convert("UTC")
     # fast path: plain ISO 8601 (what exports and most systems write) needs no normalising
-    raw = obj.where(~is_dt, None).map(lambda v: "" if v is None or pd.isna(v) else str(v).strip())
+    raw = obj.where(~is_dt, None).map(lambda v: "" if _blank(v) else str(v).strip())
     raw = raw.astype("string")
     done = is_dt | (raw == "").to_numpy()
     zoned_iso = raw.str.contains(_ISO_ZONED_RE, regex=True, na=False).to_numpy() & ~done
     if zoned_iso.any():
         parsed = pd.to_datetime(raw[zoned_iso], format="ISO8601", utc=True, errors="coerce")
-        ok = parsed.notna().to_numpy()
-        out[np.flatnonzero(zoned_iso)[ok]] = parsed[ok].to_numpy()
-        done[np.flatnonzero(zoned_iso)[ok]] = True
+        side, ok = _inside(parsed)
+        idx = np.flatnonzero(zoned_iso)
+        outside[idx] = side
+        out.iloc[idx[ok]] = parsed[ok].to_numpy()
+        done[idx[ok | (side != 0)]] = True
     naive_iso = raw.str.match(_ISO_NAIVE_RE, na=False).to_numpy() & ~done
     if naive_iso.any():
         parsed = pd.to_datetime(raw[naive_iso], format="ISO8601", errors="coerce")
-        ok = parsed.notna().to_numpy()
+        side, ok = _inside(parsed)
+        idx = np.flatnonzero(naive_iso)
+        outside[idx] = side
         if ok.any():
-            out[np.flatnonzero(naive_iso)[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
-            done[np.flatnonzero(naive_iso)[ok]] = True
+            out.iloc[idx[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
+        done[idx[ok | (side != 0)]] = True
     if done.all():
-        return out
+        return out, outside
     rest = np.flatnonzero(~done)
     text = pd.Series(pd.NA, index=values.index, dtype="string")
     normal = _normalise(obj.iloc[rest])
     text.iloc[rest] = normal.where(normal != "", pd.NA).to_numpy()
     todo = text.notna().to_numpy()
     if not todo.any():
-        return out
+        return out, outside
     zoned = text.str.contains(_ZONE_RE, regex=True, na=False).to_numpy() & todo
     if zoned.any():
         z = text[zoned].str.replace(r"(utc|z)$", "+00:00", regex=True)
         parsed = pd.to_datetime(z, format="ISO8601", utc=True, errors="coerce")
-        out[zoned] = parsed
+        side, ok = _inside(parsed)
+        idx = np.flatnonzero(zoned)
+        outside[idx] = side
+        out.iloc[idx[ok]] = parsed[ok].to_numpy()
     naive_mask = todo & ~zoned
     if naive_mask.any():
         naive_text = text[naive_mask]
@@ -117,17 +168,23 @@ def parse_datetimes(values: pd.Series, *, tz: str | None = None) -> pd.Series:
             if not missing.any():
                 break
             parsed[missing] = pd.to_datetime(naive_text[missing], format=fmt, errors="coerce")
-        ok = parsed.notna()
+        side, ok = _inside(parsed)
+        idx = np.flatnonzero(naive_mask)
+        outside[idx] = side
         if ok.any():
-            out[naive_mask & ok.reindex(values.index, fill_value=False).to_numpy()] = _localise(
-                parsed[ok].astype("datetime64[us]"), tz)
-    return out
+            out.iloc[idx[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
+    return out, outside
 
 
 def parse_dates(values: pd.Series, *, tz: str | None = None) -> pd.Series:
-    """Parse a column of calendar dates; ``datetime.date`` objects, ``None`` where unreadable."""
+    """Parse a column of calendar dates; ``datetime.date`` objects, ``None`` where unreadable or implausible."""
+    return parse_dates_checked(values, tz=tz)[0]
+
+
+def parse_dates_checked(values: pd.Series, *, tz: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """``parse_dates`` and the -1 / +1 marks of ``parse_datetimes_checked``."""
     tz = tz or settings.get("timezone")
-    stamps = parse_datetimes(values, tz=tz)
+    stamps, outside = parse_datetimes_checked(values, tz=tz)
     local = stamps.dt.tz_convert(tz)
     dates = local.dt.date
-    return dates.astype("object").where(stamps.notna(), None)
+    return dates.astype("object").where(stamps.notna(), None), outside

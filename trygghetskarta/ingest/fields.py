@@ -7,14 +7,16 @@ a rejection naming the row, the column, the value and the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from trygghetskarta import records, schema
-from trygghetskarta.ingest.dates import parse_dates, parse_datetimes
+from trygghetskarta import records, schema, settings
+from trygghetskarta.ingest.dates import EARLIEST, LATEST, parse_dates_checked, parse_datetimes_checked
 from trygghetskarta.ingest.table import RawTable, is_missing_text
 from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import OTHER_ALLOWED, allowed_text, fold, map_values
@@ -96,6 +98,10 @@ _KOBO_META = frozenset({"uuid", "id", "submission time", "position precision", "
 SUPPORTED_KINDS: tuple[str, ...] = tuple(HEADERS)
 _TRUE = frozenset({"true", "1", "ja", "yes", "j", "y", "sant", "x"})
 _FALSE = frozenset({"false", "0", "nej", "no", "n", "falskt", ""})
+# When something was seen or happened: never more than a day ahead (a walk may be planned, a due date lies
+# ahead, so those are only held to dates.EARLIEST .. dates.LATEST).
+OBSERVED_FIELDS = frozenset({"reported_at", "observed_at", "walk_date", "occurred_at"})
+MAX_TEXT_CHARS = 100_000  # a free text longer than this is a rejected row (before it is scrubbed)
 
 
 @dataclass
@@ -225,9 +231,18 @@ def _convert(f: records.Field, raw: pd.Series, kind: str, label: str, reject: Ca
              result: Mapping, rows: np.ndarray) -> pd.Series:
     if f.type in ("datetime", "date"):
         missing = is_missing_text(raw)
-        parsed = parse_datetimes(raw) if f.type == "datetime" else parse_dates(raw)
-        bad = ~missing & parsed.isna().to_numpy()
+        parsed, outside = (parse_datetimes_checked(raw) if f.type == "datetime" else parse_dates_checked(raw))
+        bad = ~missing & parsed.isna().to_numpy() & (outside == 0)
         reject(bad, label, raw, "cannot read the date; use e.g. 2026-08-22 17:59 or 22/8 2026")
+        for side, bound in ((-1, f"is before {EARLIEST.isoformat()}"), (1, f"is after {LATEST.isoformat()}")):
+            idx = np.flatnonzero(outside == side)
+            reject(outside == side, label, raw, [f"the date {_shown(raw.iloc[i])!r} {bound}; check the year"
+                                                 for i in idx])
+        if f.name in OBSERVED_FIELDS:
+            future = _in_the_future(parsed, f.type)
+            parsed = parsed.where(~future, pd.NaT if f.type == "datetime" else None)
+            reject(future, label, raw, [f"the date {_shown(raw.iloc[i])!r} is in the future (an observation cannot "
+                                        f"be more than a day ahead of today)" for i in np.flatnonzero(future)])
         if f.required:
             reject(missing, label, raw, f"{f.name} is required")
         if f.type == "date":
@@ -258,8 +273,14 @@ def _convert(f: records.Field, raw: pd.Series, kind: str, label: str, reject: Ca
             keys[mapped.empty] = f.default
         return keys.astype("object")
     if f.type == "text":
-        # scrub each distinct text once; counts are multiplied by how often it occurs
         arr = text.to_numpy(dtype=object).copy()
+        too_long = np.array([v is not None and len(str(v)) > MAX_TEXT_CHARS for v in arr], dtype=bool)
+        if too_long.any():
+            reject(too_long, label, text.map(lambda v: None if v is None else str(v)[:40] + "..."),
+                   f"{f.name} is longer than {MAX_TEXT_CHARS:,} characters".replace(",", " "))
+            arr[too_long] = None
+            missing = missing | too_long
+        # scrub each distinct text once; counts are multiplied by how often it occurs
         present = np.flatnonzero(~missing)
         if len(present):
             uniq, inverse, occurs = np.unique(arr[present].astype(str), return_inverse=True, return_counts=True)
@@ -325,6 +346,20 @@ def _convert(f: records.Field, raw: pd.Series, kind: str, label: str, reject: Ca
     too_long = np.array([v is not None and len(str(v)) > 200 for v in text.to_numpy(dtype=object)], dtype=bool)
     reject(too_long, label, text, f"{f.name} is longer than 200 characters")
     return text.where(~missing, f.default).astype("object")
+
+
+def _shown(value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _in_the_future(parsed: pd.Series, kind: str) -> np.ndarray:
+    """Where a parsed value lies more than a day after now (datetimes) or after tomorrow (dates)."""
+    if kind == "datetime":
+        limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+        return (parsed > limit).to_numpy(dtype=bool, na_value=False)
+    tomorrow = dt.datetime.now(ZoneInfo(str(settings.get("timezone")))).date() + dt.timedelta(days=1)
+    return np.array([d is not None and d > tomorrow for d in parsed.to_numpy(dtype=object)], dtype=bool)
 
 
 def kinds_text() -> str:

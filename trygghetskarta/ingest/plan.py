@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from trygghetskarta import records, schema, settings
+from trygghetskarta import gdalsafe, records, schema, settings
+from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
-from trygghetskarta.ingest import limits
+from trygghetskarta.ingest import limits, sandbox
 from trygghetskarta.ingest.boundary import municipality as resolve_municipality
 from trygghetskarta.ingest.crs import detect_crs, normalise_crs, sample_xy, transform_geometries
 from trygghetskarta.ingest.fields import SUPPORTED_KINDS, map_fields
@@ -52,11 +53,15 @@ class ImportPlan:
         """How many source rows were rejected (a row may have several reasons)."""
         return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
 
+    def report_csv(self) -> bytes:
+        """The rejection report as CSV (UTF-8 with BOM so Excel reads å/ä/ö; no cell runs as a formula)."""
+        return csv_bytes(self.rejected)
+
     def write_report(self, path: str | Path) -> Path:
-        """Write the rejection report (CSV, UTF-8 with BOM so Excel reads å/ä/ö)."""
+        """Write the rejection report (``report_csv``) to ``path``."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        out.write_bytes(self.report_csv())
         return out
 
 
@@ -146,14 +151,35 @@ def read_file(
     """
     path = Path(path)
     file = path.name
+    _check_arguments(kind, defaults, file)
+    limits.check_file_size(path)
+    return sandbox.run(read_here, gdalsafe.source_path(path, file), kind, crs=crs, municipality=municipality,
+                       defaults=defaults, file=file)
+
+
+def _check_arguments(kind: str, defaults: dict[str, object] | None, file: str) -> None:
     if kind not in SUPPORTED_KINDS:
         msg = f"{file}: cannot import kind {kind!r}; choose one of {', '.join(SUPPORTED_KINDS)}"
         raise ValidationError(msg)
-    defaults = dict(defaults or {})
-    unknown_defaults = set(defaults) - set(records.field_names(kind))
+    unknown_defaults = set(defaults or {}) - set(records.field_names(kind))
     if unknown_defaults:
         msg = f"defaults for unknown fields of {kind}: {', '.join(sorted(unknown_defaults))}"
         raise ValidationError(msg)
+
+
+def read_here(
+    path: str | Path,
+    kind: str,
+    *,
+    crs: object = None,
+    municipality: object = None,
+    defaults: dict[str, object] | None = None,
+) -> ImportPlan:
+    """``read_file`` in this process, without the time and memory budget (the sandbox's child runs this)."""
+    path = Path(path)
+    file = path.name
+    _check_arguments(kind, defaults, file)
+    defaults = dict(defaults or {})
     user_crs = normalise_crs(crs) if crs is not None else None
     limits.check_file_size(path)
     with path.open("rb") as handle:

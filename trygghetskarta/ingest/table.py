@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,43 @@ class RawTable:
         if not (len(self.geoms) == len(self.missing_reasons) == len(self.source_rows) == n):
             msg = "RawTable columns differ in length"
             raise AssertionError(msg)
+        self.frame = plain_cells(self.frame)
+
+
+def _is_container(v: object) -> bool:
+    return isinstance(v, (list, tuple, dict, set, np.ndarray, bytes, bytearray, memoryview))
+
+
+def _as_text(v: object) -> object:
+    if not _is_container(v):
+        return v
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    try:
+        return json.dumps(v.tolist() if isinstance(v, np.ndarray) else v, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(v)
+
+
+def plain_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every cell a scalar: a list, object or array (a GeoJSON property holding ``[]`` or
+    ``{}``, a GeoPackage BLOB) becomes its JSON (or hex) text, so no later step meets a cell whose truth
+    value is ambiguous. Only object columns are looked at; a frame without such cells is returned as it is.
+    """
+    changed = {}
+    for i, dtype in enumerate(frame.dtypes):
+        if not pd.api.types.is_object_dtype(dtype):
+            continue
+        values = frame.iloc[:, i]
+        odd = values.map(_is_container).to_numpy(dtype=bool)
+        if odd.any():
+            changed[i] = values.where(~odd, values.map(_as_text))
+    if not changed:
+        return frame
+    frame = frame.copy()
+    for i, values in changed.items():
+        frame.isetitem(i, values)
+    return frame
 
 
 def is_missing_text(values: pd.Series) -> np.ndarray:

@@ -7,14 +7,18 @@ or a WKT / hex WKB geometry column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.errors import GEOSException
 
 from trygghetskarta import settings
 from trygghetskarta.errors import ValidationError
@@ -31,6 +35,7 @@ POINT_NAMES = ("lat lon", "latlon", "lat lng", "koordinater", "koordinat", "coor
                "position", "gps", "location gps", "geopoint", "plats", "location", "punkt", "point")
 GEOMETRY_NAMES = ("wkt", "geometry text", "geometry", "geom", "the geom", "shape", "geometri")
 ACCURACY_COLUMN = "__geopoint_accuracy"
+MAX_CELL_CHARS = 100_000  # one cell longer than this refuses the file (CSV and XLSX), naming the row
 
 
 def decode(data: bytes, file: str) -> str:
@@ -62,10 +67,59 @@ def _sniff_delimiter(text: str) -> str:
         return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def header_columns(text: str, sep: str) -> int:
+    """How many fields the first line holds (delimiters inside double quotes do not count).
+
+    Only the first line is looked at, without splitting it into fields, so a header of a million columns
+    costs one pass over it and no list of a million strings.
+    """
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
+    if '"' in first:
+        first = _QUOTED.sub("", first)
+    return first.count(sep) + 1
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def check_columns(n: int, file: str, what: str = "the header has") -> None:
+    """Refuse more columns than ``import_max_columns`` (``what`` says where they were counted)."""
+    limit = int(settings.get("import_max_columns"))
+    if n > limit:
+        msg = f"{file}: {what} {_n(n)} columns; at most {_n(limit)} are read (setting import_max_columns)"
+        raise ValidationError(msg)
+
+
+def check_cells(frame: pd.DataFrame, file: str, first_row: int) -> None:
+    """Refuse a table with a cell longer than ``MAX_CELL_CHARS``, naming its row and column.
+
+    The file is refused rather than the row rejected: such a cell is no record, and it usually means a
+    quote left open that swallowed the rows after it, which the user must see.
+    """
+    for col in frame.columns:
+        lengths = frame[col].astype("string").str.len().fillna(0).to_numpy(dtype=np.int64)
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            i = int(np.argmax(lengths))
+            msg = (f"{file}: row {i + first_row}, column {str(col)[:60]!r}: a cell of {_n(int(lengths[i]))} "
+                   f"characters; at most {_n(MAX_CELL_CHARS)} are read (a quote left open swallows the rows "
+                   f"after it)")
+            raise ValidationError(msg)
+
+
 def frame_from_csv(data: bytes, file: str) -> pd.DataFrame:
-    """Read CSV bytes into a string DataFrame (empty cells are empty strings)."""
+    """Read CSV bytes into a string DataFrame (empty cells are empty strings).
+
+    The header's columns are counted (``import_max_columns``) before pandas parses anything, and a cell
+    longer than ``MAX_CELL_CHARS`` refuses the file naming its row.
+    """
     text = decode(data, file)
     sep = _sniff_delimiter(text)
+    check_columns(header_columns(text, sep), file)
     limit = int(settings.get("import_max_rows"))
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
@@ -73,6 +127,8 @@ def frame_from_csv(data: bytes, file: str) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         msg = f"{file}: cannot read as CSV (delimiter {sep!r}): {exc}"
         raise ValidationError(msg) from None
+    check_columns(len(frame.columns), file)
+    check_cells(frame, file, first_row=2)
     return frame
 
 
@@ -84,18 +140,28 @@ def frame_from_xlsx(path: Path, file: str) -> pd.DataFrame:
     open_zip(path).close()
     limit = int(settings.get("import_max_rows"))
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
             warnings.simplefilter("ignore")  # openpyxl warns about styles and data validation it ignores
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            # our own handle: closed even when openpyxl fails half-way through a broken workbook
+            handle = stack.enter_context(path.open("rb"))
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             try:
                 sheet = book.worksheets[0]
+                # the sheet's declared size (<dimension>) first: refuse before a row is read
+                if sheet.max_column is not None:
+                    check_columns(int(sheet.max_column), file, "the first worksheet has")
+                width = int(settings.get("import_max_columns")) + 1  # never build rows wider than this
                 rows = []
-                for i, row in enumerate(sheet.iter_rows(values_only=True)):
+                for i, row in enumerate(sheet.iter_rows(values_only=True, max_col=width)):
                     if i > limit + 1:
                         break
+                    if len(row) >= width and row[width - 1] is not None:
+                        check_columns(width, file, "the first worksheet has at least")
                     rows.append(row)
             finally:
                 book.close()
+    except ValidationError:
+        raise
     except (InvalidFileException, KeyError, OSError, ValueError, TypeError, IndexError, AttributeError,
             EOFError) as exc:
         msg = f"{file}: cannot read as an Excel workbook: {exc}"
@@ -107,10 +173,12 @@ def frame_from_xlsx(path: Path, file: str) -> pd.DataFrame:
     if not rows:
         msg = f"{file}: the first worksheet is empty"
         raise ValidationError(msg)
-    header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0])]
-    width = len(header)
+    # rows come padded to the widest allowed; keep the columns up to the last one that holds a value
+    width = max(max((j + 1 for j, v in enumerate(r) if v is not None), default=0) for r in rows)
+    header = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(rows[0][:width])]
+    header += [f"column_{i + 1}" for i in range(len(header), width)]
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:]]
-    return pd.DataFrame(body, columns=_unique(header), dtype=object)
+    return pd.DataFrame(body, columns=_unique(header), dtype=object)  # openpyxl cuts cells at 32 767 characters
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -189,26 +257,46 @@ def _looks_like_geometry(values: pd.Series) -> bool:
         len(first) >= 42 and all(c in "0123456789ABCDEF" for c in first))
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def _from_geometry_column(frame: pd.DataFrame, col: str, rows: np.ndarray, fmt: str) -> RawTable:
     values = frame[col].astype("object")
     missing = is_missing_text(values)
-    text = values.where(~missing, None).map(lambda v: None if v is None else str(v).strip())
-    is_hex = text.map(lambda v: v is not None and len(v) >= 10 and all(c in "0123456789abcdefABCDEF" for c in v))
+    # plain Python lists: a pandas object Series turns None into NaN on where/map, which is not text
+    text = [None if m else str(v).strip() for v, m in zip(values.to_numpy(dtype=object), missing, strict=True)]
+    is_hex = np.array([t is not None and len(t) >= 10 and set(t) <= _HEX_DIGITS for t in text], dtype=bool)
+    wkt = np.array([None if t is None or h else (t.split(";", 1)[1] if t.upper().startswith("SRID=") else t)
+                    for t, h in zip(text, is_hex, strict=True)], dtype=object)
     geoms = np.full(len(frame), None, dtype=object)
-    wkt = text.where(~is_hex & ~missing, None).to_numpy(dtype=object)
-    wkt = np.array([w.split(";", 1)[1] if w is not None and w.upper().startswith("SRID=") else w for w in wkt],
-                   dtype=object)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        geoms[:] = shapely.from_wkt(wkt, on_invalid="ignore")
-        hexes = is_hex.to_numpy(dtype=bool)
-        if hexes.any():
-            geoms[hexes] = shapely.from_wkb(text[hexes].to_numpy(dtype=object), on_invalid="ignore")
+        geoms[:] = _read_geometries(wkt, shapely.from_wkt)
+        if is_hex.any():
+            hexes = np.array([t for t, h in zip(text, is_hex, strict=True) if h], dtype=object)
+            geoms[is_hex] = _read_geometries(hexes, shapely.from_wkb)
     reasons = np.full(len(frame), None, dtype=object)
     reasons[missing] = f"geometry missing (column {col!r} empty)"
     unreadable = ~missing & shapely.is_missing(geoms)
     reasons[unreadable] = f"cannot read column {col!r} as WKT or WKB"
     return RawTable(frame, geoms, reasons, rows, fmt, geographic_names=True, used_columns={col})
+
+
+def _read_geometries(texts: np.ndarray, reader: Callable[..., np.ndarray]) -> np.ndarray:
+    """WKT or WKB per cell; None where a cell cannot be read (a GEOS error on one cell spoils only that cell)."""
+    try:
+        return reader(texts, on_invalid="ignore")
+    except (GEOSException, ValueError, TypeError, NotImplementedError):
+        pass
+    out = np.full(len(texts), None, dtype=object)
+    for i, t in enumerate(texts):
+        if t is None:
+            continue
+        try:
+            out[i] = reader(t, on_invalid="ignore")
+        except (GEOSException, ValueError, TypeError, NotImplementedError):
+            out[i] = None
+    return out
 
 
 def _from_pair(frame: pd.DataFrame, x_col: str, y_col: str, rows: np.ndarray, fmt: str, *,

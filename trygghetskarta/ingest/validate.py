@@ -58,7 +58,8 @@ def check_geometries(
         bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
         coords_ok[np.flatnonzero(rest)[bad]] = False
     bad_coords = rest & ~coords_ok
-    reasons[bad_coords] = "coordinates are not finite numbers or could not be transformed to EPSG:4326"
+    reasons[bad_coords] = ("coordinates are not finite numbers, lie outside the valid range of the file's CRS "
+                           "or could not be transformed to EPSG:4326")
     rest &= coords_ok
     out_of_world = rest.copy()
     if rest.any():

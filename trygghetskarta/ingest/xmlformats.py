@@ -6,6 +6,7 @@ KML: every Placemark, with its name, description, time and ExtendedData fields.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -29,9 +30,20 @@ def parse_xml(data: bytes, file: str) -> Element:
         msg = (f"{file}: refused: the XML declares a DTD or entities ({type(exc).__name__}), "
                f"which could expand without limit")
         raise ValidationError(msg) from None
+    except LookupError as exc:  # <?xml encoding="…"?> names an encoding Python does not know
+        msg = f"{file}: the XML declares an unknown encoding {_declared_encoding(data)!r} ({exc}); save it as UTF-8"
+        raise ValidationError(msg) from None
     except (ParseError, ValueError, UnicodeError, TypeError) as exc:
         msg = f"{file}: not well-formed XML ({exc})"
         raise ValidationError(msg) from None
+    except RecursionError:
+        msg = f"{file}: the XML is nested too deeply to read"
+        raise ValidationError(msg) from None
+
+
+def _declared_encoding(data: bytes) -> str:
+    match = re.match(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{0,60})", data[:512])
+    return match.group(1).decode("ascii", "replace") if match else "?"
 
 
 def _local(tag: object) -> str:
@@ -132,7 +144,16 @@ def _kml_coords(el: Element | None) -> list[tuple[float, float]]:
     return out
 
 
-def _kml_geometry(el: Element) -> BaseGeometry | None:
+MAX_NESTING = 16  # MultiGeometry inside MultiGeometry: more levels than any real file has
+
+
+class _TooDeepError(Exception):
+    """A MultiGeometry nested more than ``MAX_NESTING`` levels deep."""
+
+
+def _kml_geometry(el: Element, depth: int = 0) -> BaseGeometry | None:
+    if depth > MAX_NESTING:
+        raise _TooDeepError
     name = _local(el.tag)
     if name == "Point":
         c = _kml_coords(el)
@@ -148,7 +169,7 @@ def _kml_geometry(el: Element) -> BaseGeometry | None:
             return None
         return shapely.Polygon(shell, [h for h in holes if len(h) >= 4])
     if name == "MultiGeometry":
-        parts = [g for g in (_kml_geometry(c) for c in el) if g is not None]
+        parts = [g for g in (_kml_geometry(c, depth + 1) for c in el) if g is not None]
         if not parts:
             return None
         types = {p.geom_type for p in parts}
@@ -184,7 +205,12 @@ def table_from_kml(data: bytes, file: str) -> RawTable:
         geom = None
         for c in pm:
             if _local(c.tag) in ("Point", "LineString", "Polygon", "MultiGeometry"):
-                geom = _kml_geometry(c)
+                try:
+                    geom = _kml_geometry(c)
+                except _TooDeepError:
+                    msg = (f"{file}: placemark {len(records) + 1}: geometry nested more than {MAX_NESTING} levels "
+                           f"deep (MultiGeometry inside MultiGeometry); refused")
+                    raise ValidationError(msg) from None
                 break
         records.append(rec)
         geoms.append(geom)
