@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import access, maps, mapview, privacy, schema, settings
+from trygghetskarta import access, maps, mapview, schema, settings
 
 viewer = _ui.require("karta")
 _ui.header("karta")
@@ -52,7 +52,8 @@ with _ui.guard():
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
 
-    if may["sighting"] == "aggregate":
-        totals = privacy.sighting_area_totals(store, viewer, start=start, end=end)
+    if data.sighting_areas is not None:  # partners: published area sums over whole ISO weeks (mapview.map_data)
         st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))
-        st.dataframe(totals, hide_index=True)
+        for line in data.notes(lang):
+            st.caption(line)
+        st.dataframe(data.sighting_areas, hide_index=True)

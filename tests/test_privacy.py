@@ -126,8 +126,9 @@ def test_sighting_area_totals_for_partners(store: Store) -> None:
     assert shown["Bro"] == "<5" and shown["Tom"] == "<5"
     assert shown[privacy.OUTSIDE_AREAS] == "<5"
     assert shown["Brunna"] == "12"
-    # three small cells (3 + 0 + 0) sum below k, so the next smallest area is hidden too
-    assert shown["Kungsängen"] == privacy.SECONDARY
+    # Published cells (area x ISO week x type) of at least k are shown as they are: Kungsängen's two cells of
+    # 5 each. Bro's cells are left out of every sum, so no total minus shown areas can reveal them (issue 11).
+    assert shown["Kungsängen"] == "10"
     assert "count" not in out
     log = store.audit_log()
     assert "view_aggregate" in set(log["action"])

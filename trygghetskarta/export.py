@@ -16,30 +16,14 @@ import pandas as pd
 
 from trygghetskarta import access, records, schema
 from trygghetskarta.access import Viewer
+from trygghetskarta.csvsafe import neutralise_frame, safe_csv_cell  # noqa: F401 - export.safe_csv_cell is public
 from trygghetskarta.errors import PermissionDeniedError, ValidationError
 from trygghetskarta.store import Store
 
 FORMATS = ("gpkg", "geojson", "csv")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_KINDS = ("finding", "sighting", "incident", "area", "walk", "action", "nightwalk")
 # Internal columns that never leave the store.
 _DROP = ("geom",)
-
-
-def safe_csv_cell(value: Any) -> Any:
-    """A text value that a spreadsheet will show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell made safe for spreadsheets (numbers stay numbers)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(safe_csv_cell)
-    return out
 
 
 def frame_for_export(store: Store, kind: str, viewer: Viewer | None = None, start: Any = None, end: Any = None,
@@ -58,7 +42,11 @@ def frame_for_export(store: Store, kind: str, viewer: Viewer | None = None, star
     if pol.mode == "aggregate":
         from trygghetskarta import privacy
 
+        # Area sums of published cells over whole ISO weeks, with the weeks they cover (SECURITY.md).
         totals = privacy.sighting_area_totals(store, viewer, start=start, end=end)
+        window = privacy.publication_periods(start, end)
+        totals["published_from"] = window.start.isoformat() if window.start else ""
+        totals["published_to"] = window.end.isoformat() if window.end else ""
         areas = store.areas()[["id", "geometry"]].rename(columns={"id": "area_id"})
         gdf = gpd.GeoDataFrame(totals.merge(areas, on="area_id", how="left"), geometry="geometry",
                                crs=schema.CRS_STORE)
@@ -109,6 +97,17 @@ def export_kind(store: Store, kind: str, fmt: str, out: Path, *, srid: int = sch
     store.audit("export", viewer, kind, None, {"format": fmt, "rows": len(gdf), "crs": srid,
                                                 "from": str(start or ""), "to": str(end or "")})
     return len(gdf)
+
+
+def export_notes(kind: str, viewer: Viewer | None = None, start: Any = None, end: Any = None,
+                 lang: str = "sv") -> list[str]:
+    """What to tell the user next to an export: for figures a partner gets only on the publication grid,
+    the rule and the whole ISO weeks the period was widened to (Swedish first)."""
+    if kind not in EXPORT_KINDS or access.policy(viewer, kind).mode != "aggregate":
+        return []
+    from trygghetskarta import privacy
+
+    return privacy.restricted_notes(start, end, lang=lang)
 
 
 def record_columns(kind: str) -> list[str]:

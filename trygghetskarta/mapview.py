@@ -6,6 +6,7 @@ exactly what the page shows for the same filters and role.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -18,13 +19,14 @@ import folium
 import numpy as np
 import pandas as pd
 
-from trygghetskarta import access, analysis, geography, maps, settings
+from trygghetskarta import access, analysis, geography, maps, privacy, settings
+from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.maps import MapFilters
 from trygghetskarta.store import Store
 
-_STORE_FILTERS = {"finding": ("categories", "statuses"), "incident": ("types", "sources"),
-                  "sighting": ("types",)}
+_STORE_FILTERS = {"finding": ("categories", "statuses", "area_ids"), "incident": ("types", "sources", "area_ids"),
+                  "sighting": ("types", "area_ids")}
 
 
 def _store_filters(kind: str, filters: MapFilters) -> dict[str, object]:
@@ -52,18 +54,40 @@ def frame_for_map(store: Store, kind: str, viewer: Viewer | None, filters: MapFi
 
 
 def _rest(filters: MapFilters) -> MapFilters:
-    """The filters the store has not applied already (day/night and area)."""
-    return MapFilters(light=filters.light, area_ids=filters.area_ids)
+    """The filter the store has not applied already (day/night)."""
+    return MapFilters(light=filters.light)
+
+
+def _with_member_areas(store: Store, filters: MapFilters) -> MapFilters:
+    """The area filter widened to every area inside the chosen ones (``trygghetskarta.areas``: a record is in
+    an area when its smallest area is one of the area's members), so the store can filter on ``area_id``."""
+    if not filters.area_ids:
+        return filters
+    wanted = areas_rule.nesting(store.areas()).expand(int(a) for a in filters.area_ids)
+    return dataclasses.replace(filters, area_ids=tuple(wanted))
 
 
 @dataclass(frozen=True)
 class MapData:
-    """What a viewer may see on the map for some filters; None for a kind whose positions they may not see."""
+    """What a viewer may see on the map for some filters; None for a kind whose positions they may not see.
+
+    ``sighting_areas``: for a viewer who may see field sightings only as totals (partners), the published
+    area sums (``privacy.sighting_area_totals``) over ``sighting_window``'s whole ISO weeks; else None.
+    """
 
     findings: pd.DataFrame | None
     incidents: pd.DataFrame | None
     sightings: pd.DataFrame | None
     walks: pd.DataFrame | None
+    sighting_areas: pd.DataFrame | None = None
+    sighting_window: privacy.PublicationWindow | None = None
+
+    def notes(self, lang: str = "sv") -> list[str]:
+        """What to say next to the sighting totals: the publication rule and a widened period."""
+        if self.sighting_window is None:
+            return []
+        w = self.sighting_window
+        return privacy.restricted_notes(w.requested_start, w.requested_end, lang=lang)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -74,13 +98,21 @@ class MapData:
 
 def map_data(store: Store, viewer: Viewer | None = None, filters: MapFilters | None = None) -> MapData:
     """The records for the map, permission-filtered in the store and then by day/night and area."""
-    filters = filters or MapFilters()
+    filters = _with_member_areas(store, filters or MapFilters())
     frames = {kind: frame_for_map(store, kind, viewer, filters) for kind in ("finding", "incident", "sighting")}
     walks = None
     if access.policy(viewer, "walk").mode not in ("none", "aggregate"):
         walks = maps.filter_frame(store.read("walk", viewer, filters.start, filters.end), "walk",
                                   MapFilters(area_ids=filters.area_ids))
-    return MapData(frames["finding"], frames["incident"], frames["sighting"], walks)
+    areas, window = None, None
+    if access.policy(viewer, "sighting").mode == "aggregate":
+        window = privacy.publication_periods(filters.start, filters.end)
+        areas = privacy.sighting_area_totals(store, viewer, filters.start, filters.end,
+                                             types=list(filters.types) if filters.types else None)
+        if filters.area_ids:
+            chosen = {str(a) for a in filters.area_ids}
+            areas = areas[areas["area_id"].astype(str).isin(chosen)].reset_index(drop=True)
+    return MapData(frames["finding"], frames["incident"], frames["sighting"], walks, areas, window)
 
 
 def map_from_store(store: Store, viewer: Viewer | None = None, filters: MapFilters | None = None, *,

@@ -4,7 +4,7 @@ Layers: ``omraden`` (area status and counts), ``nyckeltal`` (key figures, no geo
 ``fynd``, ``handelser`` (precisely placed incidents), ``atgarder`` (open actions) and, for the internal
 audience only, ``faltobservationer``. The partner export carries no field-sighting point and every
 count under k is empty with its ``*_display`` text (``<k``). CSV cells are made formula-safe by
-``export.neutralise_frame``.
+``csvsafe.neutralise_frame``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def lagesbild_layers(report: Lagesbild, srid: int = schema.SRID_STORE) -> dict[s
         msg = f"--crs must be one of {', '.join(map(str, schema.EXPORT_CRS))}, got {srid}"
         raise ValidationError(msg)
     figures = report.area_figures
-    wide = figures.pivot_table(index="area_id", columns="kind", values=list(WINDOWS), aggfunc="first")
+    # dropna=False keeps a column whose counts are all hidden (e.g. every partner sighting figure "<k").
+    wide = figures.pivot_table(index="area_id", columns="kind", values=list(WINDOWS), aggfunc="first", dropna=False)
     wide.columns = [f"{kind}_{window}" for window, kind in wide.columns]
     shown = figures.pivot_table(index="area_id", columns="kind", values=[f"{w}_display" for w in WINDOWS],
                                 aggfunc="first")
@@ -96,7 +97,7 @@ def export_lagesbild(report: Lagesbild, out: Path | str, fmt: str | None = None,
                      progress: Progress | None = None) -> list[Path]:
     """Write the report's data: a GeoPackage with one layer per table, or one GeoJSON/CSV file per layer
     (``<stem>_<layer>.<ext>``; GeoJSON only for the layers with geometry). Returns the files written."""
-    from trygghetskarta.export import neutralise_frame
+    from trygghetskarta.csvsafe import neutralise_frame
 
     say = progress or (lambda _f, _m: None)
     out = Path(out)
@@ -168,6 +169,11 @@ def cli_lagesbild(store: Store, start: dt.date | str, end: dt.date | str, area: 
             export_lagesbild(report, out)
         store.audit("lagesbild", None, None, None, {"from": str(period.start), "to": str(period.end),
                                                     "audience": audience, "area": area or "", "out": out.name})
+        if audience == "partner":  # what the partner figures cover (whole ISO weeks), in Swedish first
+            from trygghetskarta import privacy
+
+            for note in privacy.restricted_notes(period.start, period.end, k=report.k, lang=report.lang):
+                print(note)
     except TrygghetskartaError as exc:
         print(f"trygghetskarta lagesbild: {exc}", file=sys.stderr)
         return 1
