@@ -17,14 +17,20 @@ with st.sidebar:
     st.segmented_control(_ui.t("language"), options=["sv", "en"], key="tk_lang",
                          format_func=lambda k: {"sv": "Svenska", "en": "English"}[k], default=_ui.lang())
 
+
+def _logout() -> None:
+    """End the app's session, and the single sign-on identity with it (Streamlit sends the browser to the
+    provider's end-session page). A callback, so that no rerun drops the redirect to the provider."""
+    _ui.end_session(None)
+    if getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
 viewer = _ui.viewer()
 if viewer is not None:
-    from trygghetskarta import auth
-
-    last_seen = st.session_state.get("tk_last_seen")
-    if auth.session_expired(last_seen):
-        st.session_state.pop("tk_user", None)
-        st.session_state["tk_flash"] = "session_expired"
+    # idle too long, or the account was deactivated or given another role since the login
+    if _ui.session_ended(viewer):
+        _ui.end_session("session_expired")
         viewer = None
     else:
         st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
@@ -40,10 +46,6 @@ else:
     page = st.navigation([st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
                                   default=p.key == home) for p in allowed])
     with st.sidebar:
-        st.caption(_ui.t("logged_in_as", user=viewer.username, role=_ui.label("role", viewer.role)))
-        if st.button(_ui.t("logout"), icon=":material/logout:"):
-            st.session_state.pop("tk_user", None)
-            if getattr(st.user, "is_logged_in", False):
-                st.logout()
-            st.rerun()
+        st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
+        st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)
 page.run()

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from app_pages import _ui
-from trygghetskarta import auth
+from app_pages import _sso, _ui
+from trygghetskarta import auth, settings
 from trygghetskarta.errors import AuthenticationError
 
+# What the core's refusal means, in the user's language.
+_SSO_MESSAGES = {auth.SSO_WRONG_ISSUER: "sso_wrong_issuer", auth.SSO_WRONG_AUDIENCE: "sso_wrong_audience",
+                 auth.SSO_REFUSED: "sso_no_role"}
 
-def _sso_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except FileNotFoundError:
+
+def _fresh(claims: dict) -> bool:
+    """Whether the identity from Streamlit's login cookie may still be taken without a new sign-on: its ID token
+    has not expired and was issued within the idle timeout (the cookie itself lives for 30 days)."""
+    now = dt.datetime.now(dt.UTC).timestamp()
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, int | float) and now >= exp:
         return False
+    limit = int(settings.get("session_timeout_minutes")) * 60
+    return not (isinstance(iat, int | float) and now - iat > limit)
 
 
 st.title(_ui.t("app_title"))
@@ -23,13 +33,26 @@ if flash:
     st.info(_ui.t(flash))
 
 with _ui.guard():
-    if _sso_configured() and getattr(st.user, "is_logged_in", False):
+    sso = _sso.providers()
+    if sso:
+        _sso.install_callback_notice()
+    sso_user = bool(sso) and bool(getattr(st.user, "is_logged_in", False))
+    if sso_user and flash is None and _fresh(st.user.to_dict()):
+        claims = st.user.to_dict()
+        provider = claims.get("provider")
         try:
-            _ui.set_viewer(auth.viewer_from_oidc_claims(_ui.store(), st.user.to_dict()))
-            st.rerun()
+            if provider not in sso:
+                raise AuthenticationError(auth.SSO_WRONG_ISSUER)  # a provider no longer configured
+            issuer, audience = _sso.trust_for(provider)
+            viewer = auth.viewer_from_oidc_claims(_ui.store(), claims, issuer=issuer, audience=audience)
         except AuthenticationError as exc:
-            st.error(str(exc))
-            st.logout()
+            key = _SSO_MESSAGES.get(str(exc))
+            st.error(_ui.t(key) if key else _ui.plain(str(exc)))
+        else:
+            _ui.set_viewer(viewer, sso_subject=str(claims.get("sub")))
+            st.rerun()
+    elif not sso_user and (reason := _sso.refused_notice() if sso else None):
+        st.error(_ui.t(f"sso_{'wrong_' if reason != 'failed' else ''}{reason}"))
 
     with st.form("login", border=True):
         username = st.text_input(_ui.t("username"), autocomplete="username")
@@ -39,8 +62,11 @@ with _ui.guard():
         try:
             _ui.set_viewer(auth.authenticate(_ui.store(), username.strip(), password))
         except AuthenticationError as exc:
-            st.error(str(exc))
+            st.error(_ui.plain(str(exc)))
         else:
             st.rerun()
-    if _sso_configured():
-        st.button(_ui.t("login_sso"), on_click=st.login, icon=":material/badge:")
+    for name in sso:
+        label = _ui.t("login_sso") if len(sso) == 1 else _ui.t("login_sso_named", provider=name)
+        st.button(label, on_click=st.login, args=(name,), icon=":material/badge:", key=f"sso_{name}")
+    if sso_user:
+        st.button(_ui.t("sso_logout"), on_click=st.logout, icon=":material/logout:", key="sso_logout")

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,17 +61,19 @@ def http_get(url: str, timeout: float = 10.0) -> tuple[int, str]:
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, db_url: str | None = None, timeout: float = 90.0) -> Iterator[App]:
-    """``streamlit run app.py`` on a free 127.0.0.1 port (headless, no base map); stopped afterwards."""
-    port = free_port()
+def running_app(data_dir: Path, db_url: str | None = None, timeout: float = 90.0, port: int | None = None,
+                extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> Iterator[App]:
+    """``streamlit run app.py`` on a free 127.0.0.1 port (headless, no base map); stopped afterwards.
+    ``extra_args`` are more Streamlit options (e.g. ``--secrets.files PATH``), ``extra_env`` more variables."""
+    port = port or free_port()
     log = data_dir / f"streamlit_{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [PYTHON, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=app_env(data_dir, db_url), stdout=out, stderr=subprocess.STDOUT)
+             "--server.fileWatcherType", "none", *extra_args],
+            cwd=ROOT, env={**app_env(data_dir, db_url), **(extra_env or {})}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -102,9 +104,11 @@ def launch_chromium(playwright: Any, executable: str) -> Any:
     return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
 
-def new_context(browser: Any, app_url: str, *, phone: bool = False, scale: float = 2) -> Any:
-    """A browser context that may reach only the app: every other request is refused, so a page that needed
-    a CDN (or any outside resource) would show it. The app serves the map libraries itself."""
+def new_context(browser: Any, app_url: str, *, phone: bool = False, scale: float = 2,
+                also_allowed: Sequence[str] = ()) -> Any:
+    """A browser context that may reach only the app (and the 127.0.0.1 URLs in ``also_allowed``, e.g. a test's
+    identity provider): every other request is refused, so a page that needed a CDN (or any outside resource)
+    would show it. The app serves the map libraries itself."""
     options: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": scale,
                                "is_mobile": True, "has_touch": True} if phone else {
         "viewport": {"width": 1366, "height": 900}}
@@ -114,7 +118,7 @@ def new_context(browser: Any, app_url: str, *, phone: bool = False, scale: float
 
     def route(r: Any) -> None:
         url = r.request.url
-        if url.startswith(app_url) or url.startswith(("data:", "blob:")):
+        if url.startswith((app_url, *also_allowed)) or url.startswith(("data:", "blob:")):
             r.continue_()
             return
         refused.append(url)

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from trygghetskarta.errors import AuthenticationError, StoreError, ValidationErr
 from trygghetskarta.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # app_pages is imported as the running app does
+    sys.path.insert(0, str(ROOT))
 T0 = dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.UTC)
 GOOD = "korrekt-häst-batteri-42"
 
@@ -124,10 +127,98 @@ def test_parallel_wrong_passwords_are_all_counted(store: Store, monkeypatch: pyt
     assert len(guesses) == 8 and (guesses["action"] == "locked").sum() == 1  # every guess audited, one lock
     # Guesses that read the row before the lock were counted (1..5 locked it, then 1..n again); a guess that
     # read it after was refused as locked. No two counted guesses saw the same count before the lock.
+    # Each guess reserved its attempt number before the hash was checked: 1..5 were checked (5 locked the
+    # account), the other three were refused as locked.
     counts = sorted(d["failed_attempts"] for d in map(json.loads, guesses["detail"]) if "failed_attempts" in d)
-    assert counts == sorted([*range(1, 6), *range(1, row["failed_attempts"] + 1)]), counts
+    assert counts == [1, 2, 3, 4, 5], counts
     with pytest.raises(AuthenticationError):
         auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=1))
+
+
+def _count_checks_against(monkeypatch: pytest.MonkeyPatch, slow_wrong_s: float = 0.0) -> list[str]:
+    """Record the hash of every argon2 verification (optionally slowing wrong passwords, as a slower hash would,
+    to widen the window a check-then-count login leaves open)."""
+    import time
+
+    import argon2
+
+    checked: list[str] = []
+    original = argon2.PasswordHasher.verify
+
+    def counting(self: argon2.PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        checked.append(hash if isinstance(hash, str) else hash.decode())
+        if slow_wrong_s and password != GOOD:
+            time.sleep(slow_wrong_s)
+        return original(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    return checked
+
+
+def _burst(n: int, target: Callable[[int], object]) -> list[BaseException | None]:
+    import threading
+
+    start = threading.Barrier(n)
+    outcome: list[BaseException | None] = [None] * n
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            target(i)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    return outcome
+
+
+def test_parallel_burst_gets_at_most_the_limit_of_real_hash_checks(store: Store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: 50 parallel wrong guesses got 37 (SQLite) / 48 (PostGIS) checks against the real hash with a
+    limit of 5. The attempt is now reserved in the database first: exactly the limit is checked."""
+    monkeypatch.setenv("TRYGGHETSKARTA_LOCKOUT_ATTEMPTS", "5")
+    auth.create_user(store, "anna", "planerare", GOOD)
+    real_hash = store.user_row("anna")["password_hash"]
+    checked = _count_checks_against(monkeypatch)
+    outcome = _burst(50, lambda i: auth.authenticate(store, "anna", f"parallell-gissning-{i:02d}", now=T0))
+    assert all(isinstance(o, AuthenticationError) for o in outcome), outcome
+    assert checked.count(real_hash) == 5, checked.count(real_hash)
+    assert len(checked) == 50  # the refused ones cost a (dummy) check too, so timing tells nothing
+    row = store.user_row("anna")
+    assert row["locked_until"] is not None and row["locked_until"] > T0
+
+
+def test_right_password_late_in_a_parallel_burst_is_refused(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: the right password sent as the 20th of a parallel burst was accepted (5 of 5 times) and left
+    the account unlocked. Wrong guesses are slowed like a slow hash; the right one goes once the first five
+    are under way (or after 0.4 s): it is refused and the account stays locked."""
+    import time
+
+    monkeypatch.setenv("TRYGGHETSKARTA_LOCKOUT_ATTEMPTS", "5")
+    auth.create_user(store, "anna", "planerare", GOOD)
+    _count_checks_against(monkeypatch, slow_wrong_s=1.5)
+
+    def attempt(i: int) -> None:
+        if i == 19:
+            deadline = time.monotonic() + 0.4
+            while time.monotonic() < deadline and store.user_row("anna")["failed_attempts"] < 5:
+                time.sleep(0.01)
+            auth.authenticate(store, "anna", GOOD, now=T0)
+        else:
+            auth.authenticate(store, "anna", f"parallell-gissning-{i:02d}", now=T0)
+
+    outcome = _burst(20, attempt)
+    assert isinstance(outcome[19], AuthenticationError), "the right password was accepted during the burst"
+    assert all(isinstance(o, AuthenticationError) for o in outcome[:19]), outcome
+    row = store.user_row("anna")
+    assert row["locked_until"] is not None and row["locked_until"] > T0
+    with pytest.raises(AuthenticationError):  # still locked afterwards, whatever the order
+        auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=1))
+    assert auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=16)).username == "anna"
 
 
 def test_unknown_name_is_audited_as_nobody_logged_in(store: Store) -> None:
@@ -135,7 +226,30 @@ def test_unknown_name_is_audited_as_nobody_logged_in(store: Store) -> None:
         auth.authenticate(store, "finns-inte", GOOD, now=T0)
     failed = store.audit_log().query("action == 'login_failed'").iloc[0]
     assert (failed["username"], failed["role"]) == ("(ej inloggad)", "-")
-    assert "finns-inte" in failed["detail"]
+    assert "finns-inte" not in failed["detail"]
+    assert auth.attempted_name_hash(store, "finns-inte") in failed["detail"]
+
+
+def test_password_typed_as_username_is_not_stored_in_the_audit_log(store: Store) -> None:
+    """Issue 11: a password typed in the username box was stored in clear in the audit log."""
+    auth.create_user(store, "anna", "planerare", GOOD)
+    typed = "Mitt-Hemliga-Lösen-77"
+    for name in (typed, typed + " med mellanslag", "x" * 500):
+        with pytest.raises(AuthenticationError):
+            auth.authenticate(store, name, GOOD, now=T0)
+    log = store.audit_log()
+    text = log.to_csv()
+    assert typed not in text and "Hemliga" not in text and "x" * 20 not in text
+    import json
+
+    hashes = [json.loads(d)["attempted_username_hash"] for d in log.query("action == 'login_failed'")["detail"]]
+    assert len(hashes) == 3 and all(len(h) == 12 for h in hashes)
+    assert hashes[-1] == auth.attempted_name_hash(store, typed)  # the same name always gives the same hash
+    assert auth.attempted_name_hash(store, typed) != auth.attempted_name_hash(store, typed + "x")
+    # known usernames are kept as they are (a wrong password for "anna")
+    with pytest.raises(AuthenticationError):
+        auth.authenticate(store, "anna", "fel-lösenord-123", now=T0)
+    assert '"username": "anna"' in store.audit_log().iloc[0]["detail"]
 
 
 def test_inactive_user_cannot_log_in(sqlite_store: Store) -> None:
@@ -197,14 +311,24 @@ def test_session_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     (["Bostadsbolag"], "bostadsbolag"), ("nattvandrare", "nattvandrare"), (["Night-Walker"], "nattvandrare"),
     (["deltagare"], "deltagare"), (["Administratör"], "admin"), ("app:admin", "admin"),
     (["other.app.reader", "trygghetskarta.deltagare", "trygghetskarta.admin"], "admin"),
-    ("trygghetskarta.deltagare trygghetskarta.planerare", "planerare"),
+    ("trygghetskarta.deltagare trygghetskarta.planerare", "planerare"), (["Väktare"], "vaktare"),
+    ("trygghetskarta.raddningstjanst", "raddningstjanst"),
 ])
 def test_oidc_roles_from_claim(sqlite_store: Store, value: object, role: str) -> None:
     viewer = auth.viewer_from_oidc_claims(sqlite_store, {"sub": "abc-123", "preferred_username": "anna@bro.se",
                                                          "roles": value})
     assert viewer.role == role
     assert viewer.username == "sso:anna@bro.se"
-    assert viewer.organisation == ("polis" if role == "polis" else None)
+    single = {"polis": "polis", "vaktare": "vaktarbolag", "raddningstjanst": "raddningstjanst"}
+    assert viewer.organisation == single.get(role)  # a housing company has several: only from a user row
+
+
+@pytest.mark.parametrize(("role", "organisation"), [("polis", "polis"), ("bostadsbolag", "upplands_brohus"),
+                                                    ("vaktare", "vaktarbolag"),
+                                                    ("raddningstjanst", "raddningstjanst"), ("planerare", None)])
+def test_partner_users_get_their_roles_organisation(sqlite_store: Store, role: str, organisation: str | None) -> None:
+    auth.create_user(sqlite_store, f"u_{role}", role, "ett långt lösenord 1")
+    assert sqlite_store.user_row(f"u_{role}")["organisation"] == organisation
 
 
 def test_oidc_role_claim_setting(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,6 +357,68 @@ def test_oidc_role_set_by_admin_wins(store: Store) -> None:
     # an SSO account without a password can never log in with a password
     with pytest.raises(AuthenticationError):
         auth.authenticate(store, "bo.ab", "", now=T0)
+
+
+ISSUER = "https://login.microsoftonline.com/0f1e2d3c-aaaa-bbbb-cccc-111122223333/v2.0"
+
+
+def test_oidc_trust_comes_from_the_provider_section() -> None:
+    section = {"client_id": "app-123", "server_metadata_url": ISSUER + auth.OIDC_DISCOVERY_SUFFIX}
+    assert auth.oidc_trust(section) == (ISSUER, "app-123")
+    assert auth.oidc_trust({**section, "expected_issuer": "https://idp.example/x"}) == ("https://idp.example/x",
+                                                                                        "app-123")
+    assert auth.oidc_trust({"client_id": "app-123", "server_metadata_url": "https://idp.example/meta"}) == (
+        None, "app-123")
+
+
+@pytest.mark.parametrize(("claims", "message"), [
+    ({"iss": "https://login.microsoftonline.com/another-tenant/v2.0", "aud": "app-123"}, auth.SSO_WRONG_ISSUER),
+    ({"aud": "app-123"}, auth.SSO_WRONG_ISSUER),  # no issuer at all
+    ({"iss": ISSUER, "aud": "another-app"}, auth.SSO_WRONG_AUDIENCE),
+    ({"iss": ISSUER, "aud": ["another-app", "third-app"]}, auth.SSO_WRONG_AUDIENCE),
+    ({"iss": ISSUER}, auth.SSO_WRONG_AUDIENCE),
+])
+def test_oidc_token_from_another_issuer_or_for_another_client_is_refused(store: Store, claims: dict,
+                                                                        message: str) -> None:
+    """The role comes from the token's claims, so a token from another tenant (which could say "admin") or one
+    issued for another application must never be taken, even with a user row for its subject."""
+    store.add_user("anna.sso", "planerare", None, sso_subject="sub-1")
+    full = {"sub": "sub-1", "roles": ["trygghetskarta.admin"], **claims}
+    with pytest.raises(AuthenticationError) as err:
+        auth.viewer_from_oidc_claims(store, full, issuer=ISSUER, audience="app-123")
+    assert str(err.value) == message
+    failed = store.audit_log().query("action == 'login_failed'")
+    assert len(failed) == 1 and '"method": "sso"' in failed.iloc[0]["detail"]
+    ok = auth.viewer_from_oidc_claims(store, {**full, "iss": ISSUER, "aud": ["app-123"]}, issuer=ISSUER,
+                                      audience="app-123")
+    assert ok == Viewer("anna.sso", "planerare", None)
+
+
+def test_secrets_example_names_what_the_login_page_calls() -> None:
+    """Issue 11: the example named a provider the code did not call (the page called st.login() = "default")."""
+    import tomllib
+
+    from app_pages import _sso
+
+    example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8"))
+    found = _sso.providers_in(example["auth"])
+    assert list(found) == ["microsoft"]  # the login page calls st.login("microsoft")
+    issuer, audience = auth.oidc_trust(found["microsoft"])
+    assert issuer == "https://login.microsoftonline.com/<Directory (tenant) ID>/v2.0"
+    assert audience == "<Application (client) ID>"
+    assert _sso.providers_in({"client_id": "x", "server_metadata_url": "y"}) == {}  # no redirect_uri/cookie
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("InvalidClaimError: invalid_claim: Invalid claim: 'iss'", "issuer"),
+    ("InvalidClaimError: invalid_claim: Invalid claim: 'aud'", "audience"),
+    ("MissingClaimError: missing_claim: Missing claim: 'azp'", "audience"),
+    ("BadSignatureError: bad_signature", "failed"),
+])
+def test_refused_provider_answer_is_named(text: str, reason: str) -> None:
+    from app_pages import _sso
+
+    assert _sso.refusal_reason(text) == reason
 
 
 # --- command line: users add -----------------------------------------------------------------------
@@ -272,6 +458,67 @@ def test_redact_url_never_leaks_the_password() -> None:
     assert SECRET not in str(err.value)
 
 
+@pytest.mark.parametrize("url", [
+    f"postgresql://alice@db.example/tk?password={SECRET}",
+    f"postgresql://alice@db.example/tk?sslmode=require&password={SECRET}&application_name=tk",
+    f"postgresql://alice@db.example/tk?PASSWORD={SECRET}",
+    f"postgresql://alice@db.example/tk?p%61ssword={SECRET}",
+    f"postgresql://alice@db.example/tk?sslpassword={SECRET}",
+    f"postgresql+psycopg:///tk?host=/run/postgresql&password={SECRET}",
+    f"host=db.example dbname=tk user=alice password={SECRET}",
+    f"host=db.example password='{SECRET} with space' dbname=tk",
+    f"postgresql://alice:{SECRET}/tk",  # the @host was forgotten: the password sits where the port goes
+    f"postgresql://alice:{SECRET}?x@db.example/tk",  # a password with a character that needs encoding
+])
+def test_redact_url_hides_every_password_form(url: str) -> None:
+    """Issue 11: a database URL with ``?password=`` in the query string was printed in clear."""
+    shown = tk_settings.redact_url(url)
+    assert SECRET not in shown and "Hemligt" not in shown, shown
+    assert "***" in shown, shown
+
+
+def test_redact_url_keeps_what_is_not_secret() -> None:
+    assert tk_settings.redact_url("postgresql://alice@db.example:5433/tk?sslmode=require") == (
+        "postgresql://alice@db.example:5433/tk?sslmode=require")
+    assert tk_settings.redact_url("sqlite:////data/tk.sqlite") == "sqlite:////data/tk.sqlite"
+
+
+@pytest.mark.parametrize(("url", "where"), [
+    ("postgresql://alice@127.0.0.1:femtiofyra/tk", "TRYGGHETSKARTA_DB"),
+    (f"postgresql://alice:{SECRET}/tk", "TRYGGHETSKARTA_DB"),
+])
+def test_malformed_database_url_is_one_clear_line(url: str, where: str, monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    """Issue 11: a non-numeric port gave a traceback. Now one line naming the variable, exit status 1."""
+    monkeypatch.setenv("TRYGGHETSKARTA_DB", url)
+    with pytest.raises(ValidationError, match=rf"^{where}: malformed database URL .*port") as err:
+        tk_settings.database_url()
+    assert SECRET not in str(err.value)
+    with pytest.raises(ValidationError, match=r"^the database URL \(--db\): malformed database URL"):
+        tk_settings.database_url(url)
+    env = {**os.environ, "TRYGGHETSKARTA_DATA_DIR": str(tmp_path), "TRYGGHETSKARTA_DB": url}
+    for args in (["init"], ["--db", url, "init"]):
+        proc = subprocess.run([sys.executable, "-m", "trygghetskarta", *args], capture_output=True, text=True,
+                              timeout=120, env=env, cwd=ROOT, input="", check=False)
+        assert proc.returncode == 1, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "malformed database URL" in lines[0], proc.stderr
+        assert ("--db" if "--db" in args else "TRYGGHETSKARTA_DB") in lines[0]
+        assert "Hemligt" not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_never_prints_a_query_string_password(tmp_path: Path) -> None:
+    """Issue 11: ``?password=`` in the query string was printed in clear when the database was unreachable."""
+    env = {**os.environ, "TRYGGHETSKARTA_DATA_DIR": str(tmp_path)}
+    env.pop("TRYGGHETSKARTA_DB", None)
+    proc = subprocess.run([sys.executable, "-m", "trygghetskarta", "--db",
+                           f"postgresql://alice@127.0.0.1:1/nodb?password={SECRET}", "init"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=ROOT, input="", check=False)
+    assert proc.returncode == 1
+    assert "cannot use the database" in proc.stderr and "password=***" in proc.stderr, proc.stderr
+    assert "Hemligt" not in proc.stdout + proc.stderr, proc.stderr  # neither in clear nor percent-encoded
+
+
 def test_store_repr_and_errors_hide_the_password() -> None:
     s = open_store(f"postgresql://alice:{SECRET}@127.0.0.1:1/nodb")
     assert SECRET not in repr(s)
@@ -304,7 +551,7 @@ def test_demo_users_get_random_passwords_once(sqlite_store) -> None:
 
     first = auth_module.create_demo_users(sqlite_store)
     assert set(first) == {f"demo-{r}" for r in ("deltagare", "nattvandrare", "faltgrupp", "planerare", "polis",
-                                                  "bostadsbolag", "admin")}
+                                                  "bostadsbolag", "vaktare", "raddningstjanst", "admin")}
     assert len(set(first.values())) == len(first)
     viewer = auth_module.authenticate(sqlite_store, "demo-planerare", first["demo-planerare"])
     assert viewer.role == "planerare"

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
+import hmac
 import re
 import secrets
 import string
@@ -49,6 +51,9 @@ USERNAME_MAX_LENGTH = 100
 
 LOGIN_FAILED = "login failed: wrong username or password, or the account is temporarily locked"
 SSO_REFUSED = "single sign-on: your account has no role in trygghetskarta; ask an administrator"
+SSO_WRONG_ISSUER = "single sign-on: the identity token comes from an issuer this installation does not trust"
+SSO_WRONG_AUDIENCE = "single sign-on: the identity token was issued for another application (audience)"
+OIDC_DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile).
 _HASHER = PasswordHasher()
@@ -62,10 +67,13 @@ OIDC_ROLE_NAMES: dict[str, tuple[str, ...]] = {
     "planerare": ("planerare", "planner", "trygghetssamordnare", "coordinator"),
     "polis": ("polis", "polisen", "police"),
     "bostadsbolag": ("bostadsbolag", "fastighetsagare", "housing", "housing_company", "landlord"),
+    "vaktare": ("vaktare", "vaktarbolag", "security_guard", "security_company", "guard"),
+    "raddningstjanst": ("raddningstjanst", "raddningstjansten", "fire_and_rescue", "fire_service", "rescue"),
     "admin": ("admin", "administrator", "administratoer", "administrator_trygghetskarta"),
 }
 OIDC_ROLE_PRECEDENCE: tuple[str, ...] = (
-    "admin", "planerare", "faltgrupp", "polis", "bostadsbolag", "nattvandrare", "deltagare")
+    "admin", "planerare", "faltgrupp", "polis", "bostadsbolag", "vaktare", "raddningstjanst", "nattvandrare",
+    "deltagare")
 _ROLE_BY_NAME = {name: role for role, names in OIDC_ROLE_NAMES.items() for name in names}
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
 
@@ -133,10 +141,9 @@ def generate_password(length: int = 20) -> str:
 
 
 def _default_organisation(role: str, organisation: str | None) -> str | None:
-    if organisation is None and role == "polis":
-        return "polis"
-    if organisation is None and role == "bostadsbolag":
-        return "upplands_brohus"
+    """A partner reports for an organisation: the one given, else its role's default (``schema``)."""
+    if organisation is None:
+        return schema.DEFAULT_ORGANISATION.get(role)
     return organisation
 
 
@@ -178,7 +185,9 @@ def authenticate(store: Any, username: str, password: str, now: dt.datetime | No
     """The viewer for a correct username and password; ``AuthenticationError`` (always the same message) else.
 
     After ``lockout_attempts`` wrong passwords in a row the account is locked for ``lockout_minutes``;
-    while locked even the right password is refused.
+    while locked even the right password is refused. Each attempt is reserved in the database before the
+    hash is checked (``Store.reserve_login_attempt``), so parallel guesses cannot get more than
+    ``lockout_attempts`` checks against the real hash, and a right password that arrives after them is refused.
     """
     now = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
     if not _plausible(username) or not isinstance(password, str) or len(password) > PASSWORD_MAX_LENGTH or (
@@ -192,19 +201,26 @@ def authenticate(store: Any, username: str, password: str, now: dt.datetime | No
         _audit_unknown(store, username)
         raise AuthenticationError(LOGIN_FAILED)
     viewer = Viewer(row["username"], row["role"], row.get("organisation"))
-    locked_until = row.get("locked_until")
-    if locked_until is not None and now < _aware(locked_until):
+    limit = int(settings.get("lockout_attempts"))
+    lock_until = now + dt.timedelta(minutes=int(settings.get("lockout_minutes")))
+    # Reserve the attempt in the database before the hash is checked: a burst of parallel guesses gets
+    # attempt numbers one at a time, and only the first ``limit`` of them are checked against the real hash.
+    attempt = store.reserve_login_attempt(row["username"], limit, now, lock_until)
+    if attempt is None:
         verify_password(_DUMMY_HASH, password)
-        store.audit("login_failed", viewer, "user", int(row["id"]), {"reason": "locked"})
+        _audit_unknown(store, username)
+        raise AuthenticationError(LOGIN_FAILED)
+    if attempt > limit:
+        verify_password(_DUMMY_HASH, password)  # the same cost as a real check
+        store.finish_login_attempt(row["username"], attempt, limit, False, viewer)
         raise AuthenticationError(LOGIN_FAILED)
     if not verify_password(row["password_hash"], password):
-        store.record_failed_login(row["username"], int(settings.get("lockout_attempts")),
-                                  now + dt.timedelta(minutes=int(settings.get("lockout_minutes"))), viewer)
+        store.finish_login_attempt(row["username"], attempt, limit, False, viewer, lock_until=lock_until)
         raise AuthenticationError(LOGIN_FAILED)
-    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None, "last_login": now}
+    values: dict[str, Any] = {"last_login": now}
     if _HASHER.check_needs_rehash(row["password_hash"]):
         values["password_hash"] = _HASHER.hash(password)
-    store.update_user(row["username"], actor=viewer, audit_action="login_ok", **values)
+    store.finish_login_attempt(row["username"], attempt, limit, True, viewer, values=values)
     return viewer
 
 
@@ -221,11 +237,22 @@ def _encodable(text: str) -> bool:
     return "\x00" not in text
 
 
+def attempted_name_hash(store: Any, username: Any) -> str:
+    """A short keyed hash (HMAC-SHA-256 with this database's random key, 12 hex digits) of a name typed at the
+    login that is no account. The audit log keeps this instead of the name: people type their password into
+    the username box. The same name always gives the same hash, so repeated attempts can be told apart and an
+    administrator can compute the hash of a name to look for it; without the database's key the hash cannot be
+    tried against a list of passwords."""
+    text = username if isinstance(username, str) else repr(type(username))
+    data = text.encode("utf-8", "surrogatepass")
+    return hmac.new(store.audit_name_key(), data, hashlib.sha256).hexdigest()[:12]
+
+
 def _audit_unknown(store: Any, username: Any) -> None:
-    """Record a failed login for a name that is not an account (shortened, printable, never the password)."""
-    shown = username if isinstance(username, str) else repr(type(username))
-    shown = "".join(ch if ch.isprintable() and _encodable(ch) else "?" for ch in shown[:USERNAME_MAX_LENGTH])
-    store.audit("login_failed", None, "user", None, {"attempted_username": shown, "reason": "unknown"},
+    """Record a failed login for a name that is not an account: only a short keyed hash of the name, never
+    the name itself (it may be a password typed in the wrong box)."""
+    store.audit("login_failed", None, "user", None,
+                {"attempted_username_hash": attempted_name_hash(store, username), "reason": "unknown"},
                 unauthenticated=True)
 
 
@@ -275,10 +302,47 @@ def roles_from_claims(claims: Mapping[str, Any]) -> list[str]:
     return [r for r in OIDC_ROLE_PRECEDENCE if r in found]
 
 
-def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any]) -> Viewer:
-    """The viewer for a single sign-on identity (the claims of its ID token); ``AuthenticationError`` if refused."""
+def oidc_trust(provider: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The issuer and audience an identity token must carry, from one provider section of Streamlit's
+    ``[auth]`` secrets: the issuer is ``expected_issuer`` when given, else the ``server_metadata_url`` without
+    ``/.well-known/openid-configuration`` (OpenID Connect Discovery requires the provider's issuer to be exactly
+    that prefix); the audience is the ``client_id``. None where the section does not say."""
+    issuer = provider.get("expected_issuer")
+    if not issuer:
+        url = provider.get("server_metadata_url")
+        issuer = url[: -len(OIDC_DISCOVERY_SUFFIX)] if isinstance(url, str) and url.endswith(
+            OIDC_DISCOVERY_SUFFIX) else None
+    audience = provider.get("client_id")
+    return (str(issuer) if issuer else None), (str(audience) if audience else None)
+
+
+def _check_token_origin(store: Any, claims: Mapping[str, Any], issuer: str | None, audience: str | None) -> None:
+    """Refuse an identity whose token names another issuer or was issued for another client (audience). The
+    role comes from the token's claims, so a token from any other issuer must never be taken."""
+    reason = None
+    if issuer is not None and claims.get("iss") != issuer:
+        reason, message = "wrong issuer", SSO_WRONG_ISSUER
+    aud = claims.get("aud")
+    auds = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, (list, tuple)) else []
+    if reason is None and audience is not None and audience not in auds:
+        reason, message = "wrong audience", SSO_WRONG_AUDIENCE
+    if reason is not None:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in str(claims.get("iss"))[:200])
+        store.audit("login_failed", None, "user", None, {"method": "sso", "reason": reason, "issuer": shown},
+                    unauthenticated=True)
+        raise AuthenticationError(message)
+
+
+def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any], issuer: str | None = None,
+                            audience: str | None = None) -> Viewer:
+    """The viewer for a single sign-on identity (the claims of its ID token); ``AuthenticationError`` if refused.
+
+    ``issuer`` and ``audience`` (see ``oidc_trust``), when given, must match the token's ``iss`` and ``aud``
+    (Authlib checks them against the provider's metadata too; this pins them to the configuration).
+    """
     if not isinstance(claims, Mapping):
         raise AuthenticationError(SSO_REFUSED)
+    _check_token_origin(store, claims, issuer, audience)
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip() or not _encodable(sub) or len(sub) > 300:
         raise AuthenticationError(SSO_REFUSED)
@@ -302,7 +366,10 @@ def viewer_from_oidc_claims(store: Any, claims: Mapping[str, Any]) -> Viewer:
                                                            "reason": "no role"}, unauthenticated=True)
         raise AuthenticationError(SSO_REFUSED)
     role = roles[0]
-    viewer = Viewer(username, role, "polis" if role == "polis" else None)
+    # a partner's organisation from SSO is its role's only one (police, väktare, räddningstjänst); a housing
+    # company has several, so it comes only from a user row
+    orgs = schema.PARTNER_ORGANISATIONS.get(role, ())
+    viewer = Viewer(username, role, orgs[0] if len(orgs) == 1 else None)
     store.audit("login_ok", viewer, "user", None, {"method": "sso", "role_from": "claim"})
     return viewer
 

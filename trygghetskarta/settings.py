@@ -7,6 +7,7 @@ reloading anything. The README's configuration table is checked against ``SETTIN
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("import_max_mb", "TRYGGHETSKARTA_IMPORT_MAX_MB", 200.0, float, "Largest import file, in MB."),
     Setting("import_max_rows", "TRYGGHETSKARTA_IMPORT_MAX_ROWS", 2_000_000, int,
             "Most rows one import file may hold."),
+    Setting("import_max_columns", "TRYGGHETSKARTA_IMPORT_MAX_COLUMNS", 500, int,
+            "Most columns one import file may hold (checked before the file is parsed)."),
+    Setting("import_max_seconds", "TRYGGHETSKARTA_IMPORT_MAX_SECONDS", 300.0, float,
+            "How long reading one import file may take before it is stopped, in seconds."),
+    Setting("import_max_memory_mb", "TRYGGHETSKARTA_IMPORT_MAX_MEMORY_MB", 4096.0, float,
+            "How much memory reading one import file may use before it is stopped, in MB."),
+    Setting("upload_max_age_hours", "TRYGGHETSKARTA_UPLOAD_MAX_AGE_HOURS", 24.0, float,
+            "Uploaded import files whose preview was never confirmed are removed after this many hours."),
     Setting("privacy_k", "TRYGGHETSKARTA_PRIVACY_K", 5, int,
-            "Aggregated counts below this are shown as `<k` to partners (and cells that would reveal them)."),
+            "Partners see field sightings only as sums of cells (smallest area × ISO week × type) of at least this many; "
+            "smaller cells show as `<k` (see SECURITY.md)."),
     Setting("marker_limit", "TRYGGHETSKARTA_MARKER_LIMIT", 1500, int,
             "Above this many points a map layer is clustered or aggregated instead of one marker per point."),
     Setting("basemap", "TRYGGHETSKARTA_BASEMAP", "osm", str,
@@ -110,7 +120,12 @@ def media_dir() -> Path:
 
 
 def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else ``TRYGGHETSKARTA_DB``, else the embedded SQLite file."""
+    """The database URL: the argument, else ``TRYGGHETSKARTA_DB``, else the embedded SQLite file.
+
+    A URL that cannot be used (an unknown scheme, a port that is not a number, text that is no URL) raises
+    ``ValidationError`` with one line naming where it came from; the password is never part of the message.
+    """
+    source = "the database URL (--db)" if url else "TRYGGHETSKARTA_DB"
     url = url or get("db")
     if not url:
         return f"sqlite:///{data_dir() / 'trygghetskarta.sqlite'}"
@@ -119,16 +134,67 @@ def database_url(url: str | None = None) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if not (url.startswith(("sqlite:///", "postgresql+psycopg://"))):
-        msg = f"unsupported database URL scheme in {redact_url(url)!r}; use sqlite:///PATH or postgresql://..."
+        msg = (f"{source}: unsupported database URL {redact_url(url)!r}; use sqlite:///PATH or "
+               "postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
         raise ValidationError(msg)
+    if url.startswith("postgresql+psycopg://"):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(url)
+        except (ArgumentError, ValueError):
+            msg = (f"{source}: malformed database URL {redact_url(url)!r} (is the port a number?); use "
+                   "postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
+            raise ValidationError(msg) from None
     return url
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, safe to print or log."""
-    from sqlalchemy.engine import make_url
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.DOTALL)
+# A password given as a parameter: ``password=…`` in a URL query or in libpq's ``key=value`` form (quoted or
+# not). The value ends at ``&``, ``;``, ``#`` or white space, or at the closing quote.
+_PASSWORD_PARAM = re.compile(r"(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'?|\"[^\"]*\"?|[^\s&;#]*)")
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z_]+\s*=")
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL must still never leak
+
+def redact_url(url: str) -> str:
+    """The database URL with every password replaced by ``***``, safe to print or log.
+
+    Covers the user-info password (``user:PASSWORD@host``, also when it holds characters that should have been
+    percent-encoded), ``password=`` in the query string (percent-encoded or not) and libpq's ``key=value``
+    connection strings (``host=… password=…``). A port that is not a number is hidden too (a URL that lost
+    its ``@`` puts the password there). Text that is neither form is not shown at all.
+    """
+    text = str(url)
+    if any(ch in text for ch in "\r\n"):
         return "<unparsable database URL>"
+    match = _SCHEME.match(text)
+    if match is None:
+        if _KEY_VALUE.match(text):
+            return _redact_params(text)
+        return "<unparsable database URL>"
+    scheme, rest = match.groups()
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end) if "@" in rest[:end] else rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        user = rest[:at].split(":", 1)[0]
+        rest = f"{user}:***{rest[at:]}"
+        at = len(user) + 4
+    end = min((i for i in (rest.find(c, max(at, 0)) for c in "/?#") if i >= 0), default=len(rest))
+    host = rest[at + 1:end]
+    if not host.startswith("["):
+        name, colon, port = host.rpartition(":")
+        if colon and port and not port.isdigit():
+            rest = rest[:at + 1] + f"{name}:***" + rest[end:]
+    return scheme + _redact_params(rest)
+
+
+def _redact_params(text: str) -> str:
+    from urllib.parse import unquote_plus
+
+    redacted = _PASSWORD_PARAM.sub(lambda m: m.group(1) + "***", text)
+    decoded = unquote_plus(redacted)
+    if decoded != redacted and _PASSWORD_PARAM.sub(lambda m: m.group(1) + "***", decoded) != decoded:
+        # the key itself was percent-encoded (``p%61ssword=``, ``password%3D…``): show the decoded form
+        return _PASSWORD_PARAM.sub(lambda m: m.group(1) + "***", decoded)
+    return redacted
