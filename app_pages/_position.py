@@ -120,8 +120,51 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     return chosen
 
 
+def pick_line(prefix: str, *, findings: Any = None, height: int = 300) -> list[tuple[float, float]] | None:
+    """A stretch (e.g. a dark path) drawn by tapping its points on the map one after another; the chosen
+    (lon, lat) points in order, or None until there are two. "Ångra" removes the last point, "Rensa" all."""
+    st.markdown(f"**{_ui.t('line_position')}**")
+    state = st.session_state
+    nonce = state.get(f"{prefix}_nonce", 0)
+    points: list[tuple[float, float]] = list(state.get(f"{prefix}_line", []))
+    m = _base_map(_ui.lang())
+    layer = folium.FeatureGroup(name=_ui.t("line_position"))
+    if findings is not None and len(findings):
+        for row in findings.itertuples():
+            folium.CircleMarker([row.lat, row.lon], radius=5, color="#333333", weight=1, fill=True,
+                                fill_color="#9e9e9e", fill_opacity=0.8).add_to(layer)
+    if len(points) >= 2:
+        folium.PolyLine([[la, lo] for lo, la in points], color="#d63e2a", weight=6, opacity=0.85).add_to(layer)
+    for lo, la in points:
+        folium.CircleMarker([la, lo], radius=6, color="#d63e2a", weight=2, fill=True, fill_opacity=0.9).add_to(layer)
+    st.caption(_ui.t("tap_line"))
+    from streamlit_folium import st_folium
+
+    last = points[-1] if points else None
+    out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
+                    key=f"{prefix}_linemap_{nonce}", feature_group_to_add=layer,
+                    center=(last[1], last[0]) if last else None, zoom=17 if last else None)
+    clicked = (out or {}).get("last_clicked")
+    if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_line_raw"):
+        state[f"{prefix}_line_raw"] = (clicked.get("lng"), clicked.get("lat"))
+        state[f"{prefix}_line"] = [*points, (float(clicked["lng"]), float(clicked["lat"]))]
+        st.rerun()
+    c1, c2 = st.columns(2)
+    if c1.button(_ui.t("line_undo"), key=f"{prefix}_line_undo", width="stretch", disabled=not points):
+        state[f"{prefix}_line"] = points[:-1]
+        st.rerun()
+    if c2.button(_ui.t("line_clear"), key=f"{prefix}_line_clear", width="stretch", disabled=not points):
+        state[f"{prefix}_line"] = []
+        st.rerun()
+    if len(points) < 2:
+        st.info(_ui.t("line_missing", n=len(points)))
+        return None
+    st.success(_ui.t("line_chosen", n=len(points)))
+    return points
+
+
 def reset(prefix: str) -> None:
-    """Forget the chosen point for the next report."""
-    for suffix in ("_tap", "_tap_raw", "_tap_new"):
+    """Forget the chosen point (and drawn stretch) for the next report."""
+    for suffix in ("_tap", "_tap_raw", "_tap_new", "_line", "_line_raw"):
         st.session_state.pop(prefix + suffix, None)
     st.session_state[f"{prefix}_nonce"] = st.session_state.get(f"{prefix}_nonce", 0) + 1

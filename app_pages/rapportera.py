@@ -8,10 +8,11 @@ import datetime as dt
 import uuid
 
 import pandas as pd
+import shapely
 import streamlit as st
 
 from app_pages import _position, _ui
-from trygghetskarta import capture, schema, settings
+from trygghetskarta import capture, photos, schema, settings
 
 # Material icons ship with Streamlit, so they render on any phone and offline (emoji fonts vary).
 ICON = {
@@ -67,12 +68,43 @@ def _done(form: str, message: str) -> None:
     st.rerun()
 
 
+def _photo_refusal(exc: photos.PhotoRejectedError) -> str:
+    """Why a photo is not taken, in the user's language, naming the limit."""
+    name = _ui.plain(exc.filename)
+    if exc.reason == "too_many_pixels":
+        size = f" ({exc.width} × {exc.height})" if exc.width and exc.height else ""
+        return _ui.t("photo_too_many_pixels", name=name, size=size, limit=f"{(exc.limit or 0) / 1e6:g}")
+    if exc.reason == "too_many_bytes":
+        return _ui.t("photo_too_many_bytes", name=name, limit=f"{exc.limit or 0:g}")
+    if exc.reason == "format":
+        return _ui.t("photo_format", name=name, format=_ui.plain(exc.format) if exc.format
+                     else _ui.t("photo_format_unknown"))
+    return _ui.t("photo_empty" if exc.reason == "empty" else "photo_unreadable", name=name)
+
+
+def _accepted_photos(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The chosen photos the product takes, checked from their headers as soon as they are chosen (nothing is
+    decoded); each other photo is named with its reason and left out, so the form stays usable."""
+    accepted = []
+    for name, data in files:
+        try:
+            photos.check_photo(data, name)
+        except photos.PhotoRejectedError as exc:
+            st.error(_photo_refusal(exc), icon=":material/hide_image:")
+        else:
+            accepted.append((name, data))
+    return accepted
+
+
 def finding_form(store) -> None:
     _confirm_pending(store, "finding")
     n = state.get("rap_finding_n", 0)
     walks = _ui.read("walk", viewer)
     walks = walks.assign(local=pd.to_datetime(walks["started_at"], utc=True).dt.tz_convert("Europe/Stockholm"))
     walks["is_today"] = walks["local"].dt.date == _ui.today()
+    if viewer.role == "deltagare":  # a participant reports on open walks (today or later) and on their own
+        walks = walks[(walks["local"].dt.date >= _ui.today())
+                      | walks["id"].isin(store.participant_walk_ids(viewer.username))]
     walks = walks.sort_values(["is_today", "local"], ascending=[False, False])
     titles = {int(w.id): f"{w.title} ({w.local:%Y-%m-%d}{', ' + _ui.t('today') if w.is_today else ''})"
               for w in walks.itertuples()}
@@ -86,22 +118,29 @@ def finding_form(store) -> None:
                                     format_func=lambda k: _ui.label("severity", str(k)))
     description = st.text_area(_ui.t("description"), key=f"rap_desc_{n}", max_chars=2000, height=90,
                                placeholder=_ui.t("no_names"))
-    uploads = st.file_uploader(_ui.t("upload_photos"), type=["jpg", "jpeg", "png", "webp", "heic"],
+    uploads = st.file_uploader(_ui.t("upload_photos"), type=list(photos.EXTENSIONS),
                                accept_multiple_files=True, key=f"rap_files_{n}")
     camera = st.camera_input(_ui.t("camera"), key=f"rap_cam_{n}") if st.toggle(_ui.t("camera"),
                                                                                 key=f"rap_camon_{n}") else None
-    files = [(f.name, f.getvalue()) for f in uploads or []] + ([("kamera.jpg", camera.getvalue())] if camera else [])
+    files = _accepted_photos([(f.name, f.getvalue()) for f in uploads or []]
+                             + ([("kamera.jpg", camera.getvalue())] if camera else []))
     photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
     # the walk's newest findings on the tap map (a walk has a few dozen; more would only slow the phone)
     walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
         "id").tail(SHOWN_ON_PHONE) if walk_id else None
-    chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
+    line = None  # a stretch (a dark path) drawn point by point instead of one position
+    if st.toggle(_ui.t("draw_line"), key=f"rap_line_{n}"):
+        line = _position.pick_line("rap_finding", findings=walk_findings)
+        middle = shapely.LineString(line).interpolate(0.5, normalized=True) if line else None
+        chosen = (middle.x, middle.y, None, "line") if middle is not None else None
+    else:
+        chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
 
     def submit() -> None:
         lon, lat, accuracy, _source = chosen
         res = capture.submit_finding(store, viewer, category=category, severity=int(severity or 2),
                                      description=description, lon=lon, lat=lat, walk_id=walk_id, photos=files,
-                                     accuracy_m=accuracy, client_id=_client_id("finding"))
+                                     accuracy_m=accuracy, client_id=_client_id("finding"), line=line)
         note = f" {_ui.t('masked', n=res.masked)}" if res.masked else ""
         _done("finding", _ui.t("saved", id=res.id) + note)
 
@@ -119,9 +158,12 @@ def finding_form(store) -> None:
             submit()
         st.warning(_ui.t("dup_found", n=len(candidates), r=float(settings.get("duplicate_radius_m"))))
         for c in candidates[:3]:
-            st.caption(f"{_ui.label('category', c.category)} · {_ui.label('status', c.status)} · {c.description}")
+            st.caption(f"{_ui.label('category', c.category)} · {_ui.label('status', c.status)} · "
+                       f"{_ui.plain(c.description)}")
             if st.button(_ui.t("dup_add", id=c.id, d=c.distance_m), key=f"rap_dup_{c.id}", width="stretch"):
-                count = capture.add_to_existing(store, viewer, c.id)
+                # the new text and photos are kept on that finding (a retry with the same client id adds nothing)
+                count = capture.add_to_existing(store, viewer, c.id, description=description, photos=files,
+                                                client_id=_client_id("finding"))
                 _done("finding", _ui.t("dup_added", id=c.id, n=count + 1))
         if st.button(_ui.t("dup_new"), key="rap_dup_new", type="primary", width="stretch"):
             state.pop("rap_stage", None)
@@ -133,6 +175,7 @@ def finding_form(store) -> None:
 @st.fragment(run_every=dt.timedelta(seconds=30))
 def _walk_findings(walk_id: int) -> None:
     """The walk's findings as they come in from the others on the walk (refreshed every 30 s)."""
+    _ui.live_viewer()  # the session is checked before every refresh (issue 11)
     frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description"))
     st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
     newest = frame.sort_values("id").tail(SHOWN_ON_PHONE).iloc[::-1]

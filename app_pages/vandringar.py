@@ -4,8 +4,6 @@ earlier findings in the area at the next walk (the follow-up checklist)."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -14,6 +12,7 @@ import streamlit as st
 
 from app_pages import _ui
 from trygghetskarta import protocol, schema, settings
+from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("vandringar")
 _ui.header("vandringar")
@@ -23,6 +22,7 @@ zone = ZoneInfo(settings.get("timezone"))
 
 @st.fragment(run_every=dt.timedelta(seconds=20))
 def live_findings(walk_id: int) -> None:
+    _ui.live_viewer()  # the session is checked before every refresh (issue 11)
     frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description",
                                                                              "severity"))
     st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
@@ -31,6 +31,93 @@ def live_findings(walk_id: int) -> None:
         _ui.t("severity"): frame["severity"].map(lambda k: _ui.label("severity", str(k))),
         _ui.t("statuses"): frame["status"].map(lambda k: _ui.label("status", k)),
         _ui.t("description"): frame["description"]}), hide_index=True, width="stretch")
+
+
+FOLLOWUP_PAGE = 15  # cards per page of the follow-up checklist (every finding is reachable, never cut)
+
+
+def _place(row: object, names: dict[int, str]) -> str:
+    area = getattr(row, "area_id", None)
+    name = names.get(int(area), "") if area is not None and pd.notna(area) else ""
+    where = f"{float(row.lat):.5f}, {float(row.lon):.5f}"  # type: ignore[attr-defined]
+    return f"{name} ({where})" if name else where
+
+
+def followup_checklist(walk_id: int, area_id: int) -> None:
+    """The follow-up of earlier findings in the walk's area (and the areas inside it): every open and fixed
+    finding, a card each with its place, photo and earlier text, answered by the planner or by the walk's
+    participants on their phones."""
+    store = _ui.store()
+    names = _ui.area_names()
+    st.subheader(_ui.t("followup"))
+    checklist = store.followup_checklist(area_id, walk_id, viewer)
+    if checklist.empty:
+        st.caption(_ui.t("nothing_to_check"))
+        return
+    answered = checklist["followup_fixed"].notna()
+    st.caption(_ui.t("followup_count", n=len(checklist), k=int(answered.sum())))
+    only_open = st.toggle(_ui.t("followup_unanswered"), key=f"fu_open_{walk_id}")
+    shown = checklist[~answered] if only_open else checklist
+    pages = max(1, -(-len(shown) // FOLLOWUP_PAGE))
+    page = 1
+    if pages > 1:
+        page = st.segmented_control(_ui.t("followup_page"), list(range(1, pages + 1)), default=1,
+                                    key=f"fu_page_{walk_id}_{only_open}") or 1
+    part = shown.iloc[(page - 1) * FOLLOWUP_PAGE:page * FOLLOWUP_PAGE]
+    if pages > 1:
+        st.caption(_ui.t("followup_range", a=(page - 1) * FOLLOWUP_PAGE + 1,
+                         b=(page - 1) * FOLLOWUP_PAGE + len(part), n=len(shown)))
+    ids = part["id"].astype(int).tolist()
+    photos = store.photos(ids, viewer) if ids else pd.DataFrame(columns=["finding_id", "thumb_path"])
+    thumbs = photos.drop_duplicates("finding_id").set_index("finding_id")["thumb_path"] if len(photos) else {}
+    further = store.finding_reports(ids) if ids else pd.DataFrame(columns=["finding_id", "description"])
+    yes_no = {True: _ui.t("yes"), False: _ui.t("no")}
+    for row in part.itertuples():
+        with st.container(border=True):
+            st.markdown(f"**{_ui.label('category', row.category)}** · {_ui.label('status', row.status)} · "
+                        f"nr {row.id}")
+            st.caption(f":material/location_on: {_ui.plain(_place(row, names))} · "
+                       f"{_ui.t('reported')} {pd.Timestamp(row.reported_at).tz_convert(zone):%Y-%m-%d}")
+            thumb = protocol._resolve(thumbs.get(int(row.id)) if len(photos) else None)
+            if thumb is not None:
+                st.image(str(thumb), width=160)
+            if row.description:
+                st.markdown(_ui.plain(row.description))
+            for text in further.loc[further["finding_id"] == int(row.id), "description"]:
+                if str(text).strip():
+                    st.markdown(f"\\+ {_ui.plain(text)}")
+            if pd.notna(row.action_what) and row.action_what:
+                dates = [f"{_ui.t(k)} {pd.Timestamp(v):%Y-%m-%d}" for k, v in
+                         (("planned_date", row.action_planned_date), ("deadline", row.action_deadline))
+                         if v is not None and pd.notna(v)]
+                st.caption(f":material/task_alt: {_ui.plain(row.action_what)}"
+                           + (f" ({', '.join(dates)})" if dates else ""))
+            if pd.notna(row.followup_fixed):
+                safer = row.followup_safer
+                st.success(_ui.t("followup_answer", fixed=yes_no[bool(row.followup_fixed)],
+                                 safer=yes_no[bool(safer)] if pd.notna(safer) else "–"),
+                           icon=":material/fact_check:")
+            key = f"{walk_id}_{row.id}"
+            fixed = st.segmented_control(_ui.t("fixed_q"), [True, False], key=f"fu_fixed_{key}",
+                                         format_func=yes_no.get, width="stretch")
+            safer = st.segmented_control(_ui.t("safer_q"), [True, False], key=f"fu_safer_{key}",
+                                         format_func=yes_no.get, width="stretch")
+            comment = st.text_input(_ui.t("comment"), key=f"fu_comment_{key}", placeholder=_ui.t("no_names"))
+            if st.button(_ui.t("record_followup"), key=f"fu_save_{key}", type="primary", width="stretch"):
+                if fixed is None:
+                    st.warning(_ui.t("choose_fixed"))
+                    continue
+                try:
+                    store.record_followup(int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
+                except TrygghetskartaError as exc:  # shown on the card; the checklist stays
+                    st.error(_ui.plain(str(exc)))
+                else:
+                    _ui.bump()
+                    st.session_state["fu_flash"] = (walk_id, int(row.id))
+                    st.rerun()  # the card shows the answer at once
+            flash = st.session_state.get("fu_flash")
+            if flash == (walk_id, int(row.id)):
+                st.success(_ui.t("followup_saved"))
 
 
 with _ui.guard():
@@ -62,40 +149,42 @@ with _ui.guard():
     labels = {int(w.id): f"{w.title} – {w.started_at.tz_convert(zone):%Y-%m-%d %H:%M}" for w in walks.itertuples()}
     walk_id = st.selectbox(_ui.t("walk"), list(labels), format_func=labels.get)
     walk = walks[walks["id"] == walk_id].iloc[0]
-    st.caption(f"{names.get(walk['area_id'], '') if pd.notna(walk['area_id']) else ''} · {walk['organisations']}"
+    area_name = names.get(walk["area_id"], "") if pd.notna(walk["area_id"]) else ""
+    st.caption(f"{_ui.plain(area_name)} · {_ui.plain(walk['organisations'])}"
                f" · {_ui.label('light', walk['light']) if walk['light'] else ''}")
-    if viewer.role == "deltagare" and st.button(_ui.t("join_walk"), icon=":material/group_add:"):
-        store.add_participant(walk_id, viewer.username)
-        _ui.bump()
+    if viewer.role == "deltagare":
+        # open walks only (today or later); the store checks this again (store.add_participant)
+        if walk["started_at"].tz_convert(zone).date() < _ui.today():
+            st.caption(_ui.t("walk_closed"))
+        elif st.button(_ui.t("join_walk"), icon=":material/group_add:"):
+            store.add_participant(walk_id, viewer.username, actor=viewer)
+            _ui.bump()
+            st.success(_ui.t("walk_joined"))
+    if planner:
+        with st.form(f"invite_{walk_id}", clear_on_submit=True):
+            users = store.users()
+            invitable = sorted(users.loc[(users["role"] == "deltagare") & users["active"].astype(bool), "username"])
+            chosen = st.multiselect(_ui.t("invite_participants"), invitable, placeholder=_ui.t("choose"))
+            if st.form_submit_button(_ui.t("invite_participants"), icon=":material/group_add:"):
+                for username in chosen:
+                    store.add_participant(walk_id, username, actor=viewer)
+                _ui.bump()
+                st.success(_ui.t("invited", n=len(chosen)))
     live_findings(walk_id)
 
     st.subheader(_ui.t("protocol"))
-    proto = protocol.walk_protocol(store, walk_id, viewer=viewer, lang=_ui.lang())
+    # Rendered when the button is clicked, from the state at that moment: never an earlier, stale copy.
+    lang = _ui.lang()
     c1, c2 = st.columns(2)
-    c1.download_button(_ui.t("download_html"), protocol.protocol_html(proto), file_name=f"protokoll_{walk_id}.html",
-                       mime="text/html", icon=":material/download:")
-    if c2.button(_ui.t("download_pdf"), key="make_pdf"):
-        with st.spinner(), tempfile.TemporaryDirectory() as tmp:
-            st.session_state["walk_pdf"] = (walk_id, protocol.protocol_pdf(proto, Path(tmp) / "p.pdf").read_bytes())
-    pdf = st.session_state.get("walk_pdf")
-    if pdf and pdf[0] == walk_id:
-        c2.download_button(_ui.t("download_pdf"), pdf[1], file_name=f"protokoll_{walk_id}.pdf",
-                           mime="application/pdf", icon=":material/picture_as_pdf:", type="primary")
+    c1.download_button(_ui.t("download_html"),
+                       lambda: protocol.protocol_html_text(store, walk_id, viewer=viewer, lang=lang),
+                       file_name=f"protokoll_{walk_id}.html", mime="text/html", icon=":material/download:",
+                       key=f"proto_html_{walk_id}", on_click="ignore")
+    c2.download_button(_ui.t("download_pdf"),
+                       lambda: protocol.protocol_pdf_bytes(store, walk_id, viewer=viewer, lang=lang),
+                       file_name=f"protokoll_{walk_id}.pdf", mime="application/pdf",
+                       icon=":material/picture_as_pdf:", key=f"proto_pdf_{walk_id}", on_click="ignore")
 
-    if planner and pd.notna(walk["area_id"]):
-        st.subheader(_ui.t("followup"))
-        checklist = store.followup_checklist(int(walk["area_id"]), walk_id, viewer)
-        if checklist.empty:
-            st.caption(_ui.t("nothing_to_check"))
-        for row in checklist.head(30).itertuples():
-            with st.container(border=True):
-                st.markdown(f"**{_ui.label('category', row.category)}** · {_ui.label('status', row.status)} · "
-                            f"nr {row.id}")
-                st.text(row.description or "")
-                c1, c2, c3 = st.columns([1, 1, 1])
-                fixed = c1.toggle(_ui.t("fixed"), key=f"fu_fixed_{walk_id}_{row.id}")
-                safer = c2.toggle(_ui.t("feels_safer"), key=f"fu_safer_{walk_id}_{row.id}")
-                if c3.button(_ui.t("record_followup"), key=f"fu_save_{walk_id}_{row.id}"):
-                    store.record_followup(int(row.id), walk_id, fixed, safer, actor=viewer)
-                    _ui.bump()
-                    st.success(_ui.t("followup_saved"))
+    participant = viewer.role != "deltagare" or store.is_participant(walk_id, viewer.username)
+    if (planner or (viewer.role == "deltagare" and participant)) and pd.notna(walk["area_id"]):
+        followup_checklist(walk_id, int(walk["area_id"]))

@@ -191,11 +191,23 @@ def test_participant_on_a_walk_sees_the_walks_findings(store):
     other = capture.submit_finding(store, PLANNER, category="gangtunnel", lon=BRO[0], lat=BRO[1], walk_id=walk,
                                    client_id=_cid())
     assert walk not in store.points("walk", PARTICIPANT)["id"].tolist()  # a restricted walk, not theirs yet
+    with pytest.raises(NotFoundError):  # not open to them: a restricted walk needs a planner's invitation
+        capture.submit_finding(store, PARTICIPANT, category="odsligt", lon=BRO[0], lat=BRO[1], walk_id=walk,
+                               client_id=_cid())
+    store.add_participant(walk, PARTICIPANT.username, actor=PLANNER)
     mine = capture.submit_finding(store, PARTICIPANT, category="odsligt", lon=BRO[0], lat=BRO[1], walk_id=walk,
                                   client_id=_cid())
-    assert walk in store.points("walk", PARTICIPANT)["id"].tolist()  # reporting on it made them a participant
+    assert walk in store.points("walk", PARTICIPANT)["id"].tolist()
     seen = set(store.points("finding", PARTICIPANT, walk_id=walk)["id"])
     assert {other.id, mine.id} <= seen
+    # a public walk tonight is open: reporting on it makes the reporter a participant
+    tonight = store.insert("walk", gpd.GeoDataFrame([{"title": "Öppen vandring", "audience": "publik",
+                                                      "started_at": dt.datetime.now(dt.UTC), "geometry": None}],
+                                                    geometry="geometry", crs="EPSG:4326")).ids[0]
+    assert store.read("walk", PARTICIPANT, ids=[tonight]).shape[0] == 1
+    capture.submit_finding(store, PARTICIPANT, category="odsligt", lon=BRO[0], lat=BRO[1], walk_id=tonight,
+                           client_id=_cid())
+    assert store.audit_log()["action"].tolist().count("walk_join") == 1
     with pytest.raises(NotFoundError):
         capture.submit_finding(store, PARTICIPANT, category="odsligt", lon=BRO[0], lat=BRO[1], walk_id=987_654,
                                client_id=_cid())

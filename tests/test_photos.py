@@ -131,3 +131,151 @@ def test_photo_from_path(tmp_path: Path) -> None:
     p = tmp_path / "p.jpg"
     p.write_bytes(_jpeg_with_gps(59.51, 17.7))
     assert photos.photo_from_path(p).lat == pytest.approx(59.51, abs=1e-5)
+
+
+# --- issue 11: every metadata segment stripped, only the accepted formats opened, bombs refused by header ------
+
+
+def _jpeg_markers(data: bytes) -> list[tuple[int, bytes]]:
+    """The (marker, first bytes of the segment) of a JPEG's header segments, up to the start of the scan."""
+    assert data[:2] == b"\xff\xd8"
+    found, pos = [], 2
+    while pos < len(data):
+        assert data[pos] == 0xFF, f"no marker at byte {pos}"
+        marker = data[pos + 1]
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        found.append((marker, data[pos + 4:pos + 4 + 14]))
+        if marker == 0xDA:  # start of scan: image data follows
+            return found
+        pos += 2 + length
+    return found
+
+
+def _app13_iptc(text: bytes) -> bytes:
+    """A Photoshop APP13 segment with an IPTC caption (as photo tools write one)."""
+    iptc = b"\x1c\x02\x78" + struct.pack(">H", len(text)) + text
+    resource = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iptc)) + iptc
+    body = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + struct.pack(">H", len(body) + 2) + body
+
+
+def _jpeg_with_all_metadata() -> bytes:
+    from PIL import ImageCms
+
+    img = Image.new("RGB", (300, 200), (20, 120, 60))
+    exif = Image.Exif()
+    exif[Base.Make] = "HEMLIG-EXIF"
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b"<rdf:Description>HEMLIG-XMP</rdf:Description></rdf:RDF></x:xmpmeta>")
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    img.save(out, format="JPEG", exif=exif, comment=b"HEMLIG-KOMMENTAR telefon 070-1234567", xmp=xmp,
+             icc_profile=icc, extra=_app13_iptc(b"HEMLIG-IPTC"))
+    return out.getvalue()
+
+
+def test_every_metadata_segment_is_stripped() -> None:
+    data = _jpeg_with_all_metadata()
+    markers = {m for m, _ in _jpeg_markers(data)}
+    # the fixture really has them: COM, EXIF/XMP (APP1), ICC (APP2), IPTC (APP13)
+    assert {0xFE, 0xE1, 0xE2, 0xED} <= markers
+    for secret in (b"HEMLIG-KOMMENTAR", b"HEMLIG-XMP", b"HEMLIG-IPTC", b"HEMLIG-EXIF", b"ICC_PROFILE"):
+        assert secret in data
+    stored = photos.photo_from_bytes(data, "meta.jpg")
+    for path in (stored.path, stored.thumb_path):
+        raw = path.read_bytes()
+        for secret in (b"HEMLIG", b"070-1234567", b"xmpmeta", b"ns.adobe.com", b"ICC_PROFILE", b"Photoshop",
+                       b"8BIM", b"Exif\x00"):
+            assert secret not in raw, (path.name, secret)
+        segments = _jpeg_markers(raw)
+        kept = {m for m, _ in segments}
+        assert not kept & {0xFE, *range(0xE1, 0xF0)}, [hex(m) for m in kept]  # no COM, no APP1..APP15
+        assert all(head.startswith(b"JFIF\x00") for m, head in segments if m == 0xE0)  # only the JFIF header
+        with Image.open(path) as img:
+            assert img.format == "JPEG" and not img.info.get("comment") and not img.info.get("icc_profile")
+            assert not img.info.get("xmp") and len(img.getexif()) == 0
+
+
+def test_strip_jpeg_metadata_keeps_the_image() -> None:
+    data = _jpeg_with_all_metadata()
+    stripped = photos.strip_jpeg_metadata(data)
+    assert b"HEMLIG" not in stripped and len(stripped) < len(data)
+    with Image.open(io.BytesIO(stripped)) as a, Image.open(io.BytesIO(data)) as b:
+        assert a.size == b.size and a.tobytes() == b.tobytes()  # the same pixels
+    with pytest.raises(ValidationError, match="not a JPEG"):
+        photos.strip_jpeg_metadata(b"\x89PNG\r\n\x1a\n")
+
+
+def test_huge_png_refused_from_its_header_with_the_limit_named() -> None:
+    import time
+
+    bomb = _png_bomb(30_000, 30_000)
+    started = time.perf_counter()
+    with pytest.raises(photos.PhotoRejectedError, match="more than 50 000 000 pixels") as refused:
+        photos.check_photo(bomb, "stor.png")
+    assert time.perf_counter() - started < 1.0  # from the header: nothing decoded
+    assert refused.value.reason == "too_many_pixels" and refused.value.limit == photos.MAX_PIXELS
+    with pytest.raises(photos.PhotoRejectedError, match="9000 × 9000 pixels") as refused:
+        photos.check_photo(_png_bomb(9000, 9000), "big.png")
+    assert (refused.value.width, refused.value.height) == (9000, 9000)
+    from trygghetskarta import capture
+
+    assert capture.position_from_photo(bomb) is None  # the report page's position probe does not crash
+
+
+def _psd(width: int = 4, height: int = 3) -> bytes:
+    """A minimal uncompressed RGB Photoshop file (Pillow's PSD plugin reads it)."""
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, height, width, 8, 3)
+    sections = struct.pack(">III", 0, 0, 0)  # colour mode data, image resources, layers: all empty
+    return header + sections + struct.pack(">H", 0) + b"\x80" * (width * height * 3)
+
+
+def _saved(fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 20, 30)).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("data", "named"), [
+    (_saved("TIFF"), "TIFF"), (_psd(), "PSD"), (_saved("GIF"), "GIF"), (_saved("BMP"), "BMP"),
+    (_saved("PPM"), None), (_saved("TGA"), None), (_saved("PCX"), None),
+])
+def test_only_accepted_formats_are_opened(data: bytes, named: str | None) -> None:
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as img:  # Pillow itself would read each of them
+        img.load()
+    with pytest.raises(photos.PhotoRejectedError, match="send a photo in JPEG, PNG, WebP") as refused:
+        photos.photo_from_bytes(data, "bild.x")
+    assert refused.value.reason == "format"
+    if named:
+        assert f"a {named}" in str(refused.value) and str(refused.value.format).startswith(named)
+    else:
+        assert refused.value.format is None and "not a readable image" in str(refused.value)
+    assert not list(settings.media_dir().rglob("*.jpg"))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_accepted_formats_are_stored(fmt: str) -> None:
+    header = photos.check_photo(_saved(fmt), f"ok.{fmt.lower()}")
+    assert (header.format, header.width, header.height) == (fmt, 40, 30)
+    stored = photos.photo_from_bytes(_saved(fmt), f"ok.{fmt.lower()}")
+    assert (stored.width, stored.height) == (40, 30)
+
+
+def test_protocol_base_map_opens_only_tile_formats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Base-map tiles come from a server: Pillow parses them only as PNG, JPEG or WebP (issue 11)."""
+    from trygghetskarta import protocol
+
+    monkeypatch.setenv("TRYGGHETSKARTA_BASEMAP", "custom")
+    monkeypatch.setenv("TRYGGHETSKARTA_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
+    bounds = (660_000.0, 6_600_000.0, 661_000.0, 6_601_000.0)
+    served: dict[str, bytes] = {}
+    monkeypatch.setattr(protocol, "_fetch_tile", lambda url: served["tile"])
+    served["tile"] = _saved("PNG")
+    assert protocol.basemap_image(bounds, width_px=200) is not None
+    for fmt in ("TIFF", "BMP", "GIF"):
+        served["tile"] = _saved(fmt)
+        assert protocol.basemap_image(bounds, width_px=200) is None, fmt  # not parsed: no base map
+    served["tile"] = _png_bomb(30_000, 30_000)
+    assert protocol.basemap_image(bounds, width_px=200) is None  # a bomb does not crash the protocol

@@ -1,6 +1,6 @@
 """Who may see what, as data (issue 6 matrix). The store turns a ``Policy`` into SQL; nothing here speaks SQL.
 
-|                    | deltagare        | nattvandrare | faltgrupp | planerare | polis / bostadsbolag        | admin |
+|                    | deltagare        | nattvandrare | faltgrupp | planerare | partners (1)                | admin |
 |--------------------|------------------|--------------|-----------|-----------|-----------------------------|-------|
 | findings           | own walks+publik | publik       | all       | all       | partner + publik            | all   |
 | field sightings    | –                | –            | points    | points    | area totals >= k            | points|
@@ -9,27 +9,39 @@
 | night-walk reports | –                | own reports  | all       | all       | partner + publik            | all   |
 | walks              | own + publik     | publik       | all       | all       | partner + publik            | all   |
 | areas              | all              | all          | all       | all       | all                         | all   |
+| EST reports (2)    | –                | –            | –         | all       | own organisation's          | all   |
+
+(1) Partners: ``schema.PARTNER_ROLES`` = polis, bostadsbolag, vaktare (security company), raddningstjanst;
+each reports for its organisation (``schema.PARTNER_ORGANISATIONS``).
+(2) The weekly EST reports with their places and comments (``est_report_policy``); the lägesbild shows partners
+only approved figures per area and category, suppressed under k.
 
 Reading the cells:
 
 - An audience level includes the levels below it: "partner" means audience publik or partner, never begransad.
-- "own walks" (deltagare): every record of a walk the user took part in (``walk_participants``), whatever its
-  audience; a deltagare also sees the findings they reported themselves.
+- "own walks" (deltagare): the records of a walk the user takes part in (``walk_participants``) as far as the
+  walk's audience allows: a record is visible through a walk whose audience is the record's or narrower (a
+  ``publik`` walk shows its ``publik`` records, a ``partner`` walk also its ``partner`` records, a
+  ``begransad`` walk all of them); a deltagare also sees the findings they reported themselves. A deltagare
+  joins a walk themselves only while it is open (today or later, in the kommun's time zone) and only a walk
+  they may see; any other participation is an invitation by a planner (``check_may_join``).
 - "own in detail" (partners, incidents): incidents whose ``owner_org`` is the viewer's organisation are visible
   whatever their audience and unredacted; other visible incidents have ``title``, ``description``,
   ``external_id`` and ``reported_by`` blanked. Those columns may not be used for grouping either.
 - "area totals >= k" (partners, sightings): no rows at all; only counts grouped by ``area_id`` (and ``type``),
-  which ``privacy`` suppresses under k before they are shown.
+  and those only as sums of published cells (area x ISO week x type, each at least k) over whole ISO weeks:
+  the store's ``count_by`` applies ``privacy.published_counts`` for this mode (SECURITY.md "Disclosure control").
 - "own + shared" (partners, actions): actions whose ``responsible`` party is the viewer's organisation, or that
   are marked ``shared``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from trygghetskarta import schema
-from trygghetskarta.errors import ValidationError
+from trygghetskarta.errors import PermissionDeniedError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def viewer_for_role(role: str, username: str | None = None, organisation: str | 
         msg = f"unknown role {role!r}; allowed: {', '.join(schema.ROLE)}"
         raise ValidationError(msg)
     if organisation is None:
-        organisation = {"polis": "polis", "bostadsbolag": "upplands_brohus"}.get(role)
+        organisation = schema.DEFAULT_ORGANISATION.get(role)
     return Viewer(username or f"as-role:{role}", role, organisation)
 
 
@@ -158,6 +170,72 @@ def policy(viewer: Viewer | None, kind: str) -> Policy:
         return Policy("none")
     msg = f"no read policy for {kind!r}"
     raise ValidationError(msg)
+
+
+# Audience levels from the widest to the narrowest (schema order).
+AUDIENCE_ORDER: tuple[str, ...] = tuple(schema.AUDIENCE)
+# Who may add other users to a walk (an invitation), whatever the walk's date and audience.
+INVITING_ROLES = frozenset({"planerare", "admin"})
+
+
+def walk_audiences_showing(record_audience: str) -> tuple[str, ...]:
+    """The walk audiences under which a participant of the walk sees a record of ``record_audience``: the
+    record's own level and every narrower one (what the walk's audience allows)."""
+    schema.require_key("audience", record_audience, "audience")
+    return AUDIENCE_ORDER[AUDIENCE_ORDER.index(record_audience):]
+
+
+def check_may_join(actor: Viewer | None, username: str, *, walk_audience: str, walk_day: dt.date,
+                   today: dt.date, already: bool) -> None:
+    """Raise ``PermissionDeniedError`` unless ``actor`` may make ``username`` a participant of a walk.
+
+    A planner or administrator (or the local administrator, ``None``) invites anyone to any walk. A deltagare
+    joins only themselves, only a walk whose audience their role may read, and only while it is open: on the
+    walk's day or before it (``walk_day`` and ``today`` in the kommun's time zone). Being a participant
+    already is never refused (a later report on the same walk)."""
+    if actor is None or actor.role in INVITING_ROLES:
+        return
+    if actor.role != "deltagare":
+        msg = f"Rollen {actor.role} kan inte gå med i vandringar; en planerare bjuder in deltagare."
+        raise PermissionDeniedError(msg)
+    if username != actor.username:
+        msg = "Du kan bara anmäla dig själv till en vandring; en planerare bjuder in andra."
+        raise PermissionDeniedError(msg)
+    if already:
+        return
+    readable = policy(actor, "walk").audiences or frozenset()
+    if walk_audience not in readable:
+        msg = "Vandringen är inte öppen för anmälan; be en planerare att bjuda in dig."
+        raise PermissionDeniedError(msg)
+    if walk_day < today:
+        msg = (f"Vandringen den {walk_day:%Y-%m-%d} är redan genomförd; du kan gå med i dagens och kommande "
+               "vandringar. Var du med, be en planerare att bjuda in dig.")
+        raise PermissionDeniedError(msg)
+
+
+@dataclass(frozen=True)
+class EstReportPolicy:
+    """What a viewer may do with the weekly EST reports.
+
+    read: "all", "own_org" (reports of the viewer's organisation) or "none"; submit: may file a report (for
+    ``organisations`` only, None = any); review: may approve, correct and return reports.
+    """
+
+    read: str
+    submit: bool
+    review: bool
+    organisations: frozenset[str] | None = None
+
+
+def est_report_policy(viewer: Viewer | None) -> EstReportPolicy:
+    """The EST weekly report rights of ``viewer`` (None: local administrator)."""
+    role = "admin" if viewer is None else viewer.role
+    if role in ("planerare", "admin"):
+        return EstReportPolicy("all", submit=True, review=True)
+    if role in schema.PARTNER_ROLES and viewer is not None:
+        own = frozenset({viewer.organisation}) if viewer.organisation else frozenset()
+        return EstReportPolicy("own_org", submit=bool(own), review=False, organisations=own)
+    return EstReportPolicy("none", submit=False, review=False, organisations=frozenset())
 
 
 def may_administer(viewer: Viewer | None) -> bool:

@@ -189,16 +189,40 @@ def _stored_photos(photos: Sequence[bytes]) -> list[StoredPhoto]:
     return stored
 
 
+def _joins_walk(viewer: Viewer) -> bool:
+    """Whether a report on a walk makes the reporter a participant (deltagare see their walks' records)."""
+    return viewer.role == "deltagare"
+
+
+def _line_points(line: Sequence[tuple[float, float]] | None) -> list[tuple[float, float]]:
+    """A drawn stretch's points, each checked like a position (inside the municipality); [] for none."""
+    if line is None:
+        return []
+    points = [_check_position(lo, la, "a point of the stretch") for lo, la in line]
+    if len(points) < 2 or len(points) > 500:
+        msg = f"a stretch needs 2–500 points, got {len(points)}"
+        raise ValidationError(msg)
+    if shapely.LineString(points).length == 0:
+        msg = "the stretch's points are all the same place; tap along the stretch"
+        raise ValidationError(msg)
+    return points
+
+
 def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severity: int = 2, description: str = "",
                    lon: float | None, lat: float | None, walk_id: int | None = None,
                    photos: Sequence[bytes | tuple[str, bytes]] = (), accuracy_m: float | None = None,
                    client_id: str, reported_at: dt.datetime | None = None,
-                   find_duplicates: bool = True) -> SubmitResult:
+                   find_duplicates: bool = True, line: Sequence[tuple[float, float]] | None = None) -> SubmitResult:
     """Store one finding from the report page, with its photos, at once and exactly once per ``client_id``.
+
+    ``line``: a stretch (e.g. a dark path) drawn on the map as (lon, lat) points in order; the finding is then
+    a line and ``lon``/``lat`` may be None (its middle is used for the duplicate check).
 
     Without ``lon``/``lat`` the first photo with an EXIF GPS position gives the position. Photos are verified,
     re-encoded without EXIF and stored (``photos.photo_from_bytes``) before anything is written, so a bad photo
-    leaves nothing behind; the finding and its photo references are written in one transaction.
+    leaves nothing behind; the finding and its photo references are written in one transaction. A deltagare
+    reporting on a walk takes part in it, so the walk must be open to them (``store.add_participant``, checked
+    before the photos are stored and again in that transaction); a walk the viewer may not see is not found.
     """
     external_id = external_id_from_client_id(client_id)
     schema.require_key("category", category, "category")
@@ -211,6 +235,18 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
     if accuracy_m is not None and not (isinstance(accuracy_m, int | float) and 0 <= accuracy_m < 100_000):
         msg = f"accuracy_m must be a distance in metres, got {accuracy_m!r}"
         raise ValidationError(msg)
+    line_points = _line_points(line)
+    if line_points:
+        middle = shapely.LineString(line_points).interpolate(0.5, normalized=True)
+        lon, lat = middle.x, middle.y
+    if walk_id is not None:
+        walk_id = int(walk_id)
+        walks = store.points("walk", viewer, ids=[walk_id], columns=("title",))
+        if walks.empty:
+            msg = f"no walk with id {walk_id} (or you may not see it)"
+            raise NotFoundError(msg)
+        if viewer is not None and _joins_walk(viewer):  # before any photo is stored; again when writing
+            store.check_participation(walk_id, viewer.username, actor=viewer)
     stored = _stored_photos(photos)
     source = "given"
     if lon is None or lat is None:
@@ -220,18 +256,12 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
             raise ValidationError(msg)
         lon, lat, source = with_position[0].lon, with_position[0].lat, "exif"
     x, y = _check_position(lon, lat)
-    if walk_id is not None:
-        walk_id = int(walk_id)
-        walks = store.points("walk", None, ids=[walk_id], columns=("title",))
-        if walks.empty:
-            msg = f"no walk with id {walk_id}"
-            raise NotFoundError(msg)
     row = {
         "category": category, "severity": int(severity), "description": description.strip(), "status": "ny",
         "reported_at": reported_at or _now(), "reported_by": viewer.username if viewer else None,
         "walk_id": walk_id, "source": "app", "external_id": external_id,
         "accuracy_m": float(accuracy_m) if accuracy_m is not None else None,
-        "geometry": shapely.Point(x, y),
+        "geometry": shapely.LineString(line_points) if line_points else shapely.Point(x, y),
     }
     # Validated before the write transaction: the write lock (SQLite has one for the whole database) is held
     # only for the few statements below, not for the validation.
@@ -243,8 +273,10 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
                 finding_id, created, photo_ids = None, False, []
             else:
                 finding_id, created = int(res.ids[0]), True
-                if walk_id is not None and viewer is not None and viewer.role == "deltagare":
-                    store.add_participant(walk_id, viewer.username, conn=conn)  # reporting on a walk is taking part
+                if walk_id is not None and viewer is not None and _joins_walk(viewer):
+                    # reporting on a walk is taking part: only in an open walk (or one invited to), else nothing
+                    # of this report is written
+                    store.add_participant(walk_id, viewer.username, conn=conn, actor=viewer)
                 photo_ids = [store.add_photo(finding_id, str(p.path), str(p.thumb_path), p.sha256, p.width,
                                              p.height, p.taken_at, conn=conn) for p in stored]
                 store.audit("report", viewer, "finding", finding_id, {"photos": len(stored), "position": source},
@@ -266,13 +298,22 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
     return SubmitResult(finding_id, created, x, y, source, res.masked, photo_ids, candidates)
 
 
-def add_to_existing(store: Store, viewer: Viewer | None, finding_id: int) -> int:
-    """"Lägg till på befintligt": count this report on an existing finding the viewer may see; the new count."""
+def add_to_existing(store: Store, viewer: Viewer | None, finding_id: int, *, description: str = "",
+                    photos: Sequence[bytes | tuple[str, bytes]] = (), client_id: str | None = None) -> int:
+    """"Lägg till på befintligt": add this report to an existing finding the viewer may see. The report's
+    text (scrubbed) and photos are kept on that finding (``store.finding_reports``, ``store.photos``) and
+    it counts as one more supporter; with a ``client_id`` a retry adds nothing. Returns the new count."""
     visible = store.points("finding", viewer, ids=[int(finding_id)], columns=("status",))
     if visible.empty:
         msg = f"no finding with id {finding_id} (or you may not see it)"
         raise NotFoundError(msg)
-    return store.add_supporter(int(finding_id), actor=viewer)
+    if not isinstance(description, str) or len(description) > 4000:
+        msg = "the description must be text of at most 4000 characters"
+        raise ValidationError(msg)
+    if client_id is not None:
+        external_id_from_client_id(client_id)  # the same rule as a new report's client id
+    stored = _stored_photos(photos)  # verified and re-encoded before anything is written
+    return store.add_report_to_finding(int(finding_id), viewer, description, stored, client_id)
 
 
 # --- field sightings and night walks ---------------------------------------------------------------
@@ -343,7 +384,8 @@ def submit_nightwalk(store: Store, viewer: Viewer | None, *, organisation: str, 
 
 def position_from_photo(data: bytes) -> tuple[float, float] | None:
     """The (lon, lat) in a photo's EXIF GPS block, read from the header without decoding pixels; None when
-    the photo has none or is not a readable image (the photo itself is verified when the report is saved)."""
+    the photo has none or is not a photo the product takes (``photos.check_photo`` says why; the photo itself
+    is verified when the report is saved)."""
     import io
 
     from PIL import Image, UnidentifiedImageError
@@ -351,9 +393,11 @@ def position_from_photo(data: bytes) -> tuple[float, float] | None:
     from trygghetskarta import photos as photo_module
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        photo_module.check_photo(data, "foto")  # the accepted formats only, size from the header
+        with Image.open(io.BytesIO(data), formats=list(photo_module.FORMATS)) as image:
             position = photo_module.exif_position(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, TypeError):
+    except (ValidationError, UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, TypeError,
+            Image.DecompressionBombError):
         return None
     if position is None:
         return None

@@ -550,17 +550,27 @@ class StoreCore:
         if pol.own_reporter and "reported_by" in table.c:
             ors.append(table.c.reported_by == viewer.username)
         if pol.own_walks:
-            own = sa.select(t.walk_participants.c.walk_id).where(
-                t.walk_participants.c.username == viewer.username)
+            def own(walk_audiences: tuple[str, ...] | None = None) -> Any:
+                """The walks the viewer takes part in (of these audiences)."""
+                q = sa.select(t.walk_participants.c.walk_id).where(t.walk_participants.c.username == viewer.username)
+                if walk_audiences is not None:
+                    q = q.join(t.walks, t.walks.c.id == t.walk_participants.c.walk_id).where(
+                        t.walks.c.audience.in_(walk_audiences))
+                return q
+
             if kind == "walk":
-                ors.append(table.c.id.in_(own))
-            elif kind == "action":
-                linked = sa.select(t.action_findings.c.action_id).join(
-                    t.findings, t.findings.c.id == t.action_findings.c.finding_id).where(
-                    t.findings.c.walk_id.in_(own))
-                ors.append(table.c.walk_id.in_(own) | table.c.id.in_(linked))
+                ors.append(table.c.id.in_(own()))
             else:
-                ors.append(table.c.walk_id.in_(own))
+                # a walk's records only as far as the walk's audience allows (access.walk_audiences_showing)
+                for level in access.AUDIENCE_ORDER:
+                    walks = own(access.walk_audiences_showing(level))
+                    through: Any = table.c.walk_id.in_(walks)
+                    if kind == "action":
+                        linked = sa.select(t.action_findings.c.action_id).join(
+                            t.findings, t.findings.c.id == t.action_findings.c.finding_id).where(
+                            t.findings.c.walk_id.in_(walks))
+                        through = through | table.c.id.in_(linked)
+                    ors.append((table.c.audience == level) & through)
         if pol.own_org_column and viewer.organisation:
             ors.append(table.c[pol.own_org_column] == viewer.organisation)
         if pol.shared_column:
@@ -681,13 +691,61 @@ class StoreCore:
             if extra:
                 msg = f"role {viewer.role if viewer else 'admin'} may not filter {kind} totals by {sorted(extra)}"
                 raise PermissionDeniedError(msg)
-        clauses = [] if pol.mode == "aggregate" else self._policy_clause(kind, viewer)[1]
+            # Only sums of published cells over whole ISO weeks, never a count from the rows themselves
+            # (privacy: the publication grid; SECURITY.md "Disclosure control").
+            from trygghetskarta import privacy
+
+            return privacy.published_counts(self, kind, list(by), start, end, **filters)
+        clauses = self._policy_clause(kind, viewer)[1]
         clauses += self._filter_clauses(kind, start, end, filters)
         cols = [table.c[b] for b in by]
         q = sa.select(*cols, sa.func.count().label("count")).where(*clauses).group_by(*cols)
         with self.read_conn() as conn:
             res = conn.execute(q)
             return pd.DataFrame(res.fetchall(), columns=[*by, "count"])
+
+    def disclosure_cells(self, kind: str, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
+        """Exact counts per disclosure cell: the record's (smallest) area, the local ISO week (``week``, its
+        Monday as a date) and the type, as ``area_id``, ``type``, ``week``, ``count``.
+
+        The raw material of ``privacy.published_counts``, which alone turns it into what partners see; it
+        takes no viewer and must never be shown as it is. Grouped in SQL on PostGIS.
+        """
+        table = t.TABLE_OF_KIND[kind]
+        time_col = records.TIME_FIELD.get(kind)
+        if time_col is None:
+            msg = f"{kind} records have no time to count by week"
+            raise ValidationError(msg)
+        keys = [c for c in ("area_id", "type") if c in table.c]
+        clauses = self._filter_clauses(kind, start, end, filters)
+        col = table.c[time_col]
+        is_date = isinstance(col.type, sa.Date)
+        zone = settings.get("timezone")
+        if self.backend == "postgresql":
+            local = col if is_date else sa.func.timezone(zone, col)
+            week = sa.cast(sa.func.date_trunc("week", local), sa.Date)
+            q = sa.select(*[table.c[k] for k in keys], week.label("week"), sa.func.count().label("count")).where(
+                *clauses).group_by(*[table.c[k] for k in keys], week)
+            with self.read_conn() as conn:
+                frame = pd.DataFrame(conn.execute(q).fetchall(), columns=[*keys, "week", "count"])
+        else:
+            q = sa.select(*[table.c[k] for k in keys], col if is_date else sa.type_coerce(col, sa.String)).where(
+                *clauses)
+            with self.read_conn() as conn:
+                rows = pd.DataFrame(conn.execute(q).fetchall(), columns=[*keys, "at"])
+            at = pd.to_datetime(rows["at"]) if is_date else pd.to_datetime(
+                rows["at"], utc=True, format="ISO8601").dt.tz_convert(zone).dt.tz_localize(None)
+            day = at.dt.normalize()
+            rows["week"] = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.date
+            frame = rows.groupby([*keys, "week"], dropna=False, sort=False).size().reset_index(name="count")
+        if "area_id" in frame:
+            ids = pd.to_numeric(frame["area_id"], errors="coerce").astype("Int64")
+            frame["area_id"] = pd.Series([None if pd.isna(a) else int(a) for a in ids], dtype=object,
+                                         index=frame.index)
+        frame["week"] = [w if isinstance(w, dt.date) and not isinstance(w, dt.datetime) else pd.Timestamp(w).date()
+                         for w in frame["week"]]
+        frame["count"] = frame["count"].astype("int64")
+        return frame.reset_index(drop=True)
 
     def grid_counts(self, kind: str, cell_m: float, viewer: Viewer | None = None, start: Any = None,
                     end: Any = None, **filters: Any) -> pd.DataFrame:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
-from trygghetskarta import access, schema
+from trygghetskarta import access, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.scrub import scrub_text
@@ -17,6 +18,14 @@ from trygghetskarta.store.core import StoreCore, now_utc
 
 # Roles that may move a finding through its lifecycle (partners only for findings routed to them).
 _STATUS_ROLES = frozenset({"planerare", "admin"})
+
+
+def _participant_name(username: str) -> str:
+    name = str(username or "").strip()
+    if not name or len(name) > 100:
+        msg = "name the participant (a username of at most 100 characters)"
+        raise ValidationError(msg)
+    return name
 
 
 class WorkflowMixin(StoreCore):
@@ -115,21 +124,56 @@ class WorkflowMixin(StoreCore):
             self.audit("support", actor, "finding", int(finding_id), conn=conn)
             return int(n)
 
-    def add_participant(self, walk_id: int, username: str, conn: Any = None) -> None:
-        """Record that ``username`` takes part in a walk (a deltagare then sees the walk's findings); in the
-        caller's transaction when ``conn`` is given."""
+    def add_participant(self, walk_id: int, username: str, conn: Any = None, *, actor: Viewer | None = None) -> None:
+        """Make ``username`` a participant of a walk (a deltagare then sees the walk's records as far as the walk's
+        audience allows); in the caller's transaction when ``conn`` is given.
+
+        ``actor`` is who asks (None: the local administrator). A planner or administrator invites anyone to any
+        walk; a deltagare joins only themselves and only an open walk they may see (``access.check_may_join``:
+        today or later in the kommun's time zone). Refused with ``PermissionDeniedError``; checked here, in the
+        write transaction, so no page or report path can skip it."""
+        username = _participant_name(username)
+
         def _do(c: Any) -> None:
-            exists = c.execute(sa.select(t.walk_participants).where(
-                t.walk_participants.c.walk_id == int(walk_id),
-                t.walk_participants.c.username == username)).first()
-            if exists is None:
+            if not self._check_participation(c, walk_id, username, actor):
                 c.execute(sa.insert(t.walk_participants).values(walk_id=int(walk_id), username=username))
+                invited = actor is None or actor.username != username
+                self.audit("walk_invite" if invited else "walk_join", actor, "walk", int(walk_id),
+                           {"username": username} if invited else None, conn=c)
 
         if conn is not None:
             _do(conn)
             return
         with self.write() as c:
             _do(c)
+
+    def participant_walk_ids(self, username: str) -> set[int]:
+        """The walks ``username`` takes part in."""
+        with self.read_conn() as c:
+            return {int(i) for i in c.execute(sa.select(t.walk_participants.c.walk_id).where(
+                t.walk_participants.c.username == str(username))).scalars()}
+
+    def check_participation(self, walk_id: int, username: str, actor: Viewer | None = None) -> None:
+        """Raise as ``add_participant`` would, without writing (a report checks this before storing photos)."""
+        with self.read_conn() as c:
+            self._check_participation(c, walk_id, _participant_name(username), actor)
+
+    @staticmethod
+    def _check_participation(c: Any, walk_id: int, username: str, actor: Viewer | None) -> bool:
+        """The participation rule (``access.check_may_join``) on the walk's row; whether already a participant."""
+        walk = c.execute(sa.select(t.walks.c.started_at, t.walks.c.audience).where(
+            t.walks.c.id == int(walk_id))).first()
+        if walk is None:
+            msg = f"no walk with id {walk_id}"
+            raise NotFoundError(msg)
+        exists = c.execute(sa.select(t.walk_participants.c.walk_id).where(
+            t.walk_participants.c.walk_id == int(walk_id),
+            t.walk_participants.c.username == username)).first() is not None
+        zone = ZoneInfo(str(settings.get("timezone")))
+        access.check_may_join(actor, username, walk_audience=str(walk.audience),
+                              walk_day=walk.started_at.astimezone(zone).date(),
+                              today=dt.datetime.now(zone).date(), already=exists)
+        return exists
 
     def add_photo(self, finding_id: int, path: str, thumb_path: str, sha256: str, width: int, height: int,
                   taken_at: dt.datetime | None = None, conn: Any = None) -> int:
