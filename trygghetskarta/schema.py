@@ -117,10 +117,13 @@ ROLES: tuple[Term, ...] = (
     Term("planerare", "Planerare", "Planner"),
     Term("polis", "Polis", "Police"),
     Term("bostadsbolag", "Bostadsbolag", "Housing company"),
+    Term("vaktare", "Väktare (bevakningsbolag)", "Security guards (security company)"),
+    Term("raddningstjanst", "Räddningstjänst", "Fire and rescue service"),
     Term("admin", "Administratör", "Administrator"),
 )
 ROLE = _index(ROLES)
-PARTNER_ROLES = frozenset({"polis", "bostadsbolag"})
+# Partners contribute to the lägesbild and never see personal or restricted details (access.py).
+PARTNER_ROLES = frozenset({"polis", "bostadsbolag", "vaktare", "raddningstjanst"})
 
 # --- audience of a record ------------------------------------------------------------------------
 
@@ -143,9 +146,19 @@ PARTIES: tuple[Term, ...] = (
     Term("vagforening", "Vägförening", "Road association"),
     Term("elnatsbolag", "Elnätsbolag", "Power grid company"),
     Term("polis", "Polisen", "Police"),
+    Term("vaktarbolag", "Bevakningsbolag (väktare)", "Security company (guards)"),
+    Term("raddningstjanst", "Räddningstjänsten", "Fire and rescue service"),
     Term("okand", "Okänd", "Unknown"),
 )
 PARTY = _index(PARTIES)
+# The organisations a partner role reports for; the first is the default when none is given.
+PARTNER_ORGANISATIONS: dict[str, tuple[str, ...]] = {
+    "polis": ("polis",),
+    "bostadsbolag": ("upplands_brohus", "privat_fastighetsagare"),
+    "vaktare": ("vaktarbolag",),
+    "raddningstjanst": ("raddningstjanst",),
+}
+DEFAULT_ORGANISATION: dict[str, str] = {role: orgs[0] for role, orgs in PARTNER_ORGANISATIONS.items()}
 
 # --- partner incident types (EST) ------------------------------------------------------------------
 
@@ -166,6 +179,61 @@ INCIDENT_TYPES: tuple[Term, ...] = (
     Term("ovrigt", "Övrigt", "Other"),
 )
 INCIDENT_TYPE = _index(INCIDENT_TYPES)
+
+# --- the EST weekly report (partners' inhämtning → granskning → sammanställning) --------------------
+
+EST_CATEGORIES: tuple[Term, ...] = (
+    Term("skadegorelse", "Skadegörelse (inkl. klotter och brand)", "Vandalism (incl. graffiti and arson)"),
+    Term("otrygg_samling", "Otrygghetsskapande samling av personer", "Intimidating gathering of people"),
+    Term("ordningsstorande", "Annat ordningsstörande (t.ex. narkotikahantering, bråk, buskörning)",
+         "Other disorder (e.g. drug dealing, fights, reckless driving)"),
+    Term("otrygg_plats", "Otrygg plats", "Unsafe place"),
+    Term("arrangemang", "Arrangemang", "Event"),
+)
+EST_CATEGORY = _index(EST_CATEGORIES)
+# The EST report category of each partner incident type (a report line keeps its detailed type).
+EST_CATEGORY_OF_TYPE: dict[str, str] = {
+    "skadegorelse": "skadegorelse", "klotter": "skadegorelse", "anlagd_brand": "skadegorelse",
+    "otrygg_samling": "otrygg_samling", "otrygg_plats": "otrygg_plats", "arrangemang": "arrangemang",
+    "nedskrapning": "ordningsstorande", "narkotika": "ordningsstorande", "buskorning": "ordningsstorande",
+    "vald": "ordningsstorande", "inbrott": "ordningsstorande", "incident_anstalld": "ordningsstorande",
+    "ryktesspridning": "ordningsstorande", "ovrigt": "ordningsstorande",
+}
+# The detailed type a line gets when only its category is given.
+EST_DEFAULT_TYPE: dict[str, str] = {
+    "skadegorelse": "skadegorelse", "otrygg_samling": "otrygg_samling", "ordningsstorande": "ovrigt",
+    "otrygg_plats": "otrygg_plats", "arrangemang": "arrangemang",
+}
+
+EST_REPORT_STATUSES: tuple[Term, ...] = (
+    Term("inskickad", "Inskickad", "Submitted"),
+    Term("godkand", "Godkänd", "Approved"),
+    Term("returnerad", "Returnerad", "Returned"),
+)
+EST_REPORT_STATUS = _index(EST_REPORT_STATUSES)
+# Review: the planner approves or returns (with a reason) a submitted report; a returned report comes back
+# when the partner resubmits it; an approved report can still be returned (it then leaves the lägesbild).
+EST_REPORT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "inskickad": frozenset({"godkand", "returnerad"}),
+    "godkand": frozenset({"returnerad"}),
+    "returnerad": frozenset({"inskickad"}),
+}
+EST_REPORT_VISIBLE_STATUS = "godkand"  # only approved figures enter the shared lägesbild
+
+EST_REPORT_SOURCES: tuple[Term, ...] = (
+    Term("formular", "Formulär", "Form"),
+    Term("import", "Importerad fil", "Imported file"),
+    Term("migrering", "Före granskningssteget", "Before the review step"),
+)
+EST_REPORT_SOURCE = _index(EST_REPORT_SOURCES)
+
+EST_DECISION_STATUSES: tuple[Term, ...] = (
+    Term("beslutad", "Beslutad", "Decided"),
+    Term("genomford", "Genomförd", "Carried out"),
+    Term("delvis", "Delvis genomförd", "Partly carried out"),
+    Term("ej_genomford", "Ej genomförd", "Not carried out"),
+)
+EST_DECISION_STATUS = _index(EST_DECISION_STATUSES)
 
 INCIDENT_SOURCES: tuple[Term, ...] = (
     Term("polisen_api", "Polisens händelser (API)", "Police events (API)"),
@@ -314,6 +382,10 @@ VOCABULARIES: dict[str, tuple[Term, ...]] = {
     "audience": AUDIENCES,
     "party": PARTIES,
     "incident_type": INCIDENT_TYPES,
+    "est_category": EST_CATEGORIES,
+    "est_report_status": EST_REPORT_STATUSES,
+    "est_report_source": EST_REPORT_SOURCES,
+    "est_decision_status": EST_DECISION_STATUSES,
     "incident_source": INCIDENT_SOURCES,
     "precision": LOCATION_PRECISIONS,
     "sighting_type": SIGHTING_TYPES,

@@ -169,6 +169,7 @@ actions = Table(
     Column("priority", Integer, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("planned_date", Date),
+    Column("deadline", Date),  # migration 0003: the date by which it must be done (senast)
     Column("done_date", Date),
     Column("status", String(20), nullable=False),
     Column("shared", Boolean, nullable=False, default=False),
@@ -250,14 +251,23 @@ partner_reports = Table(
     Column("id", Integer, primary_key=True),
     Column("organisation", String(40), nullable=False),
     Column("area_id", Integer, ForeignKey("areas.id", ondelete="SET NULL")),
-    Column("period_start", Date, nullable=False),
+    Column("period_start", Date, nullable=False, index=True),  # index: migration 0003
     Column("period_end", Date, nullable=False),
     Column("type", String(40), nullable=False),
     Column("count", Integer, nullable=False),
     Column("comment", Text, nullable=False, default=""),
     Column("reported_by", String(100)),
     Column("created_at", UTCDateTime, nullable=False),
-    UniqueConstraint("organisation", "area_id", "period_start", "period_end", "type", name="uq_partner_report"),
+    # added by migration 0003: the report a row belongs to, its EST category, an optional single-event time
+    # and place, and the external id that makes a re-import add nothing
+    Column("report_id", Integer, ForeignKey("est_reports.id", name="fk_partner_reports_report", ondelete="CASCADE"),
+           index=True),
+    Column("category", String(40)),
+    Column("occurred_at", UTCDateTime),
+    Column("place", String(300)),
+    *_geo_columns("POINT", nullable=True),
+    Column("external_id", String(200)),
+    UniqueConstraint("external_id", name="uq_partner_report_external_id"),
 )
 
 sighting_aggregates = Table(
@@ -276,6 +286,48 @@ app_settings = Table(
     Column("value", Text, nullable=False),
     Column("updated_by", String(100)),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- added by migration 0003 ---------------------------------------------------------------------
+
+est_reports = Table(
+    "est_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation", String(40), nullable=False, index=True),
+    Column("week", String(8), nullable=False, index=True),
+    Column("week_start", Date, nullable=False),
+    Column("week_end", Date, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("source", String(20), nullable=False),
+    Column("file_name", String(300)),
+    Column("comment", Text, nullable=False, default=""),
+    Column("submitted_by", String(100)),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("reviewed_by", String(100)),
+    Column("reviewed_at", UTCDateTime),
+    Column("reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+est_decisions = Table(
+    "est_decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("week", String(8), nullable=False, index=True),
+    Column("priority", Integer, nullable=False),
+    Column("area_id", Integer, ForeignKey("areas.id", ondelete="SET NULL")),
+    Column("place", String(300)),
+    Column("decision", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("due_date", Date),
+    Column("status", String(20), nullable=False),
+    Column("followup", Text, nullable=False, default=""),
+    Column("followed_up_at", UTCDateTime),
+    Column("followed_up_by", String(100)),
+    Column("created_by", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    *_geo_columns("POINT", nullable=True),
 )
 
 TABLE_OF_KIND: dict[str, Table] = {
