@@ -3,11 +3,13 @@ actions from findings (routing proposes the responsible party)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
 from trygghetskarta import actions, schema
+from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.store.actions import ACTION_TRANSITIONS
 
 viewer = _ui.require("atgarder")
@@ -22,14 +24,27 @@ with _ui.guard():
             open_findings = _ui.points("finding", viewer, statuses=["ny", "bedomd", "ej_atgardas"],
                                        columns=("category", "status", "description", "area_id"))
             open_findings = open_findings.sort_values("id", ascending=False)
-            labels = {int(r.id): f"nr {r.id} – {_ui.label('category', r.category)} – {str(r.description)[:50]}"
+            names = _ui.area_names()
+            labels = {int(r.id): f"nr {r.id} – {_ui.label('category', r.category)} – "
+                                 f"{names.get(int(r.area_id), '–') if pd.notna(r.area_id) else '–'} – "
+                                 f"{str(r.description or '')[:50]}"
                       for r in open_findings.itertuples()}
-            chosen = st.multiselect(_ui.t("findings_to_assign"), list(labels), format_func=labels.get,
-                                    key="act_findings", placeholder=_ui.t("choose"))
+            # A fresh picker (new key) for each action: the browser keeps a multiselect's chips otherwise, and
+            # a finding assigned meanwhile (here or by another planner) must never break the page.
+            n = st.session_state.get("act_n", 0)
+            picked = st.multiselect(_ui.t("findings_to_assign"), list(labels),
+                                    format_func=lambda i: labels.get(i, str(i)), key=f"act_findings_{n}",
+                                    placeholder=_ui.t("choose"))
+            chosen = [int(i) for i in picked if isinstance(i, int | np.integer) and int(i) in labels]
+            # chosen before and assigned since (Streamlit drops them from the picker): say so
+            gone = [i for i in st.session_state.get(f"act_prev_{n}", []) if i not in labels]
+            st.session_state[f"act_prev_{n}"] = chosen
+            if gone:
+                st.warning(_ui.t("findings_gone", ids=", ".join(f"nr {i}" for i in gone)))
             first = open_findings[open_findings["id"] == chosen[0]].iloc[0] if chosen else None
             proposed = store.propose_party(first["category"], None if pd.isna(first["area_id"]) else
                                            int(first["area_id"])) if first is not None else "okand"
-            with st.form("new_action", clear_on_submit=True):
+            with st.form(f"new_action_{n}"):
                 what = st.text_input(_ui.t("what"))
                 c1, c2 = st.columns(2)
                 parties = schema.keys("party")
@@ -39,15 +54,21 @@ with _ui.guard():
                                         format_func=lambda k: _ui.label("priority", str(k)))
                 kind = c1.selectbox(_ui.t("action_kind"), schema.keys("action_kind"),
                                     format_func=lambda k: _ui.label("action_kind", k))
-                planned = c2.date_input(_ui.t("planned_date"), value=None, format="YYYY-MM-DD")
-                shared = st.checkbox(_ui.t("shared"))
+                shared = c2.checkbox(_ui.t("shared"))
+                planned = c1.date_input(_ui.t("planned_date"), value=None, format="YYYY-MM-DD")
+                deadline = c2.date_input(_ui.t("deadline"), value=None, format="YYYY-MM-DD")
                 if st.form_submit_button(_ui.t("create_action"), type="primary"):
-                    action_id = store.create_action(chosen, what, responsible, viewer, priority=priority, kind=kind,
-                                                    planned_date=planned, shared=shared)
-                    _ui.bump()
-                    st.session_state["act_flash"] = _ui.t("action_created", id=action_id)
-                    st.session_state.pop("act_findings", None)
-                    st.rerun()
+                    try:
+                        action_id = store.create_action(chosen, what, responsible, viewer, priority=priority,
+                                                        kind=kind, planned_date=planned, deadline=deadline,
+                                                        shared=shared)
+                    except TrygghetskartaError as exc:  # said here; the picker and the list stay
+                        st.error(_ui.plain(str(exc)))
+                    else:
+                        _ui.bump()
+                        st.session_state["act_flash"] = _ui.t("action_created", id=action_id)
+                        st.session_state["act_n"] = n + 1
+                        st.rerun()
     flash = st.session_state.pop("act_flash", None)
     if flash:
         st.success(flash)
@@ -64,14 +85,29 @@ with _ui.guard():
                    & (listed["overdue"] if overdue else True)]
     if shown.empty:
         st.info(_ui.t("no_actions"))
-    groups = actions.party_lists_from_actions(shown, today, _ui.lang()) if not shown.empty else {}
-    columns = {"id": "nr", "what": _ui.t("what"), "priority_label": _ui.t("priority"),
-               "kind_label": _ui.t("action_kind"),
+    late = int(shown["overdue"].sum()) if not shown.empty else 0
+    if late:
+        st.warning(_ui.t("overdue_summary", n=late), icon=":material/alarm:")
+    by_party = st.segmented_control(_ui.t("action_view"), [True, False], default=True, key="act_by_party",
+                                    format_func=lambda k: _ui.t("view_by_party" if k else "view_by_deadline"))
+    columns = {"id": "nr", "what": _ui.t("what"), "responsible_label": _ui.t("responsible"),
+               "priority_label": _ui.t("priority"), "kind_label": _ui.t("action_kind"),
                "status_label": _ui.t("action_status"), "planned_date": _ui.t("planned_date"),
-               "days_overdue": "⏰"}
-    for party, frame in groups.items():
-        st.subheader(f"{_ui.label('party', party)} ({len(frame)})")
-        st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
+               "deadline": _ui.t("deadline"), "days_overdue": _ui.t("days_overdue")}
+
+    def _table(frame: pd.DataFrame) -> None:
+        """The list sorted by deadline (overdue first), overdue rows tinted red."""
+        cols = {k: v for k, v in columns.items() if k != "responsible_label" or by_party is False}
+        table = frame[list(cols)].rename(columns=cols)
+        tint = ["background-color: #ffcdd2" if o else "" for o in frame["overdue"]]
+        st.dataframe(table.style.apply(lambda _row: tint, axis=0), hide_index=True, width="stretch")
+
+    if not shown.empty and by_party is False:
+        _table(actions.action_list_from_actions(shown, today, _ui.lang()))
+    elif not shown.empty:
+        for party, frame in actions.party_lists_from_actions(shown, today, _ui.lang()).items():
+            st.subheader(f"{_ui.label('party', party)} ({len(frame)})")
+            _table(frame)
 
     if not shown.empty:
         st.subheader(_ui.t("change_status"))
@@ -91,3 +127,16 @@ with _ui.guard():
                 store.add_action_progress(int(action_id), viewer, comment)
                 _ui.bump()
                 st.success(_ui.t("status_changed"))
+        if planner or by_id.at[action_id, "responsible"] == viewer.organisation:
+            with st.form(f"action_dates_{action_id}"):
+                c1, c2 = st.columns(2)
+                current = by_id.loc[action_id]
+                planned = c1.date_input(_ui.t("planned_date"), value=current["planned_date"] if pd.notna(
+                    current["planned_date"]) else None, format="YYYY-MM-DD")
+                deadline = c2.date_input(_ui.t("deadline"), value=current["deadline"] if pd.notna(
+                    current["deadline"]) else None, format="YYYY-MM-DD", disabled=not planner)
+                if st.form_submit_button(_ui.t("save_dates")):
+                    store.set_action_dates(int(action_id), viewer, planned_date=planned,
+                                           deadline=deadline if planner else current["deadline"])
+                    _ui.bump()
+                    st.success(_ui.t("dates_saved"))

@@ -35,6 +35,7 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRYGGHETSKARTA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("TRYGGHETSKARTA_DB", raising=False)
     monkeypatch.delenv("TRYGGHETSKARTA_MEDIA_DIR", raising=False)
+    monkeypatch.setenv("TRYGGHETSKARTA_BASEMAP", "none")  # no tile is ever fetched in tests (protocol maps too)
 
 
 @pytest.fixture
@@ -109,3 +110,20 @@ def chromium_path() -> str:
     if not Path(path).exists():
         unavailable("Debian's chromium is not installed (apt-get install chromium)")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium through Playwright (``executable_path``), one per test module."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    from e2e_support import SHOTS, launch_chromium
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = launch_chromium(p, executable)
+        yield b
+        b.close()

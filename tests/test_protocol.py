@@ -77,3 +77,20 @@ def test_protocol_escapes_text_and_refuses_walks_that_are_not_public(walked):
     sid = store.insert("walk", secret).ids[0]
     with pytest.raises(NotFoundError):
         protocol.walk_protocol(store, sid)
+
+
+def test_protocol_shows_action_texts_only_to_those_who_may_read_the_action(walked):
+    """A reader who may not read an action (here the public protocol's reader, on no walk) never sees its text
+    in the protocol; a planner does (issue 11: action texts were read as the administrator)."""
+    from trygghetskarta import access
+
+    store, walk_id, _ = walked
+    public = store.read("finding", walk_id=walk_id)
+    target = int(public[public["audience"] == "publik"]["id"].iloc[0])
+    store.create_action([target], "Byt armatur vid gångtunneln", "kommun_gata_park")
+    planner = protocol.walk_protocol(store, walk_id, viewer=access.viewer_for_role("planerare"))
+    shown = planner.findings.set_index("id")["action_label"]
+    assert shown[target].startswith("Byt armatur vid gångtunneln")
+    anyone = protocol.walk_protocol(store, walk_id)
+    assert target in set(anyone.findings["id"])  # the finding itself is public
+    assert anyone.findings.set_index("id")["action_label"][target] == ""

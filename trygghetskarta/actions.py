@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from trygghetskarta.store import Store
 
 LIST_COLUMNS = ["id", "what", "responsible", "responsible_label", "priority", "priority_label", "kind",
-                "kind_label", "status", "status_label", "planned_date", "done_date", "overdue", "days_overdue",
-                "shared", "walk_id", "area_id"]
+                "kind_label", "status", "status_label", "planned_date", "deadline", "due_date", "done_date",
+                "overdue", "days_overdue", "shared", "walk_id", "area_id"]
 
 
 def _as_date(value: Any, what: str = "today") -> dt.date:
@@ -33,8 +33,17 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series.astype(object).where(series.notna(), None), errors="coerce")
 
 
+def due_dates_from_actions(actions: pd.DataFrame) -> pd.Series:
+    """The date each action is due: its deadline (senast), else its planned date (datetime64, NaT: none)."""
+    planned = _dates(actions["planned_date"])
+    if "deadline" not in actions:
+        return planned
+    return _dates(actions["deadline"]).fillna(planned)
+
+
 def overdue_mask_from_actions(actions: pd.DataFrame, today: dt.date) -> pd.Series:
-    """True where an action's planned date has passed (``planned_date < today``) and it is not done."""
+    """True where an action is not done and its due date has passed (``due < today``): the deadline (senast)
+    where one is set, else the planned date."""
     today = _as_date(today)
     if actions.empty:
         return pd.Series(dtype=bool, index=actions.index)
@@ -42,31 +51,33 @@ def overdue_mask_from_actions(actions: pd.DataFrame, today: dt.date) -> pd.Serie
         if col not in actions:
             msg = f"actions lack column {col!r}"
             raise ValidationError(msg)
-    planned = _dates(actions["planned_date"])
+    due = due_dates_from_actions(actions)
     open_ = ~actions["status"].astype(str).isin(schema.ACTION_DONE_STATUSES)
-    return ((planned < pd.Timestamp(today)) & open_).fillna(False).astype(bool)
+    return ((due < pd.Timestamp(today)) & open_).fillna(False).astype(bool)
 
 
 def action_list_from_actions(actions: pd.DataFrame, today: dt.date, lang: str = "sv") -> pd.DataFrame:
-    """The action list as shown: labels in ``lang``, ``overdue`` and ``days_overdue``; overdue first, then
-    by priority and planned date."""
+    """The action list as shown: labels in ``lang``, ``due_date`` (deadline, else planned date), ``overdue``
+    and ``days_overdue``; overdue first, then by due date (earliest first, none last), priority and id."""
     today = _as_date(today)
     frame = pd.DataFrame(actions).copy()
     for col in LIST_COLUMNS:
         if col not in frame and col not in ("responsible_label", "priority_label", "kind_label", "status_label",
-                                            "overdue", "days_overdue"):
+                                            "overdue", "days_overdue", "due_date"):
             frame[col] = None
     frame["overdue"] = overdue_mask_from_actions(frame, today) if not frame.empty else pd.Series(dtype=bool)
-    planned = _dates(frame["planned_date"]) if not frame.empty else pd.Series(dtype="datetime64[ns]")
-    days = (pd.Timestamp(today) - planned).dt.days
+    due = due_dates_from_actions(frame) if not frame.empty else pd.Series(dtype="datetime64[ns]")
+    frame["due_date"] = due.dt.date.astype(object).where(due.notna(), None)
+    days = (pd.Timestamp(today) - due).dt.days
     frame["days_overdue"] = days.where(frame["overdue"], 0).fillna(0).astype("int64")
     frame["responsible_label"] = frame["responsible"].map(lambda k: schema.label("party", k, lang))
     frame["priority_label"] = frame["priority"].map(
         lambda k: schema.label("priority", None if pd.isna(k) else str(int(k)), lang))
     frame["kind_label"] = frame["kind"].map(lambda k: schema.label("action_kind", k, lang))
     frame["status_label"] = frame["status"].map(lambda k: schema.label("action_status", k, lang))
-    frame = frame.sort_values(["overdue", "priority", "planned_date"], ascending=[False, True, True],
-                              na_position="last", key=lambda s: s if s.name != "planned_date" else _dates(s))
+    frame["_due"] = due
+    frame = frame.sort_values(["overdue", "_due", "priority", "id"], ascending=[False, True, True, True],
+                              na_position="last")
     return frame[LIST_COLUMNS].reset_index(drop=True)
 
 
@@ -86,6 +97,32 @@ def action_list_for_viewer(store: Store, viewer: Viewer | None, today: dt.date, 
 
 
 # --- routing ------------------------------------------------------------------------------------------
+
+# The routing `trygghetskarta init` writes into an empty routing table (category → party, any area), so a
+# new action proposes a party from the first day. It follows who usually owns the problem in a Swedish kommun
+# (README "Routing"); the administrator edits it on the Admin page (e.g. a row per area where a housing
+# company or Trafikverket owns the ground). Every category has a row, so nothing is proposed as "okand".
+DEFAULT_ROUTING: dict[str, str] = {
+    "belysning_trasig": "kommun_gata_park",  # street and path lighting (gatubelysning)
+    "belysning_otillracklig": "kommun_gata_park",
+    "vegetation": "kommun_gata_park",  # parks and green areas (park/naturvård)
+    "skymd_sikt": "kommun_gata_park",
+    "klotter": "kommun_gata_park",  # on public ground; a housing company's walls go by area rows
+    "nedskrapning": "kommun_gata_park",
+    "skadegorelse": "kommun_gata_park",
+    "gangtunnel": "kommun_gata_park",
+    "orienterbarhet": "kommun_gata_park",
+    "gangvag": "kommun_gata_park",
+    "trafiksakerhet": "kommun_gata_park",  # the kommun's streets; state roads (Trafikverket) by area rows
+    "parkering": "kommun_gata_park",
+    "hallplats": "region_sl",  # bus stops and stations: Region Stockholm/SL
+    "overgiven_byggnad": "kommun_fastighet",
+    "utrustning": "kommun_gata_park",  # playgrounds and outdoor furniture in parks
+    "entre_trapphus": "upplands_brohus",  # entrances and stairwells: the housing company
+    "odsligt": "kommun_gata_park",
+    "trygg_plats": "kommun_gata_park",
+    "ovrigt": "kommun_gata_park",
+}
 
 
 def party_from_routing(routing: pd.DataFrame, category: str, area_id: int | None = None) -> str:

@@ -8,10 +8,15 @@ public may see goes in: everything is read with ``PUBLIC_VIEWER``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
+import logging
+import re
+import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 Progress = Callable[[float, str], None]
 # A walk participant who took part in no walk and reported nothing sees exactly the ``publik`` rows.
 PUBLIC_VIEWER = Viewer("publik (protokoll)", "deltagare")
+_log = logging.getLogger("trygghetskarta.protocol")
 
 
 @dataclass
@@ -42,6 +48,8 @@ class WalkProtocol:
     next_walk: dict[str, Any] | None
     lang: str
     area_geometry: Any = None
+    # the earlier findings checked at this walk (its follow-up), with the answers
+    checked: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def title(self) -> str:
@@ -57,8 +65,64 @@ def _resolve(path: Any) -> Path | None:
     return p if p.is_file() else None
 
 
+def _date(value: Any) -> str:
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return ""
+    return f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def _action_texts(store: Store, finding_ids: list[int], lang: str, viewer: Viewer) -> dict[int, str]:
+    """The latest action of each finding as "what (senast/planerad/klar DATE)", for the actions ``viewer`` may
+    read (an action of a narrower audience than the protocol's reader is left out, never shown)."""
+    links = store.action_finding_ids()
+    links = links[links["finding_id"].isin(finding_ids)]
+    if links.empty:
+        return {}
+    latest = links.groupby("finding_id")["action_id"].max()
+    actions = store.read("action", viewer, ids=sorted({int(a) for a in latest})).set_index("id")
+    sv = lang == "sv"
+    out = {}
+    for fid, aid in latest.items():
+        if int(aid) not in actions.index:
+            continue
+        a = actions.loc[int(aid)]
+        if a["status"] == "klar" and _date(a.get("done_date")):
+            when = f"{'klar' if sv else 'done'} {_date(a['done_date'])}"
+        else:
+            parts = [f"{word} {_date(a.get(col))}" for col, word in
+                     (("planned_date", "planerad" if sv else "planned"), ("deadline", "senast" if sv else "by"))
+                     if _date(a.get(col))]
+            when = ", ".join(parts)
+        out[int(fid)] = f"{a['what']} ({when})" if when else str(a["what"])
+    return out
+
+
+def _with_further_reports(store: Store, findings: pd.DataFrame) -> pd.Series:
+    """Each finding's text followed by the further reports added to it ("lägg till på befintligt")."""
+    text = findings["description"].fillna("").astype(str)
+    if findings.empty:
+        return text
+    extra = store.finding_reports(findings["id"].astype(int).tolist())
+    extra = extra[extra["description"].astype(str).str.strip() != ""]
+    if extra.empty:
+        return text
+    more = extra.groupby("finding_id")["description"].agg(" | ".join)
+    added = findings["id"].map(more)
+    return text.where(added.isna(), text + " | + " + added.fillna(""))
+
+
+def _place(row: dict[str, Any], area_names: dict[int, str]) -> str:
+    area = row.get("area_id")
+    name = area_names.get(int(area), "") if area is not None and not pd.isna(area) else ""
+    where = f"{float(row['lat']):.5f}, {float(row['lon']):.5f}"
+    return f"{name} ({where})" if name else where
+
+
 def walk_protocol(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, lang: str | None = None) -> WalkProtocol:
-    """Collect a walk's protocol as the public sees it (raises NotFoundError for a walk not public)."""
+    """Collect a walk's protocol as ``viewer`` sees it, from the current state of the store (raises
+    NotFoundError for a walk the viewer may not see). Each finding carries its latest action and the
+    latest follow-up answer given at a later walk; ``checked`` lists the earlier findings checked at this
+    walk with their answers."""
     lang = lang or settings.get("lang")
     walks = store.read("walk", viewer, ids=[int(walk_id)])
     if walks.empty:
@@ -66,16 +130,13 @@ def walk_protocol(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, la
         raise NotFoundError(msg)
     walk = walks.iloc[0].to_dict()
     areas = store.areas()
+    names = {int(i): str(n) for i, n in zip(areas["id"], areas["name"], strict=True)}
     area = areas[areas["id"] == walk.get("area_id")]
     area_name = str(area["name"].iloc[0]) if not area.empty else ""
-    findings = store.read("finding", viewer, walk_id=int(walk_id))
-    findings = findings.sort_values("reported_at").reset_index(drop=True)
+    findings = _labelled(store, store.read("finding", viewer, walk_id=int(walk_id)), lang, viewer)
     findings["number"] = range(1, len(findings) + 1)
-    findings["category_label"] = findings["category"].map(lambda c: schema.label("category", c, lang))
-    findings["status_label"] = findings["status"].map(lambda c: schema.label("status", c, lang))
-    findings["responsible_label"] = findings["responsible"].map(
-        lambda c: schema.label("party", c, lang) if c is not None and not pd.isna(c) else "")
-    photos = store.photos(findings["id"].astype(int).tolist(), viewer) if len(findings) else pd.DataFrame()
+    ids = findings["id"].astype(int).tolist()
+    photos = store.photos(ids, viewer) if ids else pd.DataFrame()
     thumbs = {} if photos.empty else {int(f): _resolve(p) for f, p in
                                       zip(photos["finding_id"], photos["thumb_path"], strict=True)}
     findings["thumb"] = pd.Series([thumbs.get(int(i)) for i in findings["id"]], index=findings.index, dtype=object)
@@ -85,17 +146,38 @@ def walk_protocol(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, la
         later = later[later["started_at"] > walk["started_at"]].sort_values("started_at")
         if not later.empty:
             next_walk = later.iloc[0].to_dict()
-    follow = store.followups(findings["id"].astype(int).tolist()) if len(findings) else pd.DataFrame()
-    if next_walk is not None and not follow.empty:
-        follow = follow[follow["walk_id"] == int(next_walk["id"])].drop_duplicates("finding_id", keep="last")
-        by_id = follow.set_index("finding_id")
-        findings["followup_fixed"] = findings["id"].map(by_id["fixed"]).astype(object)
-        findings["followup_safer"] = findings["id"].map(by_id["feels_safer"]).astype(object)
-    else:
-        findings["followup_fixed"] = None
-        findings["followup_safer"] = None
+    # The latest answer given at any later walk (the next walk in the area, or one in a larger area).
+    follow = store.followups(ids) if ids else pd.DataFrame(columns=["finding_id", "walk_id"])
+    follow = follow[follow["walk_id"].astype("Float64") != int(walk_id)].drop_duplicates("finding_id", keep="last")
+    by_id = follow.set_index("finding_id")
+    for col, src in (("followup_fixed", "fixed"), ("followup_safer", "feels_safer")):
+        findings[col] = (findings["id"].map(by_id[src]).astype(object) if not follow.empty
+                         else pd.Series(None, index=findings.index, dtype=object))
+    # What was checked at this walk: earlier findings and the answers given here.
+    answers = store.followups(walk_id=int(walk_id)).drop_duplicates("finding_id", keep="last")
+    checked = store.read("finding", viewer, ids=answers["finding_id"].astype(int).tolist()) if len(answers) else \
+        store.read("finding", viewer, ids=[-1])
+    checked = _labelled(store, checked, lang, viewer)
+    a_by_id = answers.set_index("finding_id")
+    for col, src in (("followup_fixed", "fixed"), ("followup_safer", "feels_safer"),
+                     ("followup_comment", "comment")):
+        checked[col] = checked["id"].map(a_by_id[src]).astype(object) if len(answers) else None
+    checked["place"] = [_place(r, names) for r in checked.to_dict("records")]
     return WalkProtocol(walk, area_name, findings, next_walk, lang,
-                        area.geometry.iloc[0] if not area.empty else None)
+                        area.geometry.iloc[0] if not area.empty else None, checked=checked)
+
+
+def _labelled(store: Store, findings: gpd.GeoDataFrame, lang: str, viewer: Viewer) -> gpd.GeoDataFrame:
+    """Findings oldest first with their labels, action text and further reports."""
+    findings = findings.sort_values(["reported_at", "id"]).reset_index(drop=True)
+    findings["category_label"] = findings["category"].map(lambda c: schema.label("category", c, lang))
+    findings["status_label"] = findings["status"].map(lambda c: schema.label("status", c, lang))
+    findings["responsible_label"] = findings["responsible"].map(
+        lambda c: schema.label("party", c, lang) if c is not None and not pd.isna(c) else "")
+    actions = _action_texts(store, findings["id"].astype(int).tolist(), lang, viewer) if len(findings) else {}
+    findings["action_label"] = findings["id"].map(lambda i: actions.get(int(i), "")).astype(object)
+    findings["text"] = _with_further_reports(store, findings)
+    return findings
 
 
 def _yes_no(value: Any, lang: str) -> str:
@@ -106,11 +188,23 @@ def _yes_no(value: Any, lang: str) -> str:
 
 def _rows(protocol: WalkProtocol) -> tuple[list[str], list[list[str]]]:
     sv = protocol.lang == "sv"
-    headers = (["Nr", "Kategori", "Beskrivning", "Ansvarig", "Status", "Åtgärdat?", "Tryggare?"] if sv else
-               ["No.", "Category", "Description", "Responsible", "Status", "Fixed?", "Safer?"])
-    rows = [[str(r["number"]), str(r["category_label"]), str(r["description"] or ""), str(r["responsible_label"]),
-             str(r["status_label"]), _yes_no(r["followup_fixed"], protocol.lang),
+    headers = (["Nr", "Kategori", "Beskrivning", "Ansvarig", "Åtgärd", "Status", "Åtgärdat?", "Tryggare?"] if sv
+               else ["No.", "Category", "Description", "Responsible", "Action", "Status", "Fixed?", "Safer?"])
+    rows = [[str(r["number"]), str(r["category_label"]), str(r["text"] or ""), str(r["responsible_label"]),
+             str(r["action_label"] or ""), str(r["status_label"]), _yes_no(r["followup_fixed"], protocol.lang),
              _yes_no(r["followup_safer"], protocol.lang)] for r in protocol.findings.to_dict("records")]
+    return headers, rows
+
+
+def _checked_rows(protocol: WalkProtocol) -> tuple[list[str], list[list[str]]]:
+    """The follow-up done at this walk: each earlier finding checked, its place and the answers."""
+    sv = protocol.lang == "sv"
+    headers = (["Fynd nr", "Kategori", "Beskrivning", "Plats", "Åtgärd", "Åtgärdat?", "Tryggare?", "Kommentar"]
+               if sv else ["Finding", "Category", "Description", "Place", "Action", "Fixed?", "Safer?", "Comment"])
+    rows = [[str(r["id"]), str(r["category_label"]), str(r["text"] or ""), str(r["place"]),
+             str(r["action_label"] or ""), _yes_no(r["followup_fixed"], protocol.lang),
+             _yes_no(r["followup_safer"], protocol.lang), str(r["followup_comment"] or "")]
+            for r in protocol.checked.to_dict("records")]
     return headers, rows
 
 
@@ -123,22 +217,148 @@ def _meta(protocol: WalkProtocol) -> list[str]:
               f"{pd.Timestamp(nxt['started_at']).tz_convert(when.tz):%Y-%m-%d}" if nxt is not None else
               ("Uppföljning: ingen senare vandring i området ännu" if sv else
                "Follow-up: no later walk in the area yet"))
-    return [f"{'Datum' if sv else 'Date'}: {when:%Y-%m-%d %H:%M}",
-            f"{'Område' if sv else 'Area'}: {protocol.area_name or '–'}",
-            f"{'Ljusförhållanden' if sv else 'Light'}: {light}",
-            f"{'Organisationer' if sv else 'Organisations'}: {protocol.walk.get('organisations') or '–'}",
-            f"{'Antal fynd' if sv else 'Findings'}: {len(protocol.findings)}", follow]
+    lines = [f"{'Datum' if sv else 'Date'}: {when:%Y-%m-%d %H:%M}",
+             f"{'Område' if sv else 'Area'}: {protocol.area_name or '–'}",
+             f"{'Ljusförhållanden' if sv else 'Light'}: {light}",
+             f"{'Organisationer' if sv else 'Organisations'}: {protocol.walk.get('organisations') or '–'}",
+             f"{'Antal fynd' if sv else 'Findings'}: {len(protocol.findings)}", follow]
+    if len(protocol.checked):
+        lines.append(f"{'Tidigare fynd som följdes upp' if sv else 'Earlier findings checked'}: "
+                     f"{len(protocol.checked)}")
+    return lines
+
+
+# --- the map -----------------------------------------------------------------------------------------------
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+_TILE = 256
+_WEB_MERCATOR_HALF = 20037508.342789244
+
+
+def _tile_source() -> tuple[str, str] | None:
+    """(URL template, attribution) of the configured base map, or None (``TRYGGHETSKARTA_BASEMAP=none``)."""
+    choice = settings.get("basemap")
+    if choice == "osm":
+        return OSM_TILES, "© OpenStreetMap-bidragsgivare"
+    if choice == "custom":
+        url = str(settings.get("tiles_url") or "")
+        if all(part in url for part in ("{z}", "{x}", "{y}")):
+            attribution = html.unescape(re.sub(r"<[^>]+>", "", str(settings.get("tiles_attribution") or "")))
+            return url, attribution
+    return None
+
+
+TILE_FORMATS = ("PNG", "JPEG", "WEBP")
+
+
+@lru_cache(maxsize=512)
+def _fetch_tile(url: str) -> bytes:
+    if not url.lower().startswith(("https://", "http://")):  # never file: or other schemes
+        msg = f"the tile URL must be http(s), got {url[:40]!r}"
+        raise ValueError(msg)
+    request = urllib.request.Request(url, headers={"User-Agent": "trygghetskarta (walk protocol)"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s) checked above
+        return response.read()
+
+
+def basemap_image(bounds: tuple[float, float, float, float], width_px: int = 900) -> tuple[Any, str] | None:
+    """The configured base map over ``bounds`` (EPSG:3006: minx, miny, maxx, maxy), warped into EPSG:3006
+    as an RGB array whose extent is ``bounds``, and its attribution; None without a base map or when the
+    tiles cannot be fetched (the protocol is then drawn without one)."""
+    import numpy as np
+    import pyproj
+    from PIL import Image
+
+    source = _tile_source()
+    if source is None:
+        return None
+    template, attribution = source
+    minx, miny, maxx, maxy = bounds
+    height_px = max(1, round(width_px * (maxy - miny) / max(maxx - minx, 1.0)))
+    to_merc = pyproj.Transformer.from_crs(schema.CRS_METRIC, 3857, always_xy=True)
+    cx, cy = to_merc.transform([minx, maxx, minx, maxx], [miny, miny, maxy, maxy])
+    mminx, mmaxx, mminy, mmaxy = min(cx), max(cx), min(cy), max(cy)
+    # the zoom whose pixels are about as small as the output's
+    span = 2 * _WEB_MERCATOR_HALF
+    zoom = int(np.clip(np.floor(np.log2(span * width_px / (_TILE * max(mmaxx - mminx, 1.0)))), 1, 18))
+    while True:
+        n = 2 ** zoom
+        tx0, tx1 = (int((x + _WEB_MERCATOR_HALF) / span * n) for x in (mminx, mmaxx))
+        ty0, ty1 = (int((_WEB_MERCATOR_HALF - y) / span * n) for y in (mmaxy, mminy))
+        if (tx1 - tx0 + 1) * (ty1 - ty0 + 1) <= 36 or zoom <= 1:
+            break
+        zoom -= 1
+    mosaic = Image.new("RGB", ((tx1 - tx0 + 1) * _TILE, (ty1 - ty0 + 1) * _TILE), "white")
+    try:
+        for tx in range(tx0, tx1 + 1):
+            for ty in range(ty0, ty1 + 1):
+                url = template.replace("{z}", str(zoom)).replace("{x}", str(tx)).replace("{y}", str(ty))
+                # a tile is a PNG, JPEG or WebP: Pillow tries no other format's parser on what a server sent
+                tile = Image.open(io.BytesIO(_fetch_tile(url)), formats=list(TILE_FORMATS)).convert("RGB")
+                mosaic.paste(tile.resize((_TILE, _TILE)), ((tx - tx0) * _TILE, (ty - ty0) * _TILE))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # no network, a bad URL or not a tile
+        _log.warning("base map for the protocol not drawn: %s", exc)
+        return None
+    pixels = np.asarray(mosaic)
+    # each output pixel (EPSG:3006) samples the mosaic (EPSG:3857) at its own position: a true warp, so the
+    # metric scale and the coordinates stay right
+    xs = minx + (np.arange(width_px) + 0.5) * (maxx - minx) / width_px
+    ys = maxy - (np.arange(height_px) + 0.5) * (maxy - miny) / height_px
+    gx, gy = np.meshgrid(xs, ys)
+    mx, my = to_merc.transform(gx.ravel(), gy.ravel())
+    res = span / (n * _TILE)
+    col = np.clip(((np.asarray(mx) + _WEB_MERCATOR_HALF) / res - tx0 * _TILE).astype(int), 0, pixels.shape[1] - 1)
+    row = np.clip(((_WEB_MERCATOR_HALF - np.asarray(my)) / res - ty0 * _TILE).astype(int), 0, pixels.shape[0] - 1)
+    return pixels[row, col].reshape(height_px, width_px, 3), attribution
+
+
+def _nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^n metres) near a fifth of ``span_m``."""
+    import math
+
+    target = max(span_m / 5, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return max(m * power for m in (1, 2, 5) if m * power <= target)
+
+
+def _scale_bar(ax: Any, lang: str) -> None:
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    left, bottom = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    bar_h = (y1 - y0) * 0.012
+    ax.add_patch(Rectangle((left - (x1 - x0) * 0.015, bottom - (y1 - y0) * 0.02), length + (x1 - x0) * 0.03,
+                           (y1 - y0) * 0.09, fc="white", ec="none", alpha=0.8, zorder=5))
+    ax.add_patch(Rectangle((left, bottom), length / 2, bar_h, fc="#212121", ec="#212121", zorder=6))
+    ax.add_patch(Rectangle((left + length / 2, bottom), length / 2, bar_h, fc="white", ec="#212121", zorder=6))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(left + length / 2, bottom + bar_h * 1.8, label, ha="center", va="bottom", fontsize=7, zorder=7)
+    ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.06),
+                xytext=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.17), ha="center", va="center", fontsize=8,
+                fontweight="bold", zorder=7, arrowprops={"arrowstyle": "-|>", "color": "#212121", "lw": 1.2})
+
+
+def _metres(value: float, _pos: Any = None) -> str:
+    return f"{value:,.0f}".replace(",", " ")
 
 
 def route_map_png(protocol: WalkProtocol) -> bytes:
-    """The route, the area and the numbered findings (EPSG:3006, no base map)."""
+    """The route, the area and the numbered findings in SWEREF 99 TM (EPSG:3006), on the configured base map
+    (``TRYGGHETSKARTA_BASEMAP``; none: no tiles are fetched), with a metric scale bar, a north arrow and
+    coordinate axes labelled in the protocol's language."""
     mpl.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+    sv = protocol.lang == "sv"
     fig, ax = plt.subplots(figsize=(7, 5))
     if protocol.area_geometry is not None:
         gpd.GeoSeries([protocol.area_geometry], crs=schema.CRS_STORE).to_crs(schema.CRS_METRIC).plot(
-            ax=ax, color="#e3f2fd", edgecolor="#1565c0", linewidth=0.8)
+            ax=ax, color="#1565c0", alpha=0.08, edgecolor="none")
+        gpd.GeoSeries([protocol.area_geometry], crs=schema.CRS_STORE).to_crs(schema.CRS_METRIC).boundary.plot(
+            ax=ax, color="#1565c0", linewidth=1.0)
     route = protocol.walk.get("geometry")
     if route is not None and not route.is_empty:
         gpd.GeoSeries([route], crs=schema.CRS_STORE).to_crs(schema.CRS_METRIC).plot(ax=ax, color="#424242",
@@ -146,20 +366,61 @@ def route_map_png(protocol: WalkProtocol) -> bytes:
     f = protocol.findings
     if len(f):
         pts = f.set_geometry(f.geometry.representative_point()).to_crs(schema.CRS_METRIC)
+        lines = f[f.geometry.geom_type.isin(["LineString", "MultiLineString"])]
+        if len(lines):
+            lines.to_crs(schema.CRS_METRIC).plot(ax=ax, color="#c62828", linewidth=2.5, zorder=3)
         for geom, num, cat in zip(pts.geometry, f["number"], f["category"], strict=True):
             colour = "#2e7d32" if schema.CATEGORY[cat].positive else "#c62828"  # type: ignore[attr-defined]
             ax.annotate(str(num), (geom.x, geom.y), fontsize=7, ha="center", va="center", color="white",
-                        bbox={"boxstyle": "circle,pad=0.25", "fc": colour, "ec": "none"})
+                        bbox={"boxstyle": "circle,pad=0.25", "fc": colour, "ec": "white", "lw": 0.5}, zorder=4)
         minx, miny, maxx, maxy = pts.total_bounds
-        ax.set_xlim(min(ax.get_xlim()[0], minx - 100), max(ax.get_xlim()[1], maxx + 100))
-        ax.set_ylim(min(ax.get_ylim()[0], miny - 100), max(ax.get_ylim()[1], maxy + 100))
+        if protocol.area_geometry is None and (route is None or route.is_empty):
+            ax.set_xlim(minx - 100, maxx + 100)
+            ax.set_ylim(miny - 100, maxy + 100)
+        else:
+            ax.set_xlim(min(ax.get_xlim()[0], minx - 100), max(ax.get_xlim()[1], maxx + 100))
+            ax.set_ylim(min(ax.get_ylim()[0], miny - 100), max(ax.get_ylim()[1], maxy + 100))
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    base = basemap_image((x0, y0, x1, y1)) if x1 > x0 and y1 > y0 else None
+    if base is not None:
+        image, attribution = base
+        ax.imshow(image, extent=(x0, x1, y0, y1), origin="upper", zorder=0, interpolation="bilinear")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        if attribution:
+            ax.text(0.995, 0.005, attribution, transform=ax.transAxes, ha="right", va="bottom", fontsize=5.5,
+                    color="#424242", bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1}, zorder=7)
+    _scale_bar(ax, protocol.lang)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=4))
+        axis.set_major_formatter(FuncFormatter(_metres))
+    ax.tick_params(labelsize=6.5)
+    ax.set_xlabel("Östlig koordinat, SWEREF 99 TM (m)" if sv else "Easting, SWEREF 99 TM (m)", fontsize=7)
+    ax.set_ylabel("Nordlig koordinat, SWEREF 99 TM (m)" if sv else "Northing, SWEREF 99 TM (m)", fontsize=7)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+# --- HTML and PDF ------------------------------------------------------------------------------------------
+
+
+def _html_table(headers: list[str], rows: list[list[str]], thumbs: list[Any] | None = None) -> str:
+    esc = html.escape
+    head = [*headers, "Foto"] if thumbs is not None else headers
+    out = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+    for n, row in enumerate(rows):
+        img = ""
+        if thumbs is not None and isinstance(thumbs[n], Path):
+            data = base64.b64encode(Path(thumbs[n]).read_bytes()).decode("ascii")
+            img = f'<img class="thumb" alt="{esc(row[1])}" src="data:image/jpeg;base64,{data}">'
+        cells = "".join(f"<td>{esc(c)}</td>" for c in row)
+        out.append(f"<tr>{cells}<td>{img}</td></tr>" if thumbs is not None else f"<tr>{cells}</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def protocol_html(protocol: WalkProtocol, progress: Progress | None = None) -> str:
@@ -174,23 +435,54 @@ def protocol_html(protocol: WalkProtocol, progress: Progress | None = None) -> s
              f"<title>{esc(protocol.title)}</title><style>"
              "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:60em;margin:2em auto;color:#212121}"
              "table{border-collapse:collapse;width:100%;font-size:.85em}th,td{border:1px solid #ddd;padding:.3em;"
-             "vertical-align:top;text-align:left}th{background:#f1f1f1}img{max-width:100%}"
-             "img.thumb{max-width:8em}</style></head><body>",
+             "vertical-align:top;text-align:left}th{background:#f1f1f1;hyphens:none;word-break:keep-all}"
+             "img{max-width:100%}img.thumb{max-width:8em}</style></head><body>",
              f"<h1>{esc(('Protokoll: ' if sv else 'Protocol: ') + protocol.title)}</h1>"]
     parts += [f"<p>{esc(line)}</p>" for line in _meta(protocol)]
     parts.append(f'<h2>{esc("Rutt och fynd" if sv else "Route and findings")}</h2>'
                  f'<img alt="{esc("Karta" if sv else "Map")}" src="data:image/png;base64,{mapimg}">')
-    parts.append(f"<h2>{esc('Fynd' if sv else 'Findings')}</h2><table><tr>"
-                 + "".join(f"<th>{esc(h)}</th>" for h in [*headers, "Foto" if sv else "Photo"]) + "</tr>")
-    for row, thumb in zip(rows, protocol.findings["thumb"], strict=True):
-        img = ""
-        if isinstance(thumb, Path):
-            data = base64.b64encode(Path(thumb).read_bytes()).decode("ascii")
-            img = f'<img class="thumb" alt="{esc(row[1])}" src="data:image/jpeg;base64,{data}">'
-        parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + f"<td>{img}</td></tr>")
-    parts.append("</table></body></html>")
+    parts.append(f"<h2>{esc('Fynd' if sv else 'Findings')}</h2>")
+    parts.append(_html_table(headers, rows, list(protocol.findings["thumb"])).replace(
+        "<th>Foto</th>", f"<th>{'Foto' if sv else 'Photo'}</th>"))
+    if len(protocol.checked):
+        c_headers, c_rows = _checked_rows(protocol)
+        parts.append(f"<h2>{esc('Uppföljning av tidigare fynd' if sv else 'Follow-up of earlier findings')}</h2>")
+        parts.append(_html_table(c_headers, c_rows))
+    parts.append("</body></html>")
     say(1.0, "klart")
     return "\n".join(parts)
+
+
+def _pdf_table(pdf: Any, headers: list[str], rows: list[list[str]], widths: tuple[float, ...],
+               thumbs: list[Any] | None = None) -> None:
+    """A table whose headers fit their columns on one line (no word broken in the middle)."""
+    from fpdf.fonts import FontFace
+
+    titles = [*headers, "Foto" if headers[0] == "Nr" else "Photo"] if thumbs is not None else list(headers)
+    scale = pdf.epw / sum(widths)
+    sized = [w * scale for w in widths]
+    # every heading fits its column on one line; the widest column gives up the room
+    pdf.set_font("DejaVu", "B", 7)
+    for i, title in enumerate(titles):
+        need = pdf.get_string_width(title) + 3.0
+        if sized[i] < need:
+            widest = max(range(len(sized)), key=lambda k: sized[k])
+            sized[widest] -= need - sized[i]
+            sized[i] = need
+    widths = tuple(sized)
+    heading = FontFace(family="DejaVu", emphasis="BOLD", size_pt=7, fill_color=(241, 241, 241))
+    pdf.set_font("DejaVu", "", 7.5)
+    with pdf.table(col_widths=widths, width=pdf.epw, line_height=3.8, first_row_as_headings=True,
+                   headings_style=heading, padding=1, text_align="LEFT") as table:
+        table.row(titles)
+        for n, row in enumerate(rows):
+            # a label like "Parkering/garage" may wrap after its slash instead of inside a word
+            cells = table.row([c.replace("/", "/ ") if i == 1 else c for i, c in enumerate(row)])
+            if thumbs is not None:
+                if isinstance(thumbs[n], Path):
+                    cells.cell(img=str(thumbs[n]), img_fill_width=True)
+                else:
+                    cells.cell("")
 
 
 def protocol_pdf(protocol: WalkProtocol, path: Path | str, progress: Progress | None = None) -> Path:
@@ -213,21 +505,35 @@ def protocol_pdf(protocol: WalkProtocol, path: Path | str, progress: Progress | 
     pdf.set_font("DejaVu", "", 9)
     for line in _meta(protocol):
         pdf.multi_cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.image(io.BytesIO(mapimg), w=pdf.epw * 0.85)
+    pdf.image(io.BytesIO(mapimg), w=pdf.epw * 0.8)
     say(0.6, "fynd")
     headers, rows = _rows(protocol)
     pdf.set_font("DejaVu", "B", 11)
     pdf.cell(0, 8, "Fynd" if sv else "Findings", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 8)
-    widths = (8, 30, 52, 30, 20, 15, 15, 20)
-    with pdf.table(col_widths=widths, width=sum(widths), line_height=4.2, first_row_as_headings=True) as table:
-        table.row([*headers, "Foto" if sv else "Photo"])
-        for row, thumb in zip(rows, protocol.findings["thumb"], strict=True):
-            cells = table.row(row)
-            if isinstance(thumb, Path):
-                cells.cell(img=str(thumb), img_fill_width=True)
-            else:
-                cells.cell("")
+    # Nr, Kategori, Beskrivning, Ansvarig, Åtgärd, Status, Åtgärdat?, Tryggare?, Foto (mm, scaled to the page)
+    _pdf_table(pdf, headers, rows, (6, 27, 38, 22, 34, 17, 16, 16, 16), list(protocol.findings["thumb"]))
+    if len(protocol.checked):
+        c_headers, c_rows = _checked_rows(protocol)
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(0, 8, "Uppföljning av tidigare fynd" if sv else "Follow-up of earlier findings",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # Nr, Kategori, Beskrivning, Plats, Åtgärd, Åtgärdat?, Tryggare?, Kommentar
+        _pdf_table(pdf, c_headers, c_rows, (8, 27, 36, 30, 30, 16, 16, 27))
     pdf.output(str(path))
     say(1.0, "klart")
     return path
+
+
+def protocol_pdf_bytes(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, lang: str | None = None) -> bytes:
+    """The walk's protocol as PDF bytes, rendered now from the current state (for a download made on click)."""
+    import tempfile
+
+    proto = walk_protocol(store, walk_id, viewer=viewer, lang=lang)
+    with tempfile.TemporaryDirectory() as tmp:
+        return protocol_pdf(proto, Path(tmp) / "protokoll.pdf").read_bytes()
+
+
+def protocol_html_text(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, lang: str | None = None) -> str:
+    """The walk's protocol as HTML, rendered now from the current state (for a download made on click)."""
+    return protocol_html(walk_protocol(store, walk_id, viewer=viewer, lang=lang))

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trygghetskarta import access, schema, settings
+from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.scrub import scrub_text
@@ -36,12 +36,24 @@ ACTION_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 _PLANNERS = frozenset({"planerare", "admin"})
 # Roles that may read partner EST reports (the shared lägesbild's inputs).
-_REPORT_READERS = frozenset({"faltgrupp", "planerare", "admin", "polis", "bostadsbolag"})
+_REPORT_READERS = frozenset({"faltgrupp", "planerare", "admin"}) | schema.PARTNER_ROLES
 FOLLOWUP_KIND = "followup"
+# Event kind of a further report added to an existing finding (its text and photos), next to "finding".
+REPORT_KIND = "tillagg"
 
 
 def _by(actor: Viewer | None) -> str:
     return actor.username if actor else "admin (lokal)"
+
+
+def _optional_date(value: Any, what: str) -> dt.date | None:
+    """``value`` as a date (None stays None); a datetime or text that is no date is refused."""
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        msg = f"{what} must be a date (YYYY-MM-DD), got {value!r}"
+        raise ValidationError(msg)
+    return value
 
 
 def _local_today() -> dt.date:
@@ -66,22 +78,25 @@ class ActionsMixin(WorkflowMixin):
 
     def create_action(self, finding_ids: Sequence[int], what: str, responsible: str, actor: Viewer | None = None,
                       *, priority: int = 2, kind: str = "enkel", planned_date: dt.date | None = None,
-                      shared: bool = False, walk_id: int | None = None, area_id: int | None = None,
-                      comment: str = "") -> int:
+                      deadline: dt.date | None = None, shared: bool = False, walk_id: int | None = None,
+                      area_id: int | None = None, comment: str = "") -> int:
         """Create an action from one or more findings and assign them (status ``tilldelad``) to ``responsible``.
 
-        Findings already assigned or planned keep their status and take the new party; the action and
+        ``planned_date`` is when the party plans to do it, ``deadline`` (senast) the date by which it must be
+        done. Findings already assigned or planned keep their status and take the new party; the action and
         every status change are written in one transaction. Returns the action's id.
         """
+        planned_date = _optional_date(planned_date, "planned date")
+        deadline = _optional_date(deadline, "deadline")
         if actor is not None and actor.role not in _PLANNERS:
             msg = f"role {actor.role} may not create actions; a planner or administrator does"
             raise PermissionDeniedError(msg)
         ids = sorted({int(i) for i in finding_ids})
         if not ids:
-            msg = "an action needs at least one finding"
+            msg = "Välj minst ett fynd för åtgärden."
             raise ValidationError(msg)
         if not str(what or "").strip():
-            msg = "say what the action is (what)"
+            msg = "Skriv vad som ska göras."
             raise ValidationError(msg)
         schema.require_key("party", responsible, "responsible party")
         schema.require_key("action_kind", kind, "action kind")
@@ -99,13 +114,14 @@ class ActionsMixin(WorkflowMixin):
             closed = [f"{r.id} ({r.status})" for r in found
                       if r.status not in ("ny", "bedomd", "tilldelad", "planerad", "ej_atgardas")]
             if closed:
-                msg = f"findings already fixed, verified or duplicates cannot get a new action: {', '.join(closed)}"
+                msg = ("Fynd som redan är åtgärdade, verifierade eller dubbletter får ingen ny åtgärd: "
+                       f"{', '.join(closed)}")
                 raise ValidationError(msg)
             first = found[0]
             now = now_utc()
             action_id = int(conn.execute(sa.insert(t.actions).values(
                 what=scrub_text(what).text, responsible=responsible, priority=int(priority), kind=kind,
-                planned_date=planned_date, done_date=None, status="oppen", shared=bool(shared),
+                planned_date=planned_date, deadline=deadline, done_date=None, status="oppen", shared=bool(shared),
                 walk_id=walk_id if walk_id is not None else first.walk_id,
                 area_id=area_id if area_id is not None else first.area_id,
                 created_by=_by(actor), audience="partner", created_at=now, updated_at=now,
@@ -123,13 +139,35 @@ class ActionsMixin(WorkflowMixin):
                         responsible=responsible, updated_at=now))
                     continue
                 self._finding_transition(conn, int(r.id), "tilldelad", actor, note, responsible=responsible)
-            if planned_date is not None:
+            due = deadline or planned_date
+            if due is not None:
                 conn.execute(sa.update(t.findings).where(t.findings.c.id.in_(ids),
-                                                         t.findings.c.due_date.is_(None)).values(
-                    due_date=planned_date))
+                                                         t.findings.c.due_date.is_(None)).values(due_date=due))
             self.audit("create", actor, "action", action_id, {"findings": ids, "responsible": responsible},
                        conn=conn)
         return action_id
+
+    def set_action_dates(self, action_id: int, actor: Viewer | None = None, *, planned_date: dt.date | None,
+                         deadline: dt.date | None) -> None:
+        """Set an action's planned date and deadline (senast). Planners set both; the responsible party plans
+        its own action (the planned date) but does not move the deadline it was given."""
+        planned_date = _optional_date(planned_date, "planned date")
+        deadline = _optional_date(deadline, "deadline")
+        with self.write() as conn:
+            row = self._action_row(conn, action_id)
+            self._check_action_actor(actor, row, comment_only=False)
+            if actor is not None and actor.role not in _PLANNERS and deadline != row.deadline:
+                msg = "Bara en planerare ändrar åtgärdens senast-datum."
+                raise PermissionDeniedError(msg)
+            conn.execute(sa.update(t.actions).where(t.actions.c.id == int(action_id)).values(
+                planned_date=planned_date, deadline=deadline, updated_at=now_utc()))
+            conn.execute(sa.insert(t.status_events), [{
+                "kind": "action", "record_id": int(action_id), "at": now_utc(), "by": _by(actor),
+                "from_status": row.status, "to_status": row.status,
+                "comment": f"planerat {planned_date or '–'}, senast {deadline or '–'}",
+            }])
+            self.audit("dates", actor, "action", int(action_id),
+                       {"planned_date": str(planned_date), "deadline": str(deadline)}, conn=conn)
 
     def _action_row(self, conn: Connection, action_id: int) -> Any:
         row = conn.execute(sa.select(t.actions).where(t.actions.c.id == int(action_id))).first()
@@ -274,6 +312,31 @@ class ActionsMixin(WorkflowMixin):
         return [t.routing.c.category.is_(None) if category is None else t.routing.c.category == category,
                 t.routing.c.area_id.is_(None) if area_id is None else t.routing.c.area_id == int(area_id)]
 
+    def seed_default_routing(self, actor: Viewer | None = None, *, restore: bool = False) -> int:
+        """Write ``actions.DEFAULT_ROUTING`` (one any-area row per category) where a category has none.
+
+        Runs once per database (``trygghetskarta init``): afterwards the table belongs to the administrator, so
+        a row they deleted is not written again. ``restore`` (an administrator's choice) fills in the missing
+        defaults again; rows the administrator changed are never overwritten. Returns the rows written."""
+        from trygghetskarta.actions import DEFAULT_ROUTING
+
+        if not access.may_administer(actor):
+            msg = "only an administrator edits the routing"
+            raise PermissionDeniedError(msg)
+        if not restore and self.get_meta("routing_defaults") is not None:
+            return 0
+        with self.write() as conn:
+            have = set(conn.execute(sa.select(t.routing.c.category).where(
+                t.routing.c.area_id.is_(None), t.routing.c.category.is_not(None))).scalars().all())
+            rows = [{"category": c, "area_id": None, "party": p} for c, p in DEFAULT_ROUTING.items()
+                    if c not in have]
+            if rows:
+                conn.execute(sa.insert(t.routing), rows)
+            self.set_meta("routing_defaults", "1", conn=conn)
+            if rows:
+                self.audit("routing_defaults", actor, None, None, {"rows": len(rows)}, conn=conn)
+        return len(rows)
+
     def propose_party(self, category: str, area_id: int | None = None) -> str:
         """The responsible party the routing proposes (category+area > category > area > default > okand)."""
         from trygghetskarta.actions import party_from_routing
@@ -311,7 +374,11 @@ class ActionsMixin(WorkflowMixin):
 
     def save_partner_reports(self, frame: pd.DataFrame, actor: Viewer | None = None) -> int:
         """Insert or replace weekly EST checklist rows (organisation, area_id, period_start, period_end, type,
-        count, optional comment). A partner reports for its own organisation only. Returns rows written."""
+        count, optional comment). A partner reports for its own organisation only. Returns rows written.
+
+        Each organisation's rows for one period become one weekly report (``est_reports``): approved at once
+        when a planner or administrator writes them, submitted for review when a partner does. The app's
+        form, the template import and the review step are in ``trygghetskarta.est_reports``."""
         need = ["organisation", "period_start", "period_end", "type", "count"]
         if not isinstance(frame, pd.DataFrame):
             msg = f"expected a DataFrame of partner reports, got {type(frame).__name__}"
@@ -353,9 +420,24 @@ class ActionsMixin(WorkflowMixin):
             area = rec.get("area_id")
             area = None if area is None or pd.isna(area) else int(area)
             rows.append({"organisation": org, "area_id": area, "period_start": start, "period_end": end,
-                         "type": typ, "count": int(count), "comment": scrub_text(rec.get("comment") or "").text,
+                         "type": typ, "category": schema.EST_CATEGORY_OF_TYPE[typ], "count": int(count),
+                         "comment": scrub_text(rec.get("comment") or "").text,
                          "reported_by": _by(actor), "created_at": now_utc()})
+        status = "godkand" if actor is None or actor.role in _PLANNERS else "inskickad"
         with self.write() as conn:
+            headers: dict[tuple[str, dt.date, dt.date], int] = {}
+            for r in rows:
+                key = (r["organisation"], r["period_start"], r["period_end"])
+                if key not in headers:
+                    year, week, _ = r["period_start"].isocalendar()
+                    when = now_utc()
+                    headers[key] = int(conn.execute(sa.insert(t.est_reports).values(
+                        organisation=key[0], week=f"{year}-W{week:02d}", week_start=key[1], week_end=key[2],
+                        status=status, source="import", comment="", submitted_by=_by(actor), submitted_at=when,
+                        reviewed_by=_by(actor) if status == "godkand" else None,
+                        reviewed_at=when if status == "godkand" else None, created_at=when, updated_at=when,
+                    ).returning(t.est_reports.c.id)).scalar())
+                r["report_id"] = headers[key]
             for r in rows:
                 area_clause = (t.partner_reports.c.area_id.is_(None) if r["area_id"] is None
                                else t.partner_reports.c.area_id == r["area_id"])
@@ -369,14 +451,19 @@ class ActionsMixin(WorkflowMixin):
         return len(rows)
 
     def partner_reports(self, viewer: Viewer | None = None, start: dt.date | None = None,
-                        end: dt.date | None = None, area_ids: Sequence[int] | None = None) -> pd.DataFrame:
-        """EST reports whose period starts within ``start``..``end`` (inclusive dates)."""
+                        end: dt.date | None = None, area_ids: Sequence[int] | None = None,
+                        statuses: Sequence[str] | None = None) -> pd.DataFrame:
+        """EST report lines whose period starts within ``start``..``end`` (inclusive dates); ``statuses`` keeps
+        the lines of reports with those review statuses (the lägesbild asks for approved ones only). A partner
+        gets other organisations' lines without their comment and reporter."""
         if viewer is not None and viewer.role not in _REPORT_READERS:
             msg = f"role {viewer.role} may not read partner EST reports"
             raise PermissionDeniedError(msg)
-        pr = t.partner_reports
+        pr, er = t.partner_reports, t.est_reports
         q = sa.select(pr.c.id, pr.c.organisation, pr.c.area_id, pr.c.period_start, pr.c.period_end, pr.c.type,
-                      pr.c["count"], pr.c.comment, pr.c.reported_by)
+                      pr.c["count"], pr.c.comment, pr.c.reported_by, pr.c.category, pr.c.report_id)
+        if statuses is not None:
+            q = q.select_from(pr.join(er, er.c.id == pr.c.report_id)).where(er.c.status.in_(list(statuses)))
         if start is not None:
             q = q.where(pr.c.period_start >= start)
         if end is not None:
@@ -386,9 +473,66 @@ class ActionsMixin(WorkflowMixin):
         with self.read_conn() as conn:
             rows = conn.execute(q.order_by(pr.c.period_start, pr.c.id)).all()
         frame = pd.DataFrame(rows, columns=["id", "organisation", "area_id", "period_start", "period_end", "type",
-                                            "count", "comment", "reported_by"])
+                                            "count", "comment", "reported_by", "category", "report_id"])
         frame["area_id"] = frame["area_id"].astype("Int64")
         frame["count"] = frame["count"].astype("int64")
+        frame["report_id"] = frame["report_id"].astype("Int64")
+        if viewer is not None and viewer.role in schema.PARTNER_ROLES:
+            other = frame["organisation"] != (viewer.organisation or "")
+            frame.loc[other, "comment"] = ""
+            frame.loc[other, "reported_by"] = None
+        return frame
+
+    # --- further reports on an existing finding ("lägg till på befintligt") ----------------------------
+
+    def add_report_to_finding(self, finding_id: int, actor: Viewer | None = None, description: str = "",
+                              photos: Sequence[Any] = (), client_id: str | None = None) -> int:
+        """Another report of the same problem on an existing finding: counts a supporter, keeps the new text
+        (scrubbed) as a ``tillagg`` event and the new photos on the finding, in one transaction. A report with
+        a ``client_id`` already stored on the finding (a double tap, a retry) adds nothing. ``photos`` are
+        ``photos.StoredPhoto`` objects already written to media. Returns the finding's supporter count."""
+        text = scrub_text(str(description or "").strip()).text
+        with self.write() as conn:
+            current = conn.execute(sa.select(t.findings.c.supporters, t.findings.c.status).where(
+                t.findings.c.id == int(finding_id))).first()
+            if current is None:
+                msg = f"no finding with id {finding_id}"
+                raise NotFoundError(msg)
+            if client_id is not None:
+                earlier = conn.execute(sa.select(t.status_events.c.comment).where(
+                    t.status_events.c.kind == REPORT_KIND,
+                    t.status_events.c.record_id == int(finding_id))).scalars().all()
+                if any(json.loads(c or "{}").get("client_id") == client_id for c in earlier):
+                    return int(current.supporters or 0)
+            n = conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(
+                supporters=sa.func.coalesce(t.findings.c.supporters, 0) + 1, updated_at=now_utc()).returning(
+                t.findings.c.supporters)).scalar()
+            photo_ids = [self.add_photo(int(finding_id), str(p.path), str(p.thumb_path), p.sha256, p.width,
+                                        p.height, p.taken_at, conn=conn) for p in photos]
+            conn.execute(sa.insert(t.status_events), [{
+                "kind": REPORT_KIND, "record_id": int(finding_id), "at": now_utc(), "by": _by(actor),
+                "from_status": current.status, "to_status": current.status,
+                "comment": json.dumps({"description": text, "photo_ids": photo_ids, "client_id": client_id},
+                                      ensure_ascii=False),
+            }])
+            self.audit("support", actor, "finding", int(finding_id), {"photos": len(photo_ids)}, conn=conn)
+            return int(n)
+
+    def finding_reports(self, finding_ids: Sequence[int]) -> pd.DataFrame:
+        """The further reports added to findings (``finding_id``, ``at``, ``by``, ``description``,
+        ``photo_ids``), oldest first."""
+        se = t.status_events
+        with self.read_conn() as conn:
+            rows = conn.execute(sa.select(se.c.record_id, se.c.at, se.c.by, se.c.comment).where(
+                se.c.kind == REPORT_KIND, se.c.record_id.in_([int(i) for i in finding_ids])).order_by(
+                se.c.at, se.c.id)).all()
+        out = []
+        for fid, at, by, raw in rows:
+            data = json.loads(raw or "{}")
+            out.append({"finding_id": int(fid), "at": at, "by": by, "description": data.get("description", ""),
+                        "photo_ids": list(data.get("photo_ids") or [])})
+        frame = pd.DataFrame(out, columns=["finding_id", "at", "by", "description", "photo_ids"])
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
         return frame
 
     # --- follow-up at the next walk --------------------------------------------------------------------
@@ -396,31 +540,61 @@ class ActionsMixin(WorkflowMixin):
     def followup_checklist(self, area_id: int, walk_id: int, viewer: Viewer | None = None) -> pd.DataFrame:
         """The findings a walk in ``area_id`` checks: open and fixed-but-unverified findings lying in the area
         (its neighbourhoods included), reported before the walk and not on it, safe places left out; fixed
-        ones first. Columns: finding fields + ``action_id`` (the latest linked action)."""
+        ones first. Every such finding is returned (no cut). Findings already answered at this walk stay on
+        the list (whatever their status now) with the answer. Columns: finding fields + ``action_id`` (the
+        latest linked action), ``action_what``, ``action_planned_date``, ``action_deadline``,
+        ``followup_fixed``, ``followup_safer``, ``followup_by`` (the latest answer at this walk, else NA)."""
         with self.read_conn() as conn:
             walk = conn.execute(sa.select(t.walks.c.started_at).where(t.walks.c.id == int(walk_id))).first()
         if walk is None:
             msg = f"no walk with id {walk_id}"
             raise NotFoundError(msg)
         areas = self.areas()
-        polygon = areas.loc[areas["id"] == int(area_id), "geometry"]
-        if polygon.empty:
+        if not (areas["id"] == int(area_id)).any():
             msg = f"no area with id {area_id}"
             raise NotFoundError(msg)
+        # The one area rule (trygghetskarta.areas): a locality's walk checks its neighbourhoods' findings too;
+        # read in SQL by the findings' smallest area, never the whole table.
+        in_area = areas_rule.nesting(areas).expand([int(area_id)])
         statuses = sorted(schema.OPEN_STATUSES | {"atgardad"})
-        found = self.read("finding", viewer, statuses=statuses)
-        # Spatial, not by area_id: a locality's walk checks the findings of its neighbourhoods too.
-        inside = shapely.contains_xy(polygon.iloc[0], found["lon"].to_numpy(float), found["lat"].to_numpy(float))
-        keep = pd.Series(inside, index=found.index) & (~found["positive"].astype(bool))
+        answers = self.followups(walk_id=int(walk_id)).drop_duplicates("finding_id", keep="last")
+        answered = set(answers["finding_id"].astype(int))
+        found = self.read("finding", viewer, statuses=statuses, area_ids=in_area)
+        if answered:
+            extra = self.read("finding", viewer, ids=sorted(answered), area_ids=in_area)
+            found = pd.concat([found, extra[~extra["id"].isin(found["id"])]], ignore_index=True)
+        keep = ~found["positive"].astype(bool)
         keep &= (found["reported_at"] < pd.Timestamp(walk.started_at)) & (
             found["walk_id"].astype("Float64").fillna(-1) != int(walk_id))
         found = found[keep.to_numpy(dtype=bool)].copy()
         links = self.action_finding_ids()
         first_action = links.groupby("finding_id")["action_id"].max() if not links.empty else pd.Series(dtype="int64")
         found["action_id"] = found["id"].map(first_action).astype("Int64")
+        ids = [int(a) for a in found["action_id"].dropna().unique()]
+        # the actions the checklist's reader may see (a narrower audience's action text is never shown)
+        acts = self.read("action", viewer, ids=ids) if ids else pd.DataFrame(columns=["id", "what", "planned_date"])
+        acts = acts.set_index("id")
+        for col, src in (("action_what", "what"), ("action_planned_date", "planned_date"),
+                         ("action_deadline", "deadline")):
+            values = acts[src] if src in acts else pd.Series(dtype=object)
+            found[col] = found["action_id"].map(lambda a, v=values: v.get(int(a)) if pd.notna(a) else None)
+        by_id = answers.set_index("finding_id")
+        found["followup_fixed"] = found["id"].map(by_id["fixed"]).astype(object)
+        found["followup_safer"] = found["id"].map(by_id["feels_safer"]).astype(object)
+        found["followup_by"] = found["id"].map(by_id["by"]).astype(object)
         order = {"atgardad": 0, "planerad": 1, "tilldelad": 2, "bedomd": 3, "ny": 4}
-        found["_o"] = found["status"].map(order)
-        return found.sort_values(["_o", "reported_at"]).drop(columns="_o").reset_index(drop=True)
+        # an answered finding keeps its place (by its status before the answer), so a card does not jump
+        before = (found["id"].map(by_id["from_status"]).astype(object) if len(answers)
+                  else pd.Series(None, index=found.index, dtype=object))
+        found["_o"] = before.where(before.notna(), found["status"].astype(object)).map(order).fillna(5)
+        return found.sort_values(["_o", "reported_at", "id"]).drop(columns="_o").reset_index(drop=True)
+
+    def is_participant(self, walk_id: int, username: str) -> bool:
+        """Whether ``username`` takes part in the walk (``walk_participants``)."""
+        with self.read_conn() as conn:
+            return conn.execute(sa.select(t.walk_participants.c.walk_id).where(
+                t.walk_participants.c.walk_id == int(walk_id),
+                t.walk_participants.c.username == username)).first() is not None
 
     def record_followup(self, finding_id: int, walk_id: int, fixed: bool, feels_safer: bool | None,
                         actor: Viewer | None = None, comment: str = "") -> str:
@@ -430,26 +604,39 @@ class ActionsMixin(WorkflowMixin):
         back from ``klar`` to ``pagar`` (not fixed). Returns the finding's new status.
         """
         if actor is not None and actor.role not in _PLANNERS | {"deltagare"} | schema.PARTNER_ROLES:
-            msg = f"role {actor.role} may not record a walk's follow-up"
+            msg = f"Rollen {schema.label('role', actor.role)} kan inte svara på uppföljningen vid en vandring."
             raise PermissionDeniedError(msg)
         if not isinstance(fixed, bool) or not (feels_safer is None or isinstance(feels_safer, bool)):
             msg = "fixed must be true/false and feels_safer true/false or empty"
             raise ValidationError(msg)
+        if actor is not None and actor.role not in _PLANNERS and self.read(
+                "finding", actor, ids=[int(finding_id)]).empty:
+            msg = f"Fynd nr {finding_id} finns inte eller syns inte för dig."
+            raise NotFoundError(msg)
         safer = {True: "ja", False: "nej", None: "–"}[feels_safer]
         note = (f"uppföljning vid vandring {walk_id}: {'åtgärdat' if fixed else 'inte åtgärdat'}, "
                 f"känns tryggare: {safer}" + (f". {comment.strip()}" if comment.strip() else ""))
         with self.write() as conn:
             if conn.execute(sa.select(t.walks.c.id).where(t.walks.c.id == int(walk_id))).first() is None:
-                msg = f"no walk with id {walk_id}"
+                msg = f"Vandring nr {walk_id} finns inte."
                 raise NotFoundError(msg)
+            if actor is not None and actor.role not in _PLANNERS and conn.execute(
+                    sa.select(t.walk_participants.c.walk_id).where(
+                        t.walk_participants.c.walk_id == int(walk_id),
+                        t.walk_participants.c.username == actor.username)).first() is None:
+                # Participants answer on their phones during the walk; only those who take part in it.
+                msg = (f"Bara deltagare i vandring nr {walk_id} svarar på dess uppföljning; gå med i vandringen "
+                       "först.")
+                raise PermissionDeniedError(msg)
             row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible, t.findings.c.category,
                                          t.findings.c.area_id).where(t.findings.c.id == int(finding_id))).first()
             if row is None:
-                msg = f"no finding with id {finding_id}"
+                msg = f"Fynd nr {finding_id} finns inte."
                 raise NotFoundError(msg)
             status, party, category, area = row
             if status in ("dubblett", "ej_atgardas"):
-                msg = f"finding {finding_id} is {status}; it is not followed up"
+                label = schema.label("status", status)
+                msg = f"Fynd nr {finding_id} har status {label} och följs inte upp."
                 raise ValidationError(msg)
             if fixed:
                 new = "verifierad"
@@ -461,8 +648,14 @@ class ActionsMixin(WorkflowMixin):
                 self._finding_transition(conn, int(finding_id), new, actor, note, responsible=responsible,
                                          force=True)
             else:
-                new = status  # still open: the note is an event, the status stays
-                self._finding_transition(conn, int(finding_id), new, actor, note, force=True)
+                # Still open (ny, bedömd, tilldelad, planerad): the status and its dates stay; the answer is
+                # an event on the finding. (A transition to the same status would ask a planned finding for
+                # a new date.)
+                new = status
+                conn.execute(sa.insert(t.status_events), [{
+                    "kind": "finding", "record_id": int(finding_id), "at": now_utc(), "by": _by(actor),
+                    "from_status": status, "to_status": status, "comment": scrub_text(note).text,
+                }])
             conn.execute(sa.insert(t.status_events), [{
                 "kind": FOLLOWUP_KIND, "record_id": int(finding_id), "at": now_utc(), "by": _by(actor),
                 "from_status": status, "to_status": new,
