@@ -8,6 +8,40 @@ import streamlit as st
 
 from app_pages import _importer, _ui
 from trygghetskarta import auth, demo, lagesbild, privacy, schema, settings
+from trygghetskarta.access import Viewer
+from trygghetskarta.store import Store
+
+
+def _change_user(store: Store, users: pd.DataFrame, actor: Viewer) -> None:
+    """Change one user's role or active flag: starts from the user's current values and asks to confirm."""
+    st.markdown(f"**{_ui.t('change_role')}**")
+    c1, c2, c3 = st.columns(3)
+    who = c1.selectbox(_ui.t("username"), users["username"].tolist(), key="chg_user")
+    row = users[users["username"] == who].iloc[0]
+    roles = schema.keys("role")
+    # keyed on the user, so choosing another user shows that user's current role and state
+    new_role = c2.selectbox(_ui.t("role"), roles, index=roles.index(row["role"]), key=f"chg_role_{who}",
+                            format_func=lambda k: _ui.label("role", k))
+    active = c3.toggle(_ui.t("active"), value=bool(row["active"]), key=f"chg_active_{who}")
+    changes = []
+    if new_role != row["role"]:
+        changes.append(_ui.t("change_role_from_to", old=_ui.label("role", row["role"]),
+                             new=_ui.label("role", new_role)))
+    if active != bool(row["active"]):
+        changes.append(_ui.t("activate") if active else _ui.t("deactivate"))
+    if not changes:
+        st.caption(_ui.t("no_change"))
+        return
+    admins = users[(users["role"] == "admin") & users["active"].astype(bool)]["username"].tolist()
+    if admins == [who] and (new_role != "admin" or not active):
+        st.error(_ui.t("last_admin", u=_ui.plain(who)))  # the store refuses it too, in the same transaction
+        return
+    st.warning(_ui.t("confirm_user_change", u=_ui.plain(who), what="; ".join(changes)))
+    if st.button(_ui.t("confirm_change"), key="chg_confirm", type="primary"):
+        store.update_user(who, actor=actor, role=new_role, active=active)
+        _ui.bump()
+        st.success(_ui.t("setting_saved"))
+
 
 viewer = _ui.require("admin")
 _ui.header("admin")
@@ -31,17 +65,9 @@ with _ui.guard():
             password = st.text_input(_ui.t("password"), type="password", autocomplete="new-password")
             if st.form_submit_button(_ui.t("add_user"), type="primary"):
                 auth.create_user(store, username, role, password, organisation=org, actor=viewer)
-                st.success(_ui.t("user_added", u=username))
+                st.success(_ui.t("user_added", u=_ui.plain(username)))
         if not users.empty:
-            with st.form("change_user"):
-                st.markdown(f"**{_ui.t('change_role')}**")
-                c1, c2, c3 = st.columns(3)
-                who = c1.selectbox(_ui.t("username"), users["username"].tolist())
-                new_role = c2.selectbox(_ui.t("role"), schema.keys("role"), format_func=lambda k: _ui.label("role", k))
-                active = c3.toggle(_ui.t("active"), value=True)
-                if st.form_submit_button(_ui.t("apply")):
-                    store.update_user(who, actor=viewer, role=new_role, active=active)
-                    st.success(_ui.t("setting_saved"))
+            _change_user(store, users, viewer)
     with tabs[1]:
         areas = _ui.areas()
         st.dataframe(pd.DataFrame({"nr": areas["id"], _ui.t("areas"): areas["name"],
@@ -74,9 +100,14 @@ with _ui.guard():
             if save.form_submit_button(_ui.t("apply"), type="primary"):
                 store.set_route(*key, party, actor=viewer)
                 st.success(_ui.t("route_saved"))
-            if delete.form_submit_button("🗑"):
+            if delete.form_submit_button(_ui.t("route_delete")):
                 store.delete_route(*key, actor=viewer)
                 st.success(_ui.t("route_saved"))
+        st.caption(_ui.t("routing_defaults_help"))
+        if st.button(_ui.t("routing_restore"), key="routing_restore"):
+            n = store.seed_default_routing(viewer, restore=True)
+            _ui.bump()
+            st.success(_ui.t("routing_restored", n=n))
     with tabs[3]:
         current = pd.DataFrame(lagesbild.thresholds_from_store(store)).T
         edited = st.data_editor(current, key="thresholds", width="stretch")

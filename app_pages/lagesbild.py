@@ -38,9 +38,9 @@ with _ui.guard():
     with st.spinner():
         report = _ui.lagesbild_for(viewer, start, end, kind, tuple(area_ids) or None, audience)
 
-    st.subheader(report.title)
+    st.subheader(_ui.plain(report.title))
     for note in report.notes:
-        st.caption(note)
+        st.caption(_ui.plain(note))
     cols = st.columns(max(len(report.kind_totals), 1))
     for col, row in zip(cols, report.kind_totals.itertuples(), strict=False):
         delta = None if pd.isna(row.change_previous) else int(row.change_previous)
@@ -54,6 +54,26 @@ with _ui.guard():
             x=alt.X("when:N", sort=["last_year", "previous", "count"], title=None),
             y=alt.Y("sum(n):Q", title=None), color=alt.Color("kind_label:N", title=None),
             column=alt.Column("area_name:N", title=None)).properties(width=60, height=180))
+    st.markdown(f"**{_ui.t('est_partner_figures')}**")
+    figures = report.partner_figures
+    if figures.empty:
+        st.caption(_ui.t("est_no_partner_figures"))
+    else:
+        # a plain table (text in the page, readable by screen readers): a few rows per area and category
+        st.table(pd.DataFrame({
+            _ui.t("est_area"): figures["area_name"], _ui.t("category"): figures["category_label"],
+            _ui.t("period"): figures["count_display"], "Föreg." if _ui.lang() == "sv" else "Prev.":
+                figures["previous_display"],
+            "±": figures["change_previous"].map(lambda v: "" if pd.isna(v) else f"{int(v):+d}")}).set_index(
+                _ui.t("est_area")))
+    if not report.decisions.empty:
+        st.markdown(f"**{_ui.t('est_decisions')}**")
+        d = report.decisions
+        st.dataframe(pd.DataFrame({
+            _ui.t("est_week"): d["week"], _ui.t("priority"): d["priority"], _ui.t("est_area"): d["area_name"],
+            _ui.t("est_decision"): d["decision"], _ui.t("est_owner"): d["owner"], _ui.t("est_due"): d["due_date"],
+            _ui.t("est_status"): d["status_label"], _ui.t("est_follow_up_note"): d["followup"]}),
+            hide_index=True, width="stretch")
     if not report.open_actions.empty:
         st.markdown(f"**{_ui.t('page_atgarder')}**")
         st.dataframe(report.open_actions[["id", "what", "responsible_label", "priority_label", "status_label",

@@ -34,7 +34,7 @@ with _ui.guard():
 
     st.subheader(_ui.t("area_status"))
     report = _ui.lagesbild_for(viewer, today)
-    st.caption(report.title)
+    st.caption(_ui.plain(report.title))
     _ui.area_status_table(report)
 
     left, right = st.columns(2)

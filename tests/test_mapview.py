@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import chromium_path
-from trygghetskarta import access, analysis, demo, mapview
+from trygghetskarta import access, analysis, areas, demo, mapview
 from trygghetskarta.cli import main
 from trygghetskarta.maps import MapFilters, map_html
 from trygghetskarta.store import Store
@@ -57,13 +57,17 @@ def test_map_data_is_what_the_viewer_may_see_filtered(filled: Store) -> None:
     polis = mapview.map_data(filled, access.viewer_for_role("polis"))
     assert polis.sightings is None and planner.sightings is not None and len(planner.sightings) > 0
     assert planner.sizes["findings"] == filled.count("finding")
-    area = int(filled.areas()["id"].iloc[0])
+    area = int(filled.areas()["id"].iloc[0])  # Kungsängen: it holds neighbourhoods (Tibble, Ekhammar, …)
+    members = set(areas.nesting(filled.areas()).members[area])
+    assert len(members) > 1
     one_area = mapview.map_data(filled, access.viewer_for_role("planerare"),
                                 MapFilters(area_ids=(area,), categories=("klotter",)))
-    assert set(one_area.findings["area_id"]) <= {area} and set(one_area.findings["category"]) <= {"klotter"}
-    assert len(one_area.findings) == int(((planner.findings["area_id"] == area)
+    assert set(one_area.findings["area_id"]) <= members
+    assert set(one_area.findings["area_id"]) - {area}  # its neighbourhoods' findings are in Kungsängen too
+    assert set(one_area.findings["category"]) <= {"klotter"}
+    assert len(one_area.findings) == int((planner.findings["area_id"].isin(members)
                                           & (planner.findings["category"] == "klotter")).sum())
-    assert set(one_area.walks["area_id"].dropna()) <= {area}
+    assert set(one_area.walks["area_id"].dropna()) <= members
     assert len(one_area.walks) < len(planner.walks)
 
 

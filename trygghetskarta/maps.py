@@ -29,6 +29,7 @@ from folium.plugins import FastMarkerCluster
 from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import analysis, records, schema, settings
+from trygghetskarta import areas as areas_rule
 from trygghetskarta.errors import ValidationError
 
 CLUSTER_LIMIT = 50_000  # above this many points a layer shows counts on cells instead of clustered markers
@@ -200,14 +201,17 @@ def filter_frame(df: pd.DataFrame, kind: str, filters: MapFilters | None,
         light = analysis.day_night_from_records(df, "time" if "time" in df.columns else time_name)
         keep &= (light == filters.light).fillna(False).to_numpy(dtype=bool)
     if filters.area_ids is not None:
-        if areas is not None:
-            area_id = analysis.area_ids_from_points(df, areas)
-        elif "area_id" in df.columns:
+        # One rule (trygghetskarta.areas): a record is in an area when its smallest area is one of its members
+        if "area_id" in df.columns:
             area_id = df["area_id"]
+        elif areas is not None:
+            area_id = analysis.area_ids_from_points(df, areas)
         else:
             msg = "an area filter needs the areas (areas=...) or an 'area_id' column"
             raise ValidationError(msg)
-        keep &= area_id.isin(filters.area_ids).fillna(False).to_numpy(dtype=bool)
+        wanted = areas_rule.nesting(areas).expand(filters.area_ids) if areas is not None else \
+            list(filters.area_ids)
+        keep &= pd.to_numeric(area_id, errors="coerce").isin(wanted).fillna(False).to_numpy(dtype=bool)
     return df.loc[keep]
 
 
@@ -574,8 +578,10 @@ def _add_gistar(m: folium.Map, counts: np.ndarray, grid: analysis.Grid, lang: st
 def _add_choropleth(m: folium.Map, areas: gpd.GeoDataFrame, frames: list[pd.DataFrame], lang: str) -> None:
     if areas is None or areas.empty or not frames:
         return
-    ids = pd.concat([analysis.area_ids_from_points(f, areas) for f in frames], ignore_index=True)
-    counts = ids.value_counts().reindex(areas["id"], fill_value=0).to_numpy()
+    # counts per smallest area, rolled up so a locality holds its neighbourhoods (trygghetskarta.areas)
+    ids = pd.concat([analysis.area_ids_from_points(f, areas) for f in frames], ignore_index=True).dropna()
+    smallest = ids.astype("int64").value_counts()
+    counts = areas_rule.nesting(areas).roll_up(smallest).reindex(areas["id"].astype(int), fill_value=0).to_numpy()
     population = pd.to_numeric(areas.get("population", pd.Series(np.nan, index=areas.index)), errors="coerce")
     use_rate = bool((population > 0).all())
     values = counts / population.to_numpy() * 1000 if use_rate else counts.astype(float)

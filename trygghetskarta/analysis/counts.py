@@ -36,7 +36,8 @@ def _check_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def area_ids_from_points(records: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
-    """The id of the area each record lies in (the first one where areas overlap); NA outside every area.
+    """The id of the smallest area each record lies in (as the store places records: a neighbourhood before
+    its locality); NA outside every area. ``trygghetskarta.areas`` says which areas hold which.
 
     Records with only a municipality-centroid position are never placed in an area.
     """
@@ -46,7 +47,9 @@ def area_ids_from_points(records: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.S
     placeable = hotspot_mask_from_frame(records) & np.isfinite(x) & np.isfinite(y)
     result = np.full(len(records), -1, dtype=np.int64)
     polygons = areas.to_crs(schema.CRS_METRIC).geometry.to_numpy()
-    for position, polygon in enumerate(polygons):
+    sizes = np.array([0.0 if p is None else p.area for p in polygons])
+    for position in np.argsort(sizes, kind="stable"):  # smallest first: the first area found is the smallest
+        polygon = polygons[position]
         if polygon is None or polygon.is_empty:
             continue
         minx, miny, maxx, maxy = polygon.bounds

@@ -9,23 +9,30 @@ from trygghetskarta.lagesbild.periods import PERIOD_KINDS, Period, period_from_b
 from trygghetskarta.lagesbild.render import chart_png, font_path, lagesbild_html, lagesbild_pdf, map_png, tables
 from trygghetskarta.lagesbild.report import (
     AUDIENCES,
+    BASELINE_MIN_COUNT,
+    BASELINE_PERIODS,
     INDICATORS,
     THRESHOLDS_KEY,
     Indicator,
     Lagesbild,
+    area_status_note,
+    baseline_periods,
     build_lagesbild,
+    change_against_baseline,
     default_thresholds,
     level_from_value,
     partner_viewer,
+    rate_per_1000,
     save_thresholds,
     thresholds_from_store,
     validate_thresholds,
 )
 
 __all__ = [
-    "AUDIENCES", "EXPORT_FORMATS", "INDICATORS", "PERIOD_KINDS", "THRESHOLDS_KEY", "Indicator", "Lagesbild",
-    "Period", "build_lagesbild", "chart_png", "cli_lagesbild", "default_thresholds", "export_lagesbild",
-    "font_path", "lagesbild_html", "lagesbild_layers", "lagesbild_pdf", "level_from_value", "map_png",
-    "partner_viewer", "period_from_bounds", "period_from_date", "save_thresholds", "tables",
-    "thresholds_from_store", "validate_thresholds",
+    "AUDIENCES", "BASELINE_MIN_COUNT", "BASELINE_PERIODS", "EXPORT_FORMATS", "INDICATORS", "PERIOD_KINDS",
+    "THRESHOLDS_KEY", "Indicator", "Lagesbild", "Period", "area_status_note", "baseline_periods", "build_lagesbild",
+    "change_against_baseline", "chart_png", "cli_lagesbild", "default_thresholds", "export_lagesbild", "font_path",
+    "lagesbild_html", "lagesbild_layers", "lagesbild_pdf", "level_from_value", "map_png", "partner_viewer",
+    "period_from_bounds", "period_from_date", "rate_per_1000", "save_thresholds", "tables", "thresholds_from_store",
+    "validate_thresholds",
 ]

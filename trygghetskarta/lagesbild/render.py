@@ -168,11 +168,10 @@ def tables(report: Lagesbild) -> list[tuple[str, list[str], list[list[str]], str
         (t("Områdesstatus", "Area status"), [t("Område", "Area"), t("Nivå", "Level"), t("Varför", "Why")],
          [[str(r["area_name"]), str(r["level_label"]), str(r["reasons"])] for r in
           report.area_status.to_dict("records")],
-         t("Nivån är den högsta som någon indikator når. Gränser: ", "The level is the highest any indicator "
-           "reaches. Limits: ") + "; ".join(
-             f"{i.sv if report.lang == 'sv' else i.en} {report.thresholds[i.key]['gul']:g}/"
-             f"{report.thresholds[i.key]['orange']:g}/{report.thresholds[i.key]['rod']:g}"
-             + (t(" per 30 dagar", " per 30 days") if i.per_30_days else "") for i in INDICATORS)),
+         report.status_note + " " + t("Gränser för gul/orange/röd: ", "Limits for yellow/orange/red: ") + "; ".join(
+             f"{i.sv if report.lang == 'sv' else i.en} " + "/".join(
+                 f"{report.thresholds[i.key][lv]:g}".replace(".", "," if report.lang == "sv" else ".")
+                 for lv in ("gul", "orange", "rod")) for i in INDICATORS)),
         (t("Områden där trenden går åt fel håll", "Areas where trends go the wrong way"),
          [t("Område", "Area"), t("Källa", "Source"), *win],
          fig_rows(report.trends[report.trends["area_score"] > 0], ["area_name", "kind_label"]), ""),
@@ -193,6 +192,20 @@ def tables(report: Lagesbild) -> list[tuple[str, list[str], list[list[str]], str
           for r in report.open_actions.to_dict("records")],
          t(f"Försenad per {report.today}: planerat datum passerat och inte klar.",
            f"Overdue as of {report.today}: planned date passed and not done.")),
+        (t("EST-rapporter från partner (granskade) per område", "Partners' EST reports (reviewed) per area"),
+         [t("Område", "Area"), t("Kategori", "Category"), *win],
+         fig_rows(report.partner_figures, ["area_name", "category_label"]) if not report.partner_figures.empty
+         else [],
+         t("Endast godkända rapporter från polis, bostadsbolag, väktare och räddningstjänst.",
+           "Approved reports from police, housing companies, security guards and fire and rescue only.")),
+        (t("EST-mötets beslut om insats", "The EST meeting's decisions"),
+         [t("Vecka", "Week"), t("Prio", "Priority"), t("Område/plats", "Area/place"), t("Beslut", "Decision"),
+          t("Ansvarig", "Owner"), t("Datum", "Date"), t("Uppföljning", "Follow-up")],
+         [[str(r["week"]), str(r["priority"]), " – ".join(x for x in (str(r["area_name"]), str(r["place"] or ""))
+                                                         if x), str(r["decision"]), str(r["owner"]),
+           "" if r["due_date"] is None or pd.isna(r["due_date"]) else str(r["due_date"]),
+           f"{r['status_label']}{': ' + str(r['followup']) if r['followup'] else ''}"]
+          for r in report.decisions.to_dict("records")], ""),
         (t("Genomfört under perioden", "Done in the period"),
          [t("Vad", "What"), t("Status", "Status"), t("Antal", "Count")],
          [[t("Fynd", "Findings") if r["kind"] == "finding" else t("Åtgärder", "Actions"), str(r["status_label"]),
@@ -347,8 +360,14 @@ def _pdf_table(pdf: Any, title: str, headers: list[str], rows: list[list[str]], 
             widths[i] = max(widths[i], max(pdf.get_string_width(r[i]) for r in rows) + 3)
     free = pdf.epw - sum(widths)
     text_cols = [i for i, num in enumerate(numeric) if not num]
+    # Each text column gets its longest word, and the rest of the free width goes by the longest text (a long
+    # reason gets room, a short name little).
+    cells = {i: [str(t) for t in [headers[i], *(r[i] for r in rows)]] for i in text_cols}
+    least = {i: max(pdf.get_string_width(w) for t in cells[i] for w in (t.split() or [""])) + 4 for i in text_cols}
+    need = {i: min(max(pdf.get_string_width(t) for t in cells[i]) + 4, pdf.epw * 0.6) for i in text_cols}
+    extra = free - sum(least.values())
     for i in text_cols:
-        widths[i] = free / len(text_cols)
+        widths[i] = least[i] + extra * need[i] / sum(need.values()) if extra > 0 else free / len(text_cols)
     with pdf.table(col_widths=widths, width=pdf.epw, text_align=["RIGHT" if n else "LEFT" for n in numeric],
                    line_height=4.2, first_row_as_headings=True) as table:
         table.row(headers)

@@ -1,8 +1,10 @@
 """Building a lägesbild: key figures, area status, trends, top places, actions and what was done.
 
 Everything is read through the store with the audience's viewer, so the store's permission rules
-apply; the ``partner`` audience then shows field sightings only as area totals and every count under
-``k`` (setting ``privacy_k``) as ``<k`` via ``privacy.suppress_counts``.
+apply. For the ``partner`` audience the store gives field sightings only as sums of published cells
+(smallest area x ISO week x type, each at least ``k``) over whole ISO weeks (``privacy``, SECURITY.md
+"Disclosure control"), so every sighting figure, area sum, colour and reason is built from published cells
+only; the other counts under ``k`` (setting ``privacy_k``) are shown as ``<k`` via ``privacy.suppress_counts``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from trygghetskarta import access, schema, settings
+from trygghetskarta import access, privacy, schema, settings
+from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.actions import action_list_from_actions
 from trygghetskarta.errors import ValidationError
@@ -47,7 +50,11 @@ _NEGATIVE_CATEGORIES = tuple(c.key for c in schema.CATEGORIES if not c.positive)
 
 @dataclass(frozen=True)
 class Indicator:
-    """One area-status indicator: its thresholds for gul/orange/röd and whether they scale with the period."""
+    """One area-status indicator: its thresholds for gul/orange/röd, what it measures and whether it is a rate
+    per 30 days. ``count`` names the period count it judges (``incidents``, ``findings``, ``sightings``) or is
+    ``overdue_actions``; ``measure`` is ``rate`` (per 1,000 inhabitants and 30 days, for an area with a
+    population), ``baseline`` (percent above the area's own baseline, for an area without one) or ``today``
+    (a state today, not bound to the period)."""
 
     key: str
     sv: str
@@ -57,27 +64,81 @@ class Indicator:
     rod: float
     per_30_days: bool
     help: str
+    count: str = ""
+    measure: str = "rate"
 
 
-# Documented defaults; an administrator overrides them (app setting ``lagesbild_thresholds``,
-# e.g. {"incidents": {"gul": 5, "orange": 10, "rod": 20}}). An area's level is the highest any indicator reaches.
+# The area status (issue 12). Every indicator but the last counts what happened in the chosen period only, in
+# the area and every area inside it (``areas.nesting``). An area with a population (column ``population``; for
+# a parent area it is taken to cover its neighbourhoods) is judged on rates per 1,000 inhabitants and 30 days,
+# so a week and a month are comparable and a big area is not red just because it is big. An area without a
+# population is judged on the change against its own baseline: the mean count of the ``BASELINE_PERIODS``
+# same-length periods before (a baseline under 1 counts as 1), and only when the period has at least
+# ``BASELINE_MIN_COUNT`` (so 1 → 2 is not "+100 % röd"). Overdue actions are a state today: counted as they
+# stand, whatever the period, and said so in the reason. An area's level is the highest any indicator reaches.
+# For the partner audience field sightings are the published area sums (so colour and reason use published
+# figures only), and a count under k is not judged at all, so neither a colour nor a reason tells a count that
+# is shown as "<k"; the rate or change that would give it back is left out too.
+#
+# Why these defaults (an administrator overrides them: Admin → Tröskelvärden, app setting
+# ``lagesbild_thresholds``, e.g. {"incidents_per_1000": {"gul": 1, "orange": 2, "rod": 3}}):
+# - Partner incidents 1.0 / 1.5 / 2.5 per 1,000 inhabitants and 30 days. In the demo season a locality has
+#   0.5-1.5 placed partner incidents per 1,000 a month; gul is a month above that level, röd well above any
+#   usual month. Not calibrated on real data: review after the first tertial.
+# - Findings (not safe places) 2 / 4 / 8: in the demo season one safety walk in a locality of 10,000 gives
+#   some 20 findings (2 per 1,000), so gul is a walk's worth in 30 days and röd four walks' worth.
+# - Field sightings 1 / 2 / 4: about one sighting per 1,000 inhabitants a month is the demo season's usual
+#   level; twice and four times that are orange and röd.
+# - Change against the baseline +50 % / +100 % / +200 %, at least 5 in the period: with counts of 5-10,
+#   random variation alone often gives +30-50 %, so only a doubling (orange) or tripling (röd) is a clear
+#   signal; below 5 a change says nothing and is not judged.
+# - Overdue actions 1 / 3 / 6: one overdue action is worth a look, six mean the follow-up has stalled.
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("incidents", "partnerhändelser", "partner incidents", 5, 10, 20, True,
-              "Partner incidents placed in the area (exact or street position) in the period; thresholds are "
-              "per 30 days and scale with the period's length."),
-    Indicator("incident_increase_pct", "ökning av partnerhändelser mot föregående period (%)",
-              "increase in partner incidents vs the previous period (%)", 25, 50, 100, False,
-              "Percentage increase against the previous period; counts only when the area has at least "
-              "5 incidents in the period."),
-    Indicator("sightings", "fältobservationer (områdessumma)", "field sightings (area total)", 5, 10, 20, True,
-              "Field sightings in the area, all types (the area total partners may see too); per 30 days."),
-    Indicator("open_findings", "öppna fynd", "open findings", 10, 25, 50, False,
-              "Findings (not safe places) reported up to the period's end that are still open."),
-    Indicator("overdue_actions", "försenade åtgärder", "overdue actions", 1, 3, 6, False,
-              "Actions in the area whose planned date has passed and that are not done."),
+    Indicator("incidents_per_1000", "partnerhändelser per 1 000 invånare och 30 dagar",
+              "partner incidents per 1,000 inhabitants and 30 days", 1.0, 1.5, 2.5, True,
+              "Partner incidents placed in the area (exact or street position) in the period, per 1,000 "
+              "inhabitants, scaled to 30 days; areas with a population.", "incidents", "rate"),
+    Indicator("findings_per_1000", "fynd per 1 000 invånare och 30 dagar",
+              "findings per 1,000 inhabitants and 30 days", 2.0, 4.0, 8.0, True,
+              "Findings (not safe places) reported in the period, per 1,000 inhabitants, scaled to 30 days; "
+              "areas with a population.", "findings", "rate"),
+    Indicator("sightings_per_1000", "fältobservationer per 1 000 invånare och 30 dagar",
+              "field sightings per 1,000 inhabitants and 30 days", 1.0, 2.0, 4.0, True,
+              "Field sightings in the area, all types (for partners: the published area total), per 1,000 "
+              "inhabitants, scaled to 30 days; areas with a population.", "sightings", "rate"),
+    Indicator("incidents_vs_baseline", "partnerhändelser, ökning mot områdets snitt (%)",
+              "partner incidents, increase on the area's baseline (%)", 50, 100, 200, False,
+              "Percentage above the mean of the previous 6 same-length periods; areas without a population, "
+              "only with at least 5 in the period.", "incidents", "baseline"),
+    Indicator("findings_vs_baseline", "fynd, ökning mot områdets snitt (%)",
+              "findings, increase on the area's baseline (%)", 50, 100, 200, False,
+              "Percentage above the mean of the previous 6 same-length periods; areas without a population, "
+              "only with at least 5 in the period.", "findings", "baseline"),
+    Indicator("sightings_vs_baseline", "fältobservationer, ökning mot områdets snitt (%)",
+              "field sightings, increase on the area's baseline (%)", 50, 100, 200, False,
+              "Percentage above the mean of the previous 6 same-length periods; areas without a population, "
+              "only with at least 5 in the period.", "sightings", "baseline"),
+    Indicator("overdue_actions", "försenade åtgärder (läget i dag)", "overdue actions (state today)", 1, 3, 6,
+              False, "Actions in the area whose planned date has passed and that are not done, as they stand "
+              "today (not bound to the period).", "overdue_actions", "today"),
 )
 INDICATOR = {i.key: i for i in INDICATORS}
-_INCREASE_MIN_COUNT = 5
+# Indicators of earlier versions: an administrator's saved override for one of them is ignored, not an error.
+RETIRED_INDICATORS = frozenset({"incidents", "incident_increase_pct", "sightings", "open_findings"})
+BASELINE_PERIODS = 6
+BASELINE_MIN_COUNT = 5
+# The period counts the status judges: name -> (record kind, extra count_by filters).
+STATUS_COUNTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "incidents": ("incident", {"precisions": sorted(schema.HOTSPOT_PRECISIONS)}),
+    "findings": ("finding", {"categories": list(_NEGATIVE_CATEGORIES)}),
+    "sightings": ("sighting", {}),
+}
+# How a reason names one or more of a count (sv singular, sv plural, en singular, en plural).
+_NOUNS: dict[str, tuple[str, str, str, str]] = {
+    "incidents": ("partnerhändelse", "partnerhändelser", "partner incident", "partner incidents"),
+    "findings": ("fynd", "fynd", "finding", "findings"),
+    "sightings": ("fältobservation", "fältobservationer", "field sighting", "field sightings"),
+}
 
 
 @dataclass
@@ -112,6 +173,11 @@ class Lagesbild:
     incidents: gpd.GeoDataFrame
     sightings: gpd.GeoDataFrame | None
     notes: list[str] = field(default_factory=list)
+    # approved EST report figures per area and category (with changes), and the EST meeting's decisions
+    partner_figures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # how the area status is computed, in the report's language (shown under the status table)
+    status_note: str = ""
 
     @property
     def title(self) -> str:
@@ -164,8 +230,12 @@ def validate_thresholds(values: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def thresholds_from_store(store: Store) -> dict[str, dict[str, float]]:
-    """The defaults with an administrator's overrides (app setting ``lagesbild_thresholds``)."""
-    return validate_thresholds(store.app_setting(THRESHOLDS_KEY, {}) or {})
+    """The defaults with an administrator's overrides (app setting ``lagesbild_thresholds``); an override of an
+    indicator of an earlier version (``RETIRED_INDICATORS``) is ignored."""
+    saved = store.app_setting(THRESHOLDS_KEY, {}) or {}
+    if isinstance(saved, dict):
+        saved = {key: levels for key, levels in saved.items() if key not in RETIRED_INDICATORS}
+    return validate_thresholds(saved)
 
 
 def save_thresholds(store: Store, values: dict[str, Any], actor: Viewer | None = None) -> dict[str, dict[str, float]]:
@@ -185,19 +255,51 @@ def level_from_value(value: float, levels: dict[str, float], scale: float = 1.0)
     return "gron"
 
 
+def rate_per_1000(count: float, population: float, days: int) -> float:
+    """``count`` in ``days`` days per 1,000 inhabitants, scaled to 30 days (NaN without a population)."""
+    if population is None or pd.isna(population) or population <= 0 or days <= 0:
+        return np.nan
+    return float(count) / float(population) * 1000.0 * 30.0 / days
+
+
+def change_against_baseline(count: float, baseline: float, min_count: int = BASELINE_MIN_COUNT) -> float:
+    """Percent by which ``count`` is above ``baseline`` (the mean of the periods before; a baseline under 1
+    counts as 1); NaN when ``count`` is under ``min_count``, where a change says nothing."""
+    if count < min_count:
+        return np.nan
+    return (float(count) - float(baseline)) / max(float(baseline), 1.0) * 100.0
+
+
+def baseline_periods(period: Period, n: int = BASELINE_PERIODS) -> list[Period]:
+    """The ``n`` periods before ``period`` (each one's ``previous``) whose mean count is an area's baseline."""
+    periods = [period.previous()]
+    while len(periods) < n:
+        periods.append(periods[-1].previous())
+    return periods
+
+
+def area_status_note(period: Period, audience: str, k: int, lang: str) -> str:
+    """How the area status is computed, in plain language, for the page and the report."""
+    if lang == "sv":
+        text = (f"Färgen gäller bara den valda perioden ({period.days} dagar). Områden med invånarantal bedöms "
+                "efter antal per 1 000 invånare räknat på 30 dagar; områden utan invånarantal jämförs med sitt "
+                f"eget snitt för de {BASELINE_PERIODS} föregående lika långa perioderna, och bara när perioden har "
+                f"minst {BASELINE_MIN_COUNT}. Ett område räknar också allt i områden som ligger inuti det. "
+                "Försenade åtgärder är läget i dag, oavsett period. Nivån är den högsta som någon indikator når.")
+        if audience == "partner":
+            text += f" Antal under {k} bedöms inte i partnerversionen och visas inte."
+        return text
+    text = (f"The colour is for the chosen period only ({period.days} days). Areas with a population are judged "
+            "on counts per 1,000 inhabitants scaled to 30 days; areas without one against their own mean of the "
+            f"{BASELINE_PERIODS} previous periods of the same length, and only with at least {BASELINE_MIN_COUNT} "
+            "in the period. An area also counts everything in the areas inside it. Overdue actions are the state "
+            "today, whatever the period. The level is the highest any indicator reaches.")
+    if audience == "partner":
+        text += f" Counts under {k} are not judged in the partner version and are not shown."
+    return text
+
+
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def _area_members(areas: gpd.GeoDataFrame) -> dict[int, list[int]]:
-    """For each area, itself and the areas that lie within it (a locality holds its neighbourhoods)."""
-    if areas.empty:
-        return {}
-    rep = areas.geometry.representative_point()
-    out: dict[int, list[int]] = {}
-    for aid, poly in zip(areas["id"].astype(int), areas.geometry, strict=True):
-        inside = shapely.contains_xy(poly, rep.x.to_numpy(), rep.y.to_numpy())
-        out[int(aid)] = sorted({int(aid), *areas.loc[inside, "id"].astype(int)})
-    return out
 
 
 def _nested(counts: pd.DataFrame, members: dict[int, list[int]]) -> pd.Series:
@@ -228,29 +330,37 @@ def _with_changes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _displays(frame: pd.DataFrame, audience: str, k: int, total_cols: list[str] | None) -> pd.DataFrame:
+def _displays(frame: pd.DataFrame, audience: str, k: int, total_cols: list[str] | None,
+              restricted: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Add ``<col>_display`` text for each count window; for ``partner`` suppress counts under ``k``.
 
     ``total_cols``: the groups whose totals are published (secondary suppression within them and against
     the kommun total); ``None`` when the rows add up to no published total (each row stands alone).
+    Rows of a ``restricted`` kind (column ``kind``) already hold sums of published cells (the store's rule
+    for partners): they are shown as they are, ``<k`` only where nothing was published.
     """
     frame = frame.copy()
     hidden = pd.Series(False, index=frame.index)
+    grid = (frame["kind"].isin(sorted(restricted)) if "kind" in frame and restricted
+            else pd.Series(False, index=frame.index)).to_numpy(dtype=bool)
     for col in WINDOWS:
         if audience == "partner":
-            from trygghetskarta.privacy import suppress_counts
-
             counts = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64").to_numpy()
-            if total_cols is None:
-                res = pd.concat([suppress_counts(pd.DataFrame({"count": [c]}), k=k, total_cols=())
-                                 for c in counts], ignore_index=True) if len(counts) else pd.DataFrame(
-                    {"count_display": pd.Series(dtype=object), "suppressed": pd.Series(dtype=bool)})
-            else:
-                part = pd.DataFrame({c: frame[c].to_numpy() for c in total_cols})
-                part["count"] = counts
-                res = suppress_counts(part, count_col="count", k=k, total_cols=tuple(total_cols))
-            sup = pd.Series(res["suppressed"].to_numpy(dtype=bool), index=frame.index)
-            frame[f"{col}_display"] = res["count_display"].astype(str).to_numpy()
+            display = np.array([privacy.published_display(c, k) for c in counts], dtype=object)
+            sup = counts < k
+            rest = np.flatnonzero(~grid)
+            if len(rest):
+                if total_cols is None:
+                    res = pd.concat([privacy.suppress_counts(pd.DataFrame({"count": [c]}), k=k, total_cols=())
+                                     for c in counts[rest]], ignore_index=True)
+                else:
+                    part = pd.DataFrame({c: frame[c].to_numpy()[rest] for c in total_cols})
+                    part["count"] = counts[rest]
+                    res = privacy.suppress_counts(part, count_col="count", k=k, total_cols=tuple(total_cols))
+                display[rest] = res["count_display"].astype(str).to_numpy()
+                sup[rest] = res["suppressed"].to_numpy(dtype=bool)
+            sup = pd.Series(sup, index=frame.index)
+            frame[f"{col}_display"] = display
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64").mask(sup)
             hidden |= sup
         else:
@@ -312,10 +422,14 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     k = int(settings.get("privacy_k"))
     windows = {"count": period, "previous": period.previous(), "last_year": period.last_year()}
     notes: list[str] = []
+    # Kinds the partner audience gets only on the publication grid: the store gives sums of published cells
+    # over whole ISO weeks (privacy.published_counts), and they are shown as they are.
+    restricted = frozenset(kind for kind in FIGURE_KINDS if audience == "partner" and kind in schema.RECORD_KIND
+                           and access.policy(viewer, kind).mode == "aggregate")
 
     say(0.02, "områden")
     all_areas = store.areas()
-    members = _area_members(all_areas)
+    members = {aid: list(ids) for aid, ids in areas_rule.nesting(all_areas).members.items()}
     if area_ids:
         unknown = sorted(set(map(int, area_ids)) - set(members))
         if unknown:
@@ -368,6 +482,8 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
                                    **{w: [int(total[w])] for w in windows}}))
         notes.append("Fältobservationer redovisas bara som summor per område." if lang == "sv"
                      else "Field sightings are shown only as totals per area.")
+        if "sighting" in restricted:
+            notes += privacy.restricted_notes(period.start, period.end, k=k, lang=lang)
     else:
         sig = _count_windows(cb("sighting", ["type"]), windows, ["type"])
         parts.append(pd.DataFrame({"kind": "sighting", "source": "", "group": sig["type"],
@@ -378,19 +494,24 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     parts.append(pd.DataFrame({"kind": "nightwalk", "source": "", "group": nw["organisation"],
                                "group_label": nw["organisation"], **{w: nw[w] for w in windows}}))
 
-    def reports(p: Period) -> pd.DataFrame:
-        rep = store.partner_reports(viewer, p.start, p.end, area_ids=scope_ids if area_ids else None)
-        return rep.groupby(["organisation", "type"], as_index=False)["count"].sum()
+    def approved(p: Period) -> pd.DataFrame:  # only reviewed figures enter the shared lägesbild
+        return store.partner_reports(viewer, p.start, p.end, area_ids=scope_ids if area_ids else None,
+                                     statuses=[schema.EST_REPORT_VISIBLE_STATUS])
 
-    pr = _count_windows(reports, windows, ["organisation", "type"])
+    def reports(p: Period) -> pd.DataFrame:
+        return approved(p).groupby(["organisation", "category"], as_index=False)["count"].sum()
+
+    pr = _count_windows(reports, windows, ["organisation", "category"])
     parts.append(pd.DataFrame({
-        "kind": "partner_report", "source": pr["organisation"], "group": pr["organisation"] + ":" + pr["type"],
-        "group_label": [f"{schema.label('party', o, lang)} – {schema.label('incident_type', t, lang)}"
-                        for o, t in zip(pr["organisation"], pr["type"], strict=True)],
+        "kind": "partner_report", "source": pr["organisation"], "group": pr["organisation"] + ":" + pr["category"],
+        "group_label": [f"{schema.label('party', o, lang)} – {schema.label('est_category', c, lang)}"
+                        for o, c in zip(pr["organisation"], pr["category"], strict=True)],
         **{w: pr[w] for w in windows}}))
+    partner_figures = _partner_figures(approved, windows, all_areas, audience, k, lang)
     key = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
         not p.empty for p in parts) else pd.DataFrame(columns=["kind", "source", "group", "group_label", *windows])
-    key = key[(key[list(windows)].sum(axis=1) > 0)].copy()
+    # A restricted kind keeps its row even when nothing was published (shown "<k": small numbers left out).
+    key = key[(key[list(windows)].sum(axis=1) > 0) | key["kind"].isin(sorted(restricted))].copy()
     key["kind_label"] = key["kind"].map(lambda x: KIND_SHORT[x][0 if lang == "sv" else 1])
     key = key.sort_values(["kind", "count", "group"], ascending=[True, False, True],
                           key=lambda s: s.map(list(FIGURE_KINDS).index) if s.name == "kind" else s)
@@ -399,8 +520,8 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     totals = totals.set_index("kind").reindex(list(FIGURE_KINDS), fill_value=0).reset_index()
     totals["kind_label"] = totals["kind"].map(lambda x: FIGURE_KINDS[x][0 if lang == "sv" else 1])
     totals = _with_changes(totals)
-    key = _displays(key, audience, k, ["kind"])
-    totals = _displays(totals, audience, k, None)
+    key = _displays(key, audience, k, ["kind"], restricted)
+    totals = _displays(totals, audience, k, None, restricted)
 
     # --- per area --------------------------------------------------------------------------------------
     say(0.32, "områdessiffror")
@@ -432,10 +553,29 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     # --- area status -------------------------------------------------------------------------------------
     say(0.4, "områdesstatus")
     thresholds = thresholds_from_store(store)
-    scale = period.days / 30.0
-    open_counts = store.count_by("finding", ["area_id"], viewer, end=period.end, statuses=sorted(schema.OPEN_STATUSES),
-                                 categories=list(_NEGATIVE_CATEGORIES), **area_filter)
-    open_rolled = _nested(open_counts, scoped_members)
+    # The period's own counts per area (nested), and the same counts over the BASELINE_PERIODS periods before.
+    # A restricted kind covers the whole ISO weeks it is published for (privacy.publication_periods).
+    window = privacy.publication_periods(period.start, period.end)
+    published_days = window.days or period.days
+    days = {name: published_days if kind in restricted else period.days
+            for name, (kind, _extra) in STATUS_COUNTS.items()}
+    # A restricted kind's baseline steps back by the whole ISO weeks it is published for (a calendar month,
+    # tertial or quarter by its previous ones, which are published as their own weeks).
+    published_period = period if period.kind in ("month", "tertial", "quarter") or window.start is None \
+        or window.end is None else Period("custom", window.start, window.end)
+    now_counts: dict[str, pd.Series] = {}
+    baselines: dict[str, pd.Series] = {}
+    for name, (kind, extra) in STATUS_COUNTS.items():
+        def nested_count(p: Period, kind: str = kind, extra: dict[str, Any] = extra) -> pd.Series:
+            found = store.count_by(kind, ["area_id"], viewer, **_period_filters(p), **area_filter, **extra)
+            return _nested(found, scoped_members).reindex(scope_ids, fill_value=0)
+
+        now_counts[name] = nested_count(period)
+        before = baseline_periods(published_period if kind in restricted else period)
+        baselines[name] = pd.concat([nested_count(p) for p in before], axis=1).mean(axis=1)
+    population = pd.to_numeric(all_areas["population"], errors="coerce") if "population" in all_areas else \
+        pd.Series(np.nan, index=all_areas.index)
+    populations = dict(zip(all_areas["id"].astype(int), population, strict=True))
     actions = store.read("action", viewer)
     actions_plain = pd.DataFrame(actions.drop(columns="geometry"))
     action_list = action_list_from_actions(actions_plain, today, lang)
@@ -444,31 +584,46 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         else pd.DataFrame({"area_id": [], "count": []})
     overdue_rolled = _nested(overdue_counts, scoped_members)
     status_rows = []
-    fig_index = raw_area_fig.set_index(["area_id", "kind"])
+    order = schema.keys("area_level")
     for aid in scope_ids:
-        def val(kind: str, window: str, area: int = aid) -> int:
-            return int(fig_index.loc[(area, kind), window]) if (area, kind) in fig_index.index else 0
-
-        inc_now, inc_prev = val("incident", "count"), val("incident", "previous")
-        increase = ((inc_now - inc_prev) / inc_prev * 100) if inc_prev > 0 and inc_now >= _INCREASE_MIN_COUNT else (
-            np.nan if inc_now < _INCREASE_MIN_COUNT else (100.0 if inc_now > 0 else np.nan))
-        values = {"incidents": inc_now, "incident_increase_pct": increase, "sightings": val("sighting", "count"),
-                  "open_findings": int(open_rolled.get(aid, 0)), "overdue_actions": int(overdue_rolled.get(aid, 0))}
-        levels = {key_: level_from_value(v, thresholds[key_], scale if INDICATOR[key_].per_30_days else 1.0)
-                  for key_, v in values.items()}
-        rank = max((schema.keys("area_level").index(lv) for lv in levels.values()), default=0)
-        level = schema.keys("area_level")[rank]
-        status_rows.append({"area_id": aid, "area_name": names[aid], "level": level, **values,
-                            **{f"{key_}_level": lv for key_, lv in levels.items()}})
+        pop = populations.get(aid, np.nan)
+        populated = bool(pd.notna(pop) and pop > 0)
+        row: dict[str, Any] = {"area_id": aid, "area_name": names[aid],
+                               "population": float(pop) if populated else np.nan,
+                               "basis": "rate" if populated else "baseline"}
+        levels = []
+        for name in STATUS_COUNTS:
+            count, base = int(now_counts[name].get(aid, 0)), float(baselines[name].get(aid, 0.0))
+            judged = audience != "partner" or count >= k  # a count partners see as "<k" is not judged
+            rate = rate_per_1000(count, pop, days[name]) if populated else np.nan
+            change = change_against_baseline(count, base) if not populated else np.nan
+            key_ = f"{name}_per_1000" if populated else f"{name}_vs_baseline"
+            level = level_from_value(rate if populated else change, thresholds[key_]) if judged else "gron"
+            row.update({name: count, f"{name}_days": days[name], f"{name}_rate": rate, f"{name}_baseline": base,
+                        f"{name}_change_pct": change, f"{name}_indicator": key_, f"{name}_level": level,
+                        f"{name}_judged": judged})
+            levels.append(level)
+        n_overdue = int(overdue_rolled.get(aid, 0))
+        judged = audience != "partner" or n_overdue >= k
+        level = level_from_value(n_overdue, thresholds["overdue_actions"]) if judged else "gron"
+        row.update({"overdue_actions": n_overdue, "overdue_actions_level": level})
+        levels.append(level)
+        row["level"] = order[max(order.index(lv) for lv in levels)]
+        status_rows.append(row)
     status = pd.DataFrame(status_rows)
     status["level_label"] = status["level"].map(lambda lv: schema.label("area_level", lv, lang))
-    status["reasons"] = [_reasons(r, thresholds, scale, audience, k, lang) for r in status.to_dict("records")]
+    status["reasons"] = [_reasons(r, thresholds, lang) for r in status.to_dict("records")]
     if audience == "partner":
-        for col in ("incidents", "sightings", "open_findings", "overdue_actions"):
-            small = status[col] < k
-            status[col] = status[col].astype("Float64").mask(small)
+        # a count under k is shown "<k" elsewhere: neither it nor a rate or change that gives it back is shown
+        for name in STATUS_COUNTS:
+            small = status[name] < k
+            for col in (name, f"{name}_rate", f"{name}_change_pct"):
+                status[col] = status[col].astype("Float64").mask(small)
+        status["overdue_actions"] = status["overdue_actions"].astype("Float64").mask(status["overdue_actions"] < k)
+    status = status.drop(columns=[f"{name}_judged" for name in STATUS_COUNTS])
     status = status.sort_values(["level", "area_name"], key=lambda s: s.map(
-        lambda lv: -schema.keys("area_level").index(lv)) if s.name == "level" else s).reset_index(drop=True)
+        lambda lv: -order.index(lv)) if s.name == "level" else s).reset_index(drop=True)
+    status_note = area_status_note(period, audience, k, lang)
     status_gdf = gpd.GeoDataFrame(status.merge(areas[["id", "geometry"]], left_on="area_id", right_on="id").drop(
         columns="id"), geometry="geometry", crs=schema.CRS_STORE)
 
@@ -479,8 +634,8 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     score = worse.groupby("area_id")["worsening"].sum()
     worse["area_score"] = worse["area_id"].map(score)
     worse = worse.sort_values(["area_score", "worsening", "area_name"], ascending=[False, False, True])
-    trends = _displays(worse.reset_index(drop=True), audience, k, ["area_id"])
-    area_fig = _displays(area_fig, audience, k, ["kind"])
+    trends = _displays(worse.reset_index(drop=True), audience, k, ["area_id"], restricted)
+    area_fig = _displays(area_fig, audience, k, ["kind"], restricted)
 
     # --- points of the period, top places, repeat places -----------------------------------------------------
     say(0.55, "platser")
@@ -521,32 +676,92 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         generated_at=dt.datetime.now(zone), kind_totals=totals, key_figures=key, area_figures=area_fig,
         trends=trends, area_status=status_gdf, thresholds=thresholds, top_places=top, repeat_places=repeat,
         open_actions=open_actions, done=done, done_summary=done_summary, map_points=map_points, areas=areas,
-        findings=findings, incidents=incidents, sightings=sightings, notes=notes)
+        findings=findings, incidents=incidents, sightings=sightings, notes=notes, partner_figures=partner_figures,
+        decisions=_decisions(store, viewer, period, lang), status_note=status_note)
 
 
-def _reasons(row: dict[str, Any], thresholds: dict[str, dict[str, float]], scale: float, audience: str, k: int,
-             lang: str) -> str:
-    """Why an area got its colour: every indicator at gul or above, with its value and the limit it passed."""
-    parts = []
-    for ind in INDICATORS:
-        level = row[f"{ind.key}_level"]
+def _partner_figures(approved: Callable[[Period], pd.DataFrame], windows: dict[str, Period],
+                     all_areas: gpd.GeoDataFrame, audience: str, k: int, lang: str) -> pd.DataFrame:
+    """The approved EST report figures per area (as reported; none = the whole kommun) and category, with the
+    change against the previous period and last year."""
+    def per_area(p: Period) -> pd.DataFrame:
+        rep = approved(p)
+        rep = rep.assign(area_key=rep["area_id"].astype("Int64").astype(object).where(rep["area_id"].notna(), -1))
+        return rep.groupby(["area_key", "category"], as_index=False)["count"].sum()
+
+    fig = _count_windows(per_area, windows, ["area_key", "category"])
+    names = dict(zip(all_areas["id"].astype(int), all_areas["name"].astype(str), strict=True))
+    whole = "Hela kommunen" if lang == "sv" else "Whole municipality"
+    fig["area_name"] = fig["area_key"].map(lambda a: whole if int(a) == -1 else names.get(int(a), str(a)))
+    fig["category_label"] = fig["category"].map(lambda c: schema.label("est_category", c, lang))
+    fig = fig[fig[list(windows)].sum(axis=1) > 0].sort_values(["area_name", "category"]).reset_index(drop=True)
+    return _displays(_with_changes(fig), audience, k, None)
+
+
+def _decisions(store: Store, viewer: Viewer | None, period: Period, lang: str) -> pd.DataFrame:
+    """The EST meeting's decisions for the weeks of the period and the week after it (the coming week), in
+    priority order, with owner, date and the follow-up at the next meeting."""
+    from trygghetskarta.ingest.est_report import week_of
+
+    weeks = sorted({week_of(period.start + dt.timedelta(days=d)) for d in range(0, period.days + 7, 7)}
+                   | {week_of(period.end), week_of(period.end + dt.timedelta(days=7))})
+    frame = store.est_decisions(viewer, weeks=weeks)
+    names = dict(zip(store.areas()["id"].astype(int), store.areas()["name"].astype(str), strict=True))
+    frame["area_name"] = frame["area_id"].map(lambda a: "" if pd.isna(a) else names.get(int(a), str(a)))
+    frame["status_label"] = frame["status"].map(lambda s: schema.label("est_decision_status", s, lang))
+    return frame
+
+
+def _num(value: float, lang: str, decimals: int = 1) -> str:
+    """A number for a reason: ``decimals`` places (none for a whole limit), decimal comma in Swedish."""
+    text = f"{value:.{decimals}f}"
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+def _reasons(row: dict[str, Any], thresholds: dict[str, dict[str, float]], lang: str) -> str:
+    """Why an area got its colour, in plain language: the level, then every indicator at gul or above with the
+    period's count, the rate or the change it gives and the limit it passed (the highest level first)."""
+    sv = lang == "sv"
+    parts: list[tuple[int, str]] = []
+    order = schema.keys("area_level")
+    for name in STATUS_COUNTS:
+        level = row[f"{name}_level"]
         if level == "gron":
             continue
-        limit = thresholds[ind.key][level] * (scale if ind.per_30_days else 1.0)
-        value = row[ind.key]
-        if ind.key == "incident_increase_pct":
-            shown = f"+{value:.0f} %"
-        elif audience == "partner" and value < k:
-            shown = f"<{k}"
+        count, days = int(row[name]), int(row[f"{name}_days"])
+        noun = _NOUNS[name][(0 if sv else 2) + (count != 1)]
+        limit = thresholds[row[f"{name}_indicator"]][level]
+        lvl = schema.label("area_level", level, lang).lower()
+        if row["basis"] == "rate":
+            rate = _num(row[f"{name}_rate"], lang)
+            text = (f"{count} {noun} på {days} dagar = {rate} per 1 000 invånare"
+                    + ("" if days == 30 else " räknat på 30 dagar") + f" (gräns för {lvl}: {_num(limit, lang)})"
+                    if sv else
+                    f"{count} {noun} in {days} days = {rate} per 1,000 inhabitants"
+                    + ("" if days == 30 else " scaled to 30 days") + f" ({lvl} from {_num(limit, lang)})")
         else:
-            shown = str(int(value))
-        name = ind.sv if lang == "sv" else ind.en
-        lvl = schema.label("area_level", level, lang)
-        parts.append(f"{name}: {shown} (gräns för {lvl.lower()}: {limit:.0f})" if lang == "sv"
-                     else f"{name}: {shown} ({lvl.lower()} from {limit:.0f})")
+            base, change = _num(row[f"{name}_baseline"], lang), f"{row[f'{name}_change_pct']:+.0f} %"
+            text = (f"{count} {noun} på {days} dagar mot i snitt {base} under de {BASELINE_PERIODS} föregående "
+                    f"perioderna ({change}, gräns för {lvl}: +{_num(limit, lang, 0)} %)" if sv else
+                    f"{count} {noun} in {days} days against a mean of {base} in the {BASELINE_PERIODS} previous "
+                    f"periods ({change}, {lvl} from +{_num(limit, lang, 0)} %)")
+        parts.append((order.index(level), text))
+    level = row["overdue_actions_level"]
+    if level != "gron":
+        n = int(row["overdue_actions"])
+        limit = thresholds["overdue_actions"][level]
+        lvl = schema.label("area_level", level, lang).lower()
+        shown = _num(limit, lang, 0 if float(limit).is_integer() else 1)
+        parts.append((order.index(level), (
+            f"{n} {'försenad åtgärd' if n == 1 else 'försenade åtgärder'} i dag (läget nu, oavsett period; "
+            f"gräns för {lvl}: {shown})" if sv else
+            f"{n} overdue {'action' if n == 1 else 'actions'} today (the state now, whatever the period; "
+            f"{lvl} from {shown})")))
+    label = schema.label("area_level", row["level"], lang)
     if not parts:
-        return ("Ingen indikator når gränsen för gul." if lang == "sv" else "No indicator reaches the yellow limit.")
-    return "; ".join(parts)
+        return f"{label}: inget över gränserna." if sv else f"{label}: nothing above the limits."
+    parts.sort(key=lambda p: -p[0])
+    return f"{label}: " + "; ".join(text for _rank, text in parts)
 
 
 def _top_places(points: pd.DataFrame, areas: gpd.GeoDataFrame, lang: str, cell_m: float = 250.0,
