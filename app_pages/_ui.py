@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import string
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._texts import text
-from trygghetskarta import schema, settings
+from trygghetskarta import gdalsafe, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.store import Store, open_store
@@ -39,16 +40,17 @@ class PageDef:
 
 
 # The navigation shows a role only its pages, and every page refuses the other roles itself.
+PARTNERS = schema.PARTNER_ROLES  # police, housing companies, security guards, fire and rescue
 PAGES: tuple[PageDef, ...] = (
-    PageDef("oversikt", ":material/dashboard:",
-            frozenset({"faltgrupp", "planerare", "polis", "bostadsbolag", "admin"})),
+    PageDef("oversikt", ":material/dashboard:", frozenset({"faltgrupp", "planerare", "admin"}) | PARTNERS),
     PageDef("karta", ":material/map:", ALL_ROLES),
     PageDef("rapportera", ":material/add_location_alt:",
             frozenset({"deltagare", "nattvandrare", "faltgrupp", "planerare", "admin"})),
     PageDef("vandringar", ":material/directions_walk:", frozenset({"deltagare", "planerare", "admin"})),
-    PageDef("atgarder", ":material/task_alt:", frozenset({"planerare", "polis", "bostadsbolag", "admin"})),
-    PageDef("lagesbild", ":material/summarize:",
-            frozenset({"faltgrupp", "planerare", "polis", "bostadsbolag", "admin"})),
+    PageDef("atgarder", ":material/task_alt:", frozenset({"planerare", "admin"}) | PARTNERS),
+    PageDef("lagesbild", ":material/summarize:", frozenset({"faltgrupp", "planerare", "admin"}) | PARTNERS),
+    PageDef("est_rapport", ":material/assignment_add:", PARTNERS),
+    PageDef("granskning", ":material/fact_check:", frozenset({"planerare", "admin"})),
     PageDef("import_export", ":material/swap_vert:", frozenset({"planerare", "admin"})),
     PageDef("admin", ":material/admin_panel_settings:", frozenset({"admin"})),
 )
@@ -84,9 +86,66 @@ def viewer() -> Viewer | None:
     return Viewer(user["username"], user["role"], user.get("organisation"))
 
 
-def set_viewer(v: Viewer) -> None:
+def set_viewer(v: Viewer, sso_subject: str | None = None) -> None:
     st.session_state["tk_user"] = {"username": v.username, "role": v.role, "organisation": v.organisation}
     st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+    if sso_subject:
+        st.session_state["tk_sso_subject"] = sso_subject
+    else:
+        st.session_state.pop("tk_sso_subject", None)
+
+
+def end_session(flash: str | None = "session_expired") -> None:
+    """Forget the logged-in user (the next run shows the login, with ``flash`` as its notice)."""
+    for key in ("tk_user", "tk_last_seen", "tk_sso_subject"):
+        st.session_state.pop(key, None)
+    if flash:
+        st.session_state["tk_flash"] = flash
+
+
+def session_ended(v: Viewer) -> bool:
+    """Whether the session of ``v`` must log in again: idle longer than ``session_timeout_minutes``, or the
+    account is gone, deactivated or has another role now. A single sign-on user without a user row stays valid
+    unless a row for their subject has since been made inactive."""
+    from trygghetskarta import auth
+
+    if auth.session_expired(st.session_state.get("tk_last_seen")):
+        return True
+    import sqlalchemy as sa
+
+    try:
+        s = store()
+        row = s.user_row(v.username)
+        subject = st.session_state.get("tk_sso_subject")
+        if row is None and subject:
+            row = s.user_by_subject(subject)
+            if row is None:
+                return False  # the role came from the identity token, which was checked at login
+    except (TrygghetskartaError, sa.exc.SQLAlchemyError):
+        return True  # the account cannot be checked: fail closed
+    return row is None or not row.get("active") or row["role"] != v.role
+
+
+def _is_fragment_rerun() -> bool:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx is None or bool(getattr(ctx, "fragment_ids_this_run", None))
+
+
+def live_viewer() -> Viewer:
+    """Call first in every part of a page that refreshes itself (``st.fragment(run_every=…)``).
+
+    A full run of the page has passed the session check in ``app.py`` just before. A fragment's own rerun skips
+    ``app.py``, so here the session is checked again: idle timeout and whether the user is still active. An
+    automatic refresh is not activity, so it does not extend the idle time. An ended session is forgotten and the
+    whole app reruns, which shows the login instead of the data.
+    """
+    v = viewer()
+    if v is None or (_is_fragment_rerun() and session_ended(v)):
+        end_session()
+        st.rerun(scope="app")
+    return v
 
 
 def pages_for(role: str | None) -> list[PageDef]:
@@ -115,6 +174,7 @@ def header(page_key: str) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _store_for(url: str) -> Store:
+    gdalsafe.harden()  # once for the app's process: GDAL with only the product's drivers and no network
     s = open_store(url)
     s.require_initialised()
     return s
@@ -202,6 +262,28 @@ def today() -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.get("timezone"))).date()
 
 
+# --- user text ------------------------------------------------------------------------------------
+
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def plain(value: Any) -> str:
+    """Text a user entered (a description, a walk's organisations, a name, an error quoting an input), made safe
+    for the Markdown that ``st.markdown``/``caption``/``info``/``success``/``warning``/``error`` render: shown
+    literally, never as a link, an image, HTML, a heading, a list, an icon or a colour.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be), so ``![x](url)``
+    stays text and no browser fetches ``url``; lines are stripped of leading blanks (no code blocks) and kept
+    as hard line breaks. Use it for every record field and every message built from one; use it on the values,
+    not on the app's own texts (``t``), which may carry formatting."""
+    if value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value)):
+        return ""
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    escaped = ["".join(f"\\{c}" if c in _PUNCTUATION else " " if c == "\t" else c for c in line.strip())
+               for line in lines]
+    return "  \n".join(escaped)
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 
@@ -239,7 +321,7 @@ def guard() -> Iterator[None]:
     try:
         yield
     except TrygghetskartaError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))  # messages quote inputs (names, values): never rendered as Markdown
     except Exception as exc:
         if _is_control_flow(exc):
             raise
@@ -278,16 +360,19 @@ def map_data(v: Viewer | None, filters: Any) -> Any:
 
 def area_status_table(report: Any) -> None:
     """The lägesbild's level per area as a table whose level cells carry the level's colour (a tint of the
-    colours in the PDF; no emoji, which not every desktop font has)."""
+    colours in the PDF; no emoji, which not every desktop font has), with the plain-language reason for each
+    colour in full (a static table wraps it; a data grid would cut it) and how the status is computed."""
     from trygghetskarta.lagesbild.render import LEVEL_COLOURS
 
     status = pd.DataFrame(report.area_status.drop(columns="geometry"))
     level_col = t("statuses")
     table = pd.DataFrame({t("areas"): status["area_name"],
                           level_col: status["level"].map(lambda k: label("area_level", k)),
-                          "": status["reasons"]})
+                          t("area_status_why"): status["reasons"]})
     tints = [f"background-color: {LEVEL_COLOURS.get(k, '#ffffff')}55" for k in status["level"]]
-    st.dataframe(table.style.apply(lambda _col: tints, subset=[level_col]), hide_index=True, width="stretch")
+    st.table(table.style.apply(lambda _col: tints, subset=[level_col]).hide(axis="index"))
+    if getattr(report, "status_note", ""):
+        st.caption(plain(report.status_note))
 
 
 

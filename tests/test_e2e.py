@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import chromium_path, unavailable
 from e2e_support import (
     SHOTS,
     App,
     go_to,
     http_get,
     jpeg_bytes,
-    launch_chromium,
     login,
     map_frame,
     new_context,
@@ -58,19 +56,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, Path]]:
     with running_app(data) as server:
         yield server, data
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = launch_chromium(p, executable)
-        yield b
-        b.close()
 
 
 class Watch:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trygghetskarta import schema, settings
+from trygghetskarta import gdalsafe, schema, settings
 from trygghetskarta.errors import NotYetAvailableError, TrygghetskartaError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -46,10 +46,14 @@ def _progress_bar(total_label: str) -> tuple[Callable[[float, str], None], Calla
     return update, bar.close
 
 
+_OPENED: list = []  # the stores a command opened
+
+
 def _store(args: argparse.Namespace, *, must_exist: bool = True):
     from trygghetskarta.store import open_store
 
     store = open_store(args.db)
+    _OPENED.append(store)  # disposed when the command ends (main), so no connection outlives it
     if must_exist:
         store.require_initialised()
     return store
@@ -71,6 +75,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"{where}: schema {after}, already up to date")
     else:
         print(f"{where}: schema {before or 'none'} -> {after}")
+    routed = store.seed_default_routing()  # once per database; the admin edits it afterwards
+    if routed:
+        print(f"routing: {routed} default rows (category -> responsible party; edit on the Admin page)")
     return 0
 
 
@@ -101,9 +108,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from trygghetskarta import export
 
     store = _store(args)
+    viewer = _viewer(args)
     n = export.export_kind(store, args.kind, args.format, Path(args.out), srid=args.crs, start=args.date_from,
-                           end=args.date_to, viewer=_viewer(args))
+                           end=args.date_to, viewer=viewer)
     print(f"exported {n} {args.kind} records to {args.out} ({args.format}, EPSG:{args.crs})")
+    for note in export.export_notes(args.kind, viewer, args.date_from, args.date_to):
+        print(note)
     return 0
 
 
@@ -113,9 +123,96 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ImportError:
         raise NotYetAvailableError("import is not yet available (issue 3)") from None
     store = _store(args)
+    if args.kind == "est_report":
+        return _import_est_report(store, args)
+    if args.organisation is not None:
+        raise TrygghetskartaError("--organisation is only for --kind est_report")
+    plan = None
+    if args.kind == "area":
+        from trygghetskarta import area_import
+        from trygghetskarta.ingest import municipality, read_file
+
+        plan = read_file(Path(args.file), "area", crs=args.crs)
+        impact = area_import.impact(store, plan, municipality().geom_3006)
+        for line in impact.lines(settings.get("lang")):
+            print(line)
+        if impact.needs_confirmation and not args.dry_run and not args.yes:
+            msg = (f"{Path(args.file).name}: this area import changes stored areas (see above); check it with "
+                   f"--dry-run and run it again with --yes to confirm")
+            raise TrygghetskartaError(msg)
     result = import_file(store, Path(args.file), args.kind, crs=args.crs, dry_run=args.dry_run,
-                         report=Path(args.report) if args.report else None)
+                         report=Path(args.report) if args.report else None, plan=plan)
     print(result.summary_line())
+    return 0
+
+
+def _import_est_report(store, args: argparse.Namespace) -> int:
+    """A partner's weekly EST report from the template: each refused row is printed with its reason."""
+    from trygghetskarta import est_reports
+
+    result = est_reports.import_file(store, Path(args.file), organisation=args.organisation, dry_run=args.dry_run,
+                                     report=Path(args.report) if args.report else None)
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    shown = result.rejections.drop_duplicates("reason")
+    for reason in shown["reason"].head(20):
+        print(f"rejected: {reason}")
+    if len(shown) > 20:
+        print(f"rejected: … {len(shown) - 20} more (--report FILE writes them all)")
+    if result.report_ids:
+        print(f"submitted for review (granskning): report {', '.join(map(str, result.report_ids))}")
+    print(result.summary_line())
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from trygghetskarta import est_reports
+
+    out = Path(args.out)
+    store = None
+    url = settings.database_url(args.db)
+    embedded = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file()
+    if out.suffix.lower() == ".xlsx" and not embedded:  # the workbook lists the areas when a database is there
+        from trygghetskarta.store import open_store
+
+        candidate = open_store(args.db)
+        store = candidate if candidate.revision() else None
+    written = est_reports.write_template(out, store)
+    print(f"template {args.kind} written to {written}")
+    return 0
+
+
+def _week(text: str) -> str:
+    from trygghetskarta.errors import ValidationError
+    from trygghetskarta.ingest.est_report import parse_week
+
+    try:
+        return parse_week(text)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_est_reports(args: argparse.Namespace) -> int:
+    from trygghetskarta import est_reports
+
+    store = _store(args)
+    if args.approve is not None:
+        est_reports.approve(store, None, args.approve)
+        print(f"report {args.approve}: godkänd (approved); its figures are in the lägesbild")
+        return 0
+    if args.return_id is not None:
+        est_reports.return_report(store, None, args.return_id, args.reason)
+        print(f"report {args.return_id}: returnerad (returned) - {args.reason.strip()}")
+        return 0
+    week = args.week or est_reports.current_week()
+    frame = est_reports.list_reports(store, None, week, [args.status] if args.status else None)
+    for r in frame.itertuples(index=False):
+        reason = f"\treason: {r.reason}" if r.status == "returnerad" and r.reason else ""
+        print(f"{r.id}\t{r.week}\t{r.organisation}\t{r.status}\t{r.lines} lines\t{r.total} events\t"
+              f"{r.source}\t{r.submitted_by or ''}{reason}")
+    if frame.empty:
+        print(f"no EST reports for {week}" + (f" with status {args.status}" if args.status else ""),
+              file=sys.stderr)
     return 0
 
 
@@ -157,7 +254,13 @@ def cmd_gallra(args: argparse.Namespace) -> int:
     except ImportError:
         raise NotYetAvailableError("gallra is not yet available (issue 6)") from None
     store = _store(args)
-    return cli_gallra(store, dry_run=args.dry_run)
+    status = cli_gallra(store, dry_run=args.dry_run)
+    if status == 0 and not args.dry_run:
+        from trygghetskarta.ingest import uploads
+
+        print(f"uploads: deleted {uploads.remove_stale()} unconfirmed import files older than "
+              f"{settings.get('upload_max_age_hours'):g} h")
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,11 +281,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("import", help="import a file")
     s.add_argument("file")
-    s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk"])
+    s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk",
+                                                     "est_report"])
     s.add_argument("--crs", default=None, help="declared CRS of the file, e.g. 3006 or EPSG:3006")
     s.add_argument("--dry-run", action="store_true")
     s.add_argument("--report", default=None, help="write rejected rows to this CSV")
+    s.add_argument("--yes", action="store_true",
+                   help="confirm an area import that replaces or removes stored areas (see --dry-run first)")
+    s.add_argument("--organisation", default=None,
+                   help="est_report: the organisation reporting (key or name; else the file's organisation column)")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("template", help="write the template of a file the app imports (the EST weekly report)")
+    s.add_argument("kind", choices=["est_report"])
+    s.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
+    s.set_defaults(func=cmd_template)
+
+    s = sub.add_parser("est-reports", help="list, approve or return the partners' weekly EST reports")
+    s.add_argument("--week", type=_week, default=None, help="ISO week, e.g. 2026-W49 (default: this week)")
+    s.add_argument("--status", choices=schema.keys("est_report_status"), default=None)
+    act = s.add_mutually_exclusive_group()
+    act.add_argument("--approve", type=int, metavar="ID", default=None, help="approve report ID (godkänn)")
+    act.add_argument("--return", dest="return_id", type=int, metavar="ID", default=None,
+                     help="return report ID to its organisation (needs --reason)")
+    s.add_argument("--reason", default=None, help="why the report is returned")
+    s.set_defaults(func=cmd_est_reports)
 
     s = sub.add_parser("export", help="export records")
     s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk", "action",
@@ -228,8 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    gdalsafe.harden()  # once for the process: GDAL with only the product's drivers and no network
     if args.db is not None and args.db.strip() == "":
         parser.error("--db must not be empty")
+    if args.command == "est-reports" and (args.return_id is not None) != bool((args.reason or "").strip()):
+        parser.error("--return ID needs --reason TEXT (and --reason goes with --return)")
     try:
         try:
             return int(args.func(args))
@@ -255,6 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"trygghetskarta {args.command}: interrupted; nothing half-written was kept", file=sys.stderr)
         return 1
+    finally:
+        while _OPENED:
+            _OPENED.pop().dispose()
 
 
 if __name__ == "__main__":
