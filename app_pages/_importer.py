@@ -25,13 +25,13 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
     if upload is not None and st.button(_ui.t("preview"), key=f"{key}_preview", icon=":material/preview:"):
         old = state.pop(f"{key}_plan", None)
         if old:
-            Path(old[0]).unlink(missing_ok=True)
+            uploads.discard(old[0])
         path = uploads.save(upload.name, upload.getvalue())
         with st.spinner():
             try:
                 plan = ingest.read_file(path, kind, crs=crs, defaults=defaults)
             except Exception:
-                path.unlink(missing_ok=True)
+                uploads.discard(path)
                 raise
         state[f"{key}_plan"] = (str(path), upload.name, crs, plan)
         state[f"{key}_impact"] = (area_import.impact(_ui.store(), plan, ingest.municipality().geom_3006)
@@ -65,7 +65,7 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
         bar = st.progress(0.0)
         result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v, plan=plan,
                                     progress=lambda what, share: bar.progress(min(max(share, 0.0), 1.0), text=what))
-        Path(path).unlink(missing_ok=True)
+        uploads.discard(path)
         state.pop(f"{key}_plan", None)
         state.pop(f"{key}_impact", None)
         _ui.bump()

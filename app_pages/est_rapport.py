@@ -15,6 +15,7 @@ import streamlit as st
 from app_pages import _ui
 from trygghetskarta import est_reports, schema, settings
 from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.ingest import uploads
 
 viewer = _ui.require("est_rapport")
 _ui.header("est_rapport")
@@ -144,15 +145,12 @@ with _ui.guard():
         if upload is not None and st.button(_ui.t("preview"), key="est_preview", icon=":material/preview:"):
             old = state.pop("est_plan", None)
             if old:
-                Path(old[0]).unlink(missing_ok=True)
-            folder = settings.data_dir() / "uploads"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{uuid.uuid4().hex}_{Path(upload.name).name}"
-            path.write_bytes(upload.getvalue())
+                uploads.discard(old[0])
+            path = uploads.save(upload.name, upload.getvalue())
             try:
                 preview = est_reports.import_file(store, path, actor=viewer, dry_run=True, name=upload.name)
             except Exception:
-                path.unlink(missing_ok=True)
+                uploads.discard(path)
                 raise
             state["est_plan"] = (str(path), upload.name, preview)
         pending = state.get("est_plan")
@@ -169,7 +167,7 @@ with _ui.guard():
             if st.button(_ui.t("est_upload_submit"), type="primary", key="est_upload_confirm",
                          disabled=not preview.accepted, icon=":material/send:", width="stretch"):
                 result = est_reports.import_file(store, path, actor=viewer, name=name)
-                Path(path).unlink(missing_ok=True)
+                uploads.discard(path)
                 state.pop("est_plan", None)
                 _ui.bump()
                 ids = ", ".join(map(str, result.report_ids))

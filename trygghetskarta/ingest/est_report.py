@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from trygghetskarta import schema, settings
+from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.ingest import limits
 from trygghetskarta.ingest.dates import parse_datetimes
@@ -84,10 +85,10 @@ class EstPlan:
         return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
 
     def write_report(self, path: str | Path) -> Path:
-        """The rejection report (CSV, UTF-8 with BOM so Excel reads å/ä/ö)."""
+        """The rejection report (CSV, UTF-8 with BOM so Excel reads å/ä/ö; no cell runs as a formula)."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        out.write_bytes(csv_bytes(self.rejected))
         return out
 
 

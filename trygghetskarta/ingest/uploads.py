@@ -1,7 +1,7 @@
 """Uploaded import files waiting for their preview to be confirmed (``data/uploads``).
 
-An upload is stored under a random name that keeps only a cleaned stem and the suffix (the suffix names the
-declared format; the stem only helps people recognise the file in messages). An upload whose preview is never
+An upload is stored in a folder of its own with a random name, under its cleaned file name (the suffix names the
+declared format; the name is what messages show the user). An upload whose preview is never
 confirmed is removed after ``upload_max_age_hours`` by ``remove_stale``, which the import pages call on every
 visit and ``trygghetskarta gallra`` calls daily.
 """
@@ -9,6 +9,7 @@ visit and ``trygghetskarta gallra`` calls daily.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -26,13 +27,25 @@ def folder() -> Path:
 
 
 def save(name: str, data: bytes) -> Path:
-    """Store an upload's bytes under a fresh name; returns its path."""
+    """Store an upload's bytes in a fresh folder under its cleaned name (so messages name the file the user
+    chose); returns its path."""
     original = Path(name.replace("\\", "/")).name
-    suffix = Path(original).suffix.lower()[:10]
+    suffix = _UNSAFE.sub("", Path(original).suffix.lower()[:10])
     stem = _UNSAFE.sub("_", Path(original).stem).strip("._")[:60] or "upload"
-    path = folder() / f"{uuid.uuid4().hex[:12]}_{stem}{_UNSAFE.sub('', suffix)}"
+    own = folder() / uuid.uuid4().hex
+    own.mkdir()
+    path = own / f"{stem}{suffix}"
     path.write_bytes(data)
     return path
+
+
+def discard(path: str | Path) -> None:
+    """Remove an upload (and its folder) once it is imported or replaced."""
+    path = Path(path)
+    if path.parent.parent == folder():
+        shutil.rmtree(path.parent, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def remove_stale(max_age_hours: float | None = None, now: float | None = None) -> int:
@@ -41,7 +54,11 @@ def remove_stale(max_age_hours: float | None = None, now: float | None = None) -
     cutoff = (time.time() if now is None else now) - hours * 3600
     removed = 0
     for path in folder().iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
+        if path.stat().st_mtime >= cutoff:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
             path.unlink(missing_ok=True)
-            removed += 1
+        removed += 1
     return removed
