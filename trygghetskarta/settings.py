@@ -60,8 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("upload_max_age_hours", "TRYGGHETSKARTA_UPLOAD_MAX_AGE_HOURS", 24.0, float,
             "Uploaded import files whose preview was never confirmed are removed after this many hours."),
     Setting("privacy_k", "TRYGGHETSKARTA_PRIVACY_K", 5, int,
-            "Partners see field sightings only as sums of cells (smallest area × ISO week × type) of at least this many; "
-            "smaller cells show as `<k` (see SECURITY.md)."),
+            "Partners see field sightings only as sums of cells (smallest area × ISO week × type) of at least "
+            "this many; smaller cells show as `<k` (see SECURITY.md)."),
     Setting("marker_limit", "TRYGGHETSKARTA_MARKER_LIMIT", 1500, int,
             "Above this many points a map layer is clustered or aggregated instead of one marker per point."),
     Setting("basemap", "TRYGGHETSKARTA_BASEMAP", "osm", str,
