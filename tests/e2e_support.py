@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError  # its TimeoutError too
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -141,6 +143,35 @@ def go_to(page: Any, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
 
 
+def open_page(page: Any, title: str) -> None:
+    """Go to a page through the navigation; on a phone the sidebar is folded away and is opened first."""
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
+    link.wait_for(state="attached", timeout=30_000)
+
+    def on_screen() -> bool:
+        box = link.bounding_box()
+        return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+
+    folded = not on_screen()
+    if folded:
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_timeout(500)  # the sidebar slides in
+        assert on_screen(), "the navigation did not open"
+    link.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    if folded and on_screen():  # fold it away again, as a person would, to reach the page
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click(force=True)
+        page.wait_for_timeout(500)
+
+
+def choose(scope: Any, page: Any, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label`` (inside ``scope``)."""
+    scope.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
 def wait_idle(page: Any, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished the current run (no 'running' status widget)."""
     page.wait_for_timeout(300)
@@ -155,7 +186,7 @@ def _leaflet_frame(page: Any, match: Any, timeout: float) -> Any:
     while time.monotonic() < deadline:
         for frame in reversed(page.frames):  # the newest map (after a save the form gets a fresh one)
             if frame is not page.main_frame and match(frame) and not frame.is_detached():
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(PlaywrightError):
                     if frame.evaluate(f"() => !!document.querySelector('.leaflet-container') && !!{_FIND_MAP}"):
                         return frame
         page.wait_for_timeout(250)
@@ -258,7 +289,7 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
         point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, "
                                "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
                                "return {x: p.x, y: p.y}; }", [tap[1], tap[0]])
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(PlaywrightError):
             frame.locator(".leaflet-container").click(position=point, timeout=15_000)
 
     # a tap that lands while the map is being redrawn is lost: tap again, as a person would
@@ -274,10 +305,10 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
             break
         new = page.get_by_role("button", name="Det är ett nytt")
         if new.count():
-            with contextlib.suppress(Exception):  # it may be redrawn under the pointer; the loop tries again
+            with contextlib.suppress(PlaywrightError):  # it may be redrawn under the pointer; the loop tries again
                 new.click(timeout=10_000)
             last_click = time.monotonic()
-            with contextlib.suppress(Exception):  # a person waits for the tap's answer before tapping again
+            with contextlib.suppress(PlaywrightError):  # a person waits for the tap's answer before tapping again
                 wait_idle(page, 30_000)
         elif time.monotonic() - last_click > 20:
             # the click fell into a rerun and was lost: tap again, as a person would (the client id makes the
@@ -286,7 +317,7 @@ def report_finding(page: Any, *, category: str, description: str, photo: bytes |
             if any("outside" in a or "utanför" in a for a in alerts):
                 msg = f"the report was refused: {alerts}"
                 raise RuntimeError(msg)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(PlaywrightError):
                 page.get_by_role("button", name="Spara").click(timeout=10_000)
             last_click = time.monotonic()
         page.wait_for_timeout(300)

@@ -18,8 +18,10 @@ from e2e_support import (
     SHOTS,
     App,
     app_env,
+    choose,
     login,
     new_context,
+    open_page,
     running_app,
     wait_idle,
 )
@@ -51,33 +53,6 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _open(page: Any, title: str) -> None:
-    """Go to a page through the navigation; on a phone the sidebar is folded away and is opened first."""
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
-    link.wait_for(state="attached", timeout=30_000)
-
-    def on_screen() -> bool:
-        box = link.bounding_box()
-        return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
-
-    folded = not on_screen()
-    if folded:
-        page.get_by_test_id("stExpandSidebarButton").click()
-        page.wait_for_timeout(500)  # the sidebar slides in
-        assert on_screen(), "the navigation did not open"
-    link.click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-    wait_idle(page)
-    if folded and on_screen():  # fold it away again, as a person would, to reach the page
-        page.get_by_test_id("stSidebarCollapseButton").locator("button").click(force=True)
-        page.wait_for_timeout(500)
-
-
-def _choose(page: Any, label: str, option: str) -> None:
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 @pytest.mark.browser
@@ -91,11 +66,11 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     phone = new_context(browser, server.url, phone=True)
     page = phone.new_page()
     login(page, server.url, "e2e_polis", PASSWORD)
-    _open(page, "EST-rapport")
+    open_page(page, "EST-rapport")
     page.get_by_text("Du rapporterar för Polisen.").wait_for(timeout=30_000)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     _shot(page, "est_01_polis_formular_390x844")
-    _choose(page, "Område", "Bro centrum")
+    choose(page, page, "Område", "Bro centrum")
     count = page.get_by_label("Antal")
     count.fill("4")
     count.press("Tab")
@@ -117,7 +92,7 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     desk = new_context(browser, server.url)
     page = desk.new_page()
     login(page, server.url, "e2e_bostad", PASSWORD)
-    _open(page, "EST-rapport")
+    open_page(page, "EST-rapport")
     page.get_by_role("tab", name="Ladda upp fil").click()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Ladda ner mall (CSV)").click()
@@ -148,7 +123,7 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     desk = new_context(browser, server.url)
     page = desk.new_page()
     login(page, server.url, "e2e_planerare", PASSWORD)
-    _open(page, "Granskning")
+    open_page(page, "Granskning")
     page.get_by_text(f"Rapporter vecka {week}").wait_for(timeout=60_000)
     page.get_by_text("brohus_vecka.csv").first.wait_for(timeout=60_000)
     wait_idle(page)
@@ -167,7 +142,7 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     _shot(page, "est_07_planerare_godkant")
     statuses = store.est_reports(None, weeks=[week])["status"].tolist()
     assert statuses == ["godkand", "godkand"]
-    _open(page, "Lägesbild")
+    open_page(page, "Lägesbild")
     # the approved partner figures (the area status above it is a table too)
     table = page.get_by_test_id("stTable").filter(has_text="Otrygghetsskapande samling av personer")
     table.first.wait_for(timeout=120_000)

@@ -28,10 +28,12 @@ from e2e_support import (
     App,
     _again_until,
     app_env,
+    choose,
     folium_frame,
     launch_chromium,
     login,
     new_context,
+    open_page,
     running_app,
     saved_id,
     wait_idle,
@@ -98,35 +100,6 @@ def _shot(page: Any, name: str, show: Any = None) -> None:
     STEP_SECONDS[name] = round(now - _CLOCK[0], 1)
     _CLOCK[0] = now
     page.screenshot(path=str(SHOTS / f"season_{name}.png"), full_page=True)
-
-
-def _open(page: Any, title: str) -> None:
-    """Go to a page through the navigation; on a phone the sidebar is folded away and is opened first."""
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
-    link.wait_for(state="attached", timeout=30_000)
-
-    def on_screen() -> bool:
-        box = link.bounding_box()
-        return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
-
-    folded = not on_screen()
-    if folded:
-        page.get_by_test_id("stExpandSidebarButton").click()
-        page.wait_for_timeout(500)  # the sidebar slides in
-        assert on_screen(), "the navigation did not open"
-    link.click()
-    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-    wait_idle(page)
-    if folded and on_screen():  # fold it away again, as a person would, to reach the page
-        page.get_by_test_id("stSidebarCollapseButton").locator("button").click(force=True)
-        page.wait_for_timeout(500)
-
-
-def _choose(scope: Any, page: Any, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label`` (inside ``scope``)."""
-    scope.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 def _until(check: Any, timeout: float = 60.0, what: str = "") -> None:
@@ -208,7 +181,7 @@ def _plan_walk(page: Any, title: str, day: dt.date) -> int:
         segment.click()
         page.keyboard.type(value)
     assert form.get_by_role("spinbutton", name="day, Datum").get_attribute("aria-valuenow") == str(day.day)
-    _choose(form, page, "Område", "Bro")
+    choose(form, page, "Område", "Bro")
     form.get_by_label("Organisationer").fill("Upplands-Bro kommun, Upplands-Brohus, Polisen")
     form.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     done = page.get_by_text(re.compile(r"Vandringen är planerad \(nr \d+"))
@@ -229,7 +202,7 @@ def _assign(page: Any, finding_id: int, what: str, party: str) -> int:
     wait_idle(page)
     form = page.get_by_test_id("stForm").filter(has_text="Vad ska göras").first
     form.get_by_label("Vad ska göras").fill(what)
-    _choose(form, page, "Ansvarig", party)
+    choose(form, page, "Ansvarig", party)
     before = page.get_by_text(re.compile(r"Åtgärd nr \d+ skapad")).all_inner_texts()
     form.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     created = page.get_by_text(re.compile(r"Åtgärd nr \d+ skapad"))
@@ -243,7 +216,7 @@ def _pdf_of_walk(page: Any, walk_label: str, name: str) -> tuple[str, str]:
     """Choose the walk on Vandringar, download its protocol PDF through the page, keep its pages as PNG
     screenshots and return its text, laid out as on the page (table rows on one line) and in reading order
     (a wrapped table cell in one piece)."""
-    _choose(page, page, "Vandring", walk_label)
+    choose(page, page, "Vandring", walk_label)
     button = page.get_by_test_id("stDownloadButton").filter(has_text="Ladda ner PDF").get_by_role("button")
     button.wait_for(timeout=60_000)
     with page.expect_download(timeout=120_000) as info:
@@ -279,7 +252,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     # 1. The planner plans a walk in Bro today.
     desk, planner = _login(browser, server, "sasong_planerare")
     contexts.append(desk)
-    _open(planner, "Vandringar")
+    open_page(planner, "Vandringar")
     walk1 = _plan_walk(planner, "Trygghetsvandring Bro höst", today)
     _shot(planner, "01_planerare_planerar_vandring")
     assert store.get("walk", walk1)["area_id"] == int(store.areas().set_index("name").loc["Bro", "id"])
@@ -349,7 +322,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     del contexts[1:]
 
     # 3. The planner assigns three actions to three parties, one after another, without reloading.
-    _open(planner, "Åtgärder")
+    open_page(planner, "Åtgärder")
     actions = {
         photo_finding: _assign(planner, photo_finding, "Laga dörren och byt belysning i entrén", "Upplands-Brohus"),
         tap_finding: _assign(planner, tap_finding, "Klipp ner buskarna längs gångvägen", "Kommunen (gata/park)"),
@@ -363,7 +336,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
 
     # 4. The housing company marks its action done.
     desk2, page = _login(browser, server, "sasong_bostad")
-    _open(page, "Åtgärder")
+    open_page(page, "Åtgärder")
     page.get_by_role("heading", name="Upplands-Brohus (1)").wait_for(timeout=60_000)
     assert page.get_by_role("heading", name=re.compile(r"\(\d+\)$")).all_inner_texts() == ["Upplands-Brohus (1)"]
     chooser = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("nr", exact=True))
@@ -372,7 +345,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
         f"nr {actions[photo_finding]} – Laga dörren och byt belysning i entrén"]
     page.keyboard.press("Escape")
     form = page.get_by_test_id("stForm").filter(has_text="Ny status").first
-    _choose(form, page, "Ny status", "Klar")
+    choose(form, page, "Ny status", "Klar")
     form.get_by_label("Kommentar").fill("Ny dörr och ny armatur i entrén")
     form.get_by_role("button", name="Spara").click()
     page.get_by_text("Status ändrad.").wait_for(timeout=60_000)
@@ -384,11 +357,11 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     desk2.close()
 
     # 5. The next walk in the area; a participant answers the follow-up on a 390 px phone.
-    _open(planner, "Vandringar")
+    open_page(planner, "Vandringar")
     walk2 = _plan_walk(planner, "Uppföljning Bro höst", today + dt.timedelta(days=1))
     wait_idle(planner)
     phone, page = _login(browser, server, "sasong_foto", phone=True)
-    _open(page, "Vandringar")
+    open_page(page, "Vandringar")
     page.get_by_role("button", name="Jag deltar i vandringen").click()
     page.get_by_text("Du deltar i vandringen.").wait_for(timeout=60_000)
     page.get_by_text("3 tidigare fynd i området att kontrollera, 0 besvarade.").wait_for(timeout=60_000)
@@ -425,8 +398,8 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     phone.close()
 
     # 6. Both walks' protocols, downloaded through the page, show the answers.
-    _open(planner, "Karta")  # and back: the page runs afresh (a reload would end the session)
-    _open(planner, "Vandringar")
+    open_page(planner, "Karta")  # and back: the page runs afresh (a reload would end the session)
+    open_page(planner, "Vandringar")
     label2 = f"Uppföljning Bro höst – {today + dt.timedelta(days=1):%Y-%m-%d} 19:00"
     label1 = f"Trygghetsvandring Bro höst – {today:%Y-%m-%d} 19:00"
     answered = {fid: rf"\s{fixed.lower()}\s+{safer.lower()}(\s|$)" for fid, (fixed, safer, _c) in answers.items()}
@@ -446,9 +419,9 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     # 7. The police (form, on a phone) and the housing company (CSV template) submit their weekly EST report.
     week = est_reports.current_week()
     phone, page = _login(browser, server, "sasong_polis", phone=True)
-    _open(page, "EST-rapport")
+    open_page(page, "EST-rapport")
     page.get_by_text("Du rapporterar för Polisen.").wait_for(timeout=30_000)
-    _choose(page, page, "Område", "Bro centrum")
+    choose(page, page, "Område", "Bro centrum")
     count = page.get_by_label("Antal")
     count.fill("4")
     count.press("Tab")
@@ -465,7 +438,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     phone.close()
 
     desk2, page = _login(browser, server, "sasong_bostad")
-    _open(page, "EST-rapport")
+    open_page(page, "EST-rapport")
     page.get_by_role("tab", name="Ladda upp fil").click()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Ladda ner mall (CSV)").click()
@@ -489,7 +462,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     desk2.close()
 
     # 8. The planner approves both on Granskning.
-    _open(planner, "Granskning")
+    open_page(planner, "Granskning")
     planner.get_by_text(f"Rapporter vecka {week}").wait_for(timeout=60_000)
     planner.get_by_text("brohus_sasong.csv").first.wait_for(timeout=60_000)
     wait_idle(planner)
@@ -503,7 +476,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     assert store.est_reports(None, weeks=[week])["status"].tolist() == ["godkand", "godkand"]
 
     # 9. The lägesbild of that week shows them.
-    _open(planner, "Lägesbild")
+    open_page(planner, "Lägesbild")
     planner.get_by_text("EST-rapporter från partner (granskade) per område och kategori").wait_for(timeout=120_000)
     table = planner.get_by_test_id("stTable").filter(has_text="Föreg.")
     table.wait_for(timeout=120_000)
