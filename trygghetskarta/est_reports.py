@@ -304,6 +304,15 @@ def write_template(path: str | Path, store: Store | None = None, week: str | Non
 # --- review ------------------------------------------------------------------------------------------------
 
 
+def _locked_report(store: Store, conn: Any, report_id: int) -> dict[str, Any]:
+    """The report's row, locked for this transaction (PostGIS), or NotFoundError."""
+    row = store.est_report_for_update(conn, report_id)
+    if row is None:
+        msg = f"no EST report with id {report_id}"
+        raise NotFoundError(msg)
+    return row
+
+
 def _transition(store: Store, actor: Viewer | None, report_id: int, to: str, comment: str,
                 reason: str | None = None) -> None:
     if to == "returnerad" and not (reason or "").strip():
@@ -312,10 +321,7 @@ def _transition(store: Store, actor: Viewer | None, report_id: int, to: str, com
     by = _by(actor)
     when = now_utc()
     with store.write() as conn:
-        row = store.est_report_for_update(conn, report_id)
-        if row is None:
-            msg = f"no EST report with id {report_id}"
-            raise NotFoundError(msg)
+        row = _locked_report(store, conn, report_id)
         if to not in schema.EST_REPORT_TRANSITIONS[row["status"]]:
             msg = (f"report {report_id} is {schema.label('est_report_status', row['status'])}; it cannot become "
                    f"{schema.label('est_report_status', to)}")
@@ -373,10 +379,7 @@ def _replace_lines(store: Store, actor: Viewer | None, report_id: int, lines: Se
     by = _by(actor)
     when = now_utc()
     with store.write() as conn:
-        row = store.est_report_for_update(conn, report_id)
-        if row is None:
-            msg = f"no EST report with id {report_id}"
-            raise NotFoundError(msg)
+        row = _locked_report(store, conn, report_id)
         if row["status"] not in allowed_from:
             msg = (f"report {report_id} is {schema.label('est_report_status', row['status'])}; only a "
                    f"{' or '.join(schema.label('est_report_status', s) for s in sorted(allowed_from))} report "
