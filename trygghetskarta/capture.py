@@ -10,6 +10,7 @@ same category, still open, within ``duplicate_radius_m``) are computed in SWEREF
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ import shapely
 
 from trygghetskarta import geography, schema, settings
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
+from trygghetskarta.scrub import scrub_text
+from trygghetskarta.workflow import event
 
 if TYPE_CHECKING:
     from trygghetskarta.access import Viewer
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 EXTERNAL_PREFIX = "app:"
 MAX_PHOTOS = 10
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
-SIGHTING_ROLES = frozenset({"faltgrupp", "planerare", "admin"})
-NIGHTWALK_ROLES = frozenset({"nattvandrare", "planerare", "admin"})
+SIGHTING_ROLES = schema.KOMMUN_STAFF_ROLES
+NIGHTWALK_ROLES = schema.PLANNER_ROLES | {"nattvandrare"}
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,29 @@ def add_to_existing(store: Store, viewer: Viewer | None, finding_id: int, *, des
     if client_id is not None:
         external_id_from_client_id(client_id)  # the same rule as a new report's client id
     stored = _stored_photos(photos)  # verified and re-encoded before anything is written
-    return store.add_report_to_finding(int(finding_id), viewer, description, stored, client_id)
+    return _add_report(store, int(finding_id), viewer, description, stored, client_id)
+
+
+def _add_report(store: Store, finding_id: int, actor: Viewer | None, description: str,
+                photos: Sequence[Any], client_id: str | None) -> int:
+    """Another report of the same problem on an existing finding: counts a supporter, keeps the new text
+    (scrubbed) as a ``tillagg`` event and the new photos on the finding, in one transaction. A report with
+    a ``client_id`` already stored on the finding (a double tap, a retry) adds nothing. Returns the
+    finding's supporter count."""
+    text = scrub_text(str(description or "").strip()).text
+    with store.write() as conn:
+        current = store.finding_state(conn, finding_id)
+        if client_id is not None and client_id in store.report_client_ids(conn, finding_id):
+            return int(current.supporters or 0)
+        n = store.count_supporter(conn, finding_id)
+        photo_ids = [store.add_photo(finding_id, str(p.path), str(p.thumb_path), p.sha256, p.width, p.height,
+                                     p.taken_at, conn=conn) for p in photos]
+        store.insert_status_events(conn, [event(
+            schema.REPORT_EVENT, finding_id, actor, current.status, current.status, scrub=False,
+            comment=json.dumps({"description": text, "photo_ids": photo_ids, "client_id": client_id},
+                               ensure_ascii=False))])
+        store.audit("support", actor, "finding", finding_id, {"photos": len(photo_ids)}, conn=conn)
+        return n
 
 
 # --- field sightings and night walks ---------------------------------------------------------------

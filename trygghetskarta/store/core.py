@@ -29,6 +29,7 @@ from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store import tables as t
+from trygghetskarta.timeutil import now_utc
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CHUNK = 5000  # rows per INSERT round trip (PostgreSQL)
@@ -57,11 +58,6 @@ class PreparedBatch:
     rows: pd.DataFrame
     masked: int
     geoms: np.ndarray | None
-
-
-def now_utc() -> dt.datetime:
-    """The current time, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 def _make_engine(url: str) -> Engine:

@@ -29,7 +29,7 @@ DECISION_COLUMNS = ("id", "week", "priority", "area_id", "place", "decision", "o
                     "followup", "followed_up_at", "followed_up_by", "created_by", "created_at")
 
 # The EST meeting's decisions are its shared output: the kommun's own roles and every partner read them.
-_DECISION_READERS = frozenset({"faltgrupp", "planerare", "admin"}) | schema.PARTNER_ROLES
+_DECISION_READERS = schema.EST_READER_ROLES
 
 
 def _readable(viewer: Viewer | None) -> access.EstReportPolicy:
