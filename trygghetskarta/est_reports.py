@@ -207,35 +207,12 @@ class EstImportResult:
         return f"accepted {self.accepted}, rejected {self.rejected}, already present {self.already_present}"
 
 
-def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, organisation: str | None = None,
-                dry_run: bool = False, report: str | Path | None = None, municipality: Any = None,
-                progress: Progress | None = None, name: str | None = None) -> EstImportResult:
-    """Import a filled-in template: valid rows accepted, each bad row refused with file, row and reason, all
-    written in one transaction; lines already stored (same content) are counted and skipped. The new lines
-    of each organisation and week become one submitted report."""
-    def step(what: str, share: float) -> None:
-        if progress is not None:
-            progress(share, what)
-
-    path = Path(path)
-    name = (name or path.name)[:300]  # the file's name as the user knows it (an upload is stored under another)
-    policy = access.est_report_policy(actor)
-    if not policy.submit:
-        _organisation_for(actor, None)  # says why not
-    # a partner imports for its own organisation; a planner/admin names one or the file has a column
-    fixed_org = (_organisation_for(actor, organisation)
-                 if organisation is not None or policy.organisations is not None else None)
-    step(f"reading {name}", 0.0)
-    # read like every import: in the sandbox's child, within the time and memory budget (SECURITY.md)
-    plan = sandbox.run(est_file.read_est_file, path, organisation=fixed_org, areas=store.areas(),
-                       municipality=municipality, name=name, file=name)
-    step(f"{len(plan.lines)} rows valid, {plan.rejected_rows} rejected", 0.6)
-    report_path = plan.write_report(report) if report is not None else None
-    rejections = plan.rejected.copy()
-    # a row for another organisation than the importer's own is refused, not written
-    allowed = policy.organisations
-    lines = []
-    for line in plan.lines:
+def _importable_lines(lines: list[dict[str, Any]], allowed: frozenset[str] | None, rejections: pd.DataFrame,
+                      name: str, actor: Viewer | None) -> list[dict[str, Any]]:
+    """The read lines the importer may write (a row for another organisation is refused into ``rejections``),
+    scrubbed, each with a stable ``external_id`` (the n-th equal line of a week gets its own)."""
+    out = []
+    for line in lines:
         if allowed is not None and line["organisation"] not in allowed:
             rejections.loc[len(rejections)] = [line["source_row"], "organisation", line["organisation"],
                                                f"{name} row {line['source_row']}: {actor_name(actor)} may not report "
@@ -243,21 +220,20 @@ def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, 
             continue
         line["comment"] = scrub_text(line["comment"][:2000]).text
         line["place"] = scrub_text(line["place"]).text if line["place"] else None
-        lines.append(line)
+        out.append(line)
     seen: dict[tuple[str, str, str], int] = {}
-    for line in lines:
+    for line in out:
         base = est_file.line_id(line["organisation"], line["week"], line, 0)
         nth = seen.get((line["organisation"], line["week"], base), 0)
         seen[(line["organisation"], line["week"], base)] = nth + 1
         line["external_id"] = base if nth == 0 else est_file.line_id(line["organisation"], line["week"], line, nth)
-    rejected_rows = int(rejections["source_row"].nunique()) if len(rejections) else 0
-    present = store.est_present_external_ids(line["external_id"] for line in lines)
-    new = [line for line in lines if line["external_id"] not in present]
-    if dry_run or not new:
-        step("dry run: nothing written" if dry_run else "nothing new to write", 1.0)
-        return EstImportResult(len(new) if dry_run else 0, rejected_rows, len(lines) - len(new), [], rejections,
-                               plan.warnings, report_path, dry_run)
-    step(f"writing {len(new)} rows", 0.7)
+    return out
+
+
+def _write_imported(store: Store, actor: Viewer | None, new: list[dict[str, Any]], name: str,
+                    rejected_rows: int) -> tuple[int, list[int]]:
+    """Write the new lines as one submitted report per organisation and week, in one transaction; returns the
+    lines written and the reports' ids."""
     by = actor_name(actor)
     when = now_utc()
     report_ids: list[int] = []
@@ -284,6 +260,45 @@ def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, 
         store.audit("est_report_import", actor, "est_report", None,
                     {"file": name, "accepted": written, "rejected": rejected_rows, "reports": report_ids},
                     conn=conn)
+    return written, report_ids
+
+
+def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, organisation: str | None = None,
+                dry_run: bool = False, report: str | Path | None = None, municipality: Any = None,
+                progress: Progress | None = None, name: str | None = None) -> EstImportResult:
+    """Import a filled-in template: valid rows accepted, each bad row refused with file, row and reason, all
+    written in one transaction; lines already stored (same content) are counted and skipped. The new lines
+    of each organisation and week become one submitted report."""
+    def step(what: str, share: float) -> None:
+        if progress is not None:
+            progress(share, what)
+
+    path = Path(path)
+    name = (name or path.name)[:300]  # the file's name as the user knows it (an upload is stored under another)
+    policy = access.est_report_policy(actor)
+    if not policy.submit:
+        _organisation_for(actor, None)  # says why not
+    # a partner imports for its own organisation; a planner/admin names one or the file has a column
+    fixed_org = (_organisation_for(actor, organisation)
+                 if organisation is not None or policy.organisations is not None else None)
+    step(f"reading {name}", 0.0)
+    # read like every import: in the sandbox's child, within the time and memory budget (SECURITY.md)
+    plan = sandbox.run(est_file.read_est_file, path, organisation=fixed_org, areas=store.areas(),
+                       municipality=municipality, name=name, file=name)
+    step(f"{len(plan.lines)} rows valid, {plan.rejected_rows} rejected", 0.6)
+    report_path = plan.write_report(report) if report is not None else None
+    rejections = plan.rejected.copy()
+    # a row for another organisation than the importer's own is refused, not written
+    lines = _importable_lines(plan.lines, policy.organisations, rejections, name, actor)
+    rejected_rows = int(rejections["source_row"].nunique()) if len(rejections) else 0
+    present = store.est_present_external_ids(line["external_id"] for line in lines)
+    new = [line for line in lines if line["external_id"] not in present]
+    if dry_run or not new:
+        step("dry run: nothing written" if dry_run else "nothing new to write", 1.0)
+        return EstImportResult(len(new) if dry_run else 0, rejected_rows, len(lines) - len(new), [], rejections,
+                               plan.warnings, report_path, dry_run)
+    step(f"writing {len(new)} rows", 0.7)
+    written, report_ids = _write_imported(store, actor, new, name, rejected_rows)
     step("done", 1.0)
     return EstImportResult(written, rejected_rows, len(lines) - written, report_ids, rejections, plan.warnings,
                            report_path)

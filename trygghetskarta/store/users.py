@@ -13,7 +13,8 @@ from trygghetskarta import schema
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, StoreError, ValidationError
 from trygghetskarta.store import tables as t
-from trygghetskarta.store.core import StoreCore, now_utc
+from trygghetskarta.store.core import StoreCore
+from trygghetskarta.timeutil import now_utc
 
 _USER_COLUMNS = ("id", "username", "role", "organisation", "active", "failed_attempts", "locked_until",
                  "last_login", "created_at", "sso_subject")

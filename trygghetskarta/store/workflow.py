@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
-from trygghetskarta import access, settings
+from trygghetskarta import access
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, ValidationError
 from trygghetskarta.store import tables as t
 from trygghetskarta.store.core import StoreCore
-from trygghetskarta.timeutil import now_utc
+from trygghetskarta.timeutil import local_zone, now_utc
 
 
 def _participant_name(username: str) -> str:
@@ -94,7 +93,7 @@ class WorkflowMixin(StoreCore):
         exists = c.execute(sa.select(t.walk_participants.c.walk_id).where(
             t.walk_participants.c.walk_id == int(walk_id),
             t.walk_participants.c.username == username)).first() is not None
-        zone = ZoneInfo(str(settings.get("timezone")))
+        zone = local_zone()
         access.check_may_join(actor, username, walk_audience=str(walk.audience),
                               walk_day=walk.started_at.astimezone(zone).date(),
                               today=dt.datetime.now(zone).date(), already=exists)
