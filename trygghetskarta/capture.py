@@ -170,7 +170,7 @@ def duplicate_candidates(store: Store, category: str, lon: float, lat: float, ra
 # --- findings ------------------------------------------------------------------------------------
 
 
-def _stored_photos(photos: Sequence[bytes]) -> list[StoredPhoto]:
+def _stored_photos(photos: Sequence[bytes | tuple[str, bytes]]) -> list[StoredPhoto]:
     from trygghetskarta import photos as photo_module
 
     if isinstance(photos, bytes | bytearray):

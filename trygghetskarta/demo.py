@@ -22,7 +22,7 @@ import shapely
 from trygghetskarta import geography, schema
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.progress import Progress
-from trygghetskarta.store import Store
+from trygghetskarta.store import InsertResult, Store
 from trygghetskarta.timeutil import now_utc
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -139,10 +139,9 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     summary = DemoSummary()
     boundary = geography.municipality().geometry.iloc[0].buffer(-0.0005)
 
-    def record(kind: str, res: object) -> None:
-        summary.inserted[kind] = summary.inserted.get(kind, 0) + res.inserted  # type: ignore[attr-defined]
-        summary.already_present[kind] = (summary.already_present.get(kind, 0)
-                                         + res.already_present)  # type: ignore[attr-defined]
+    def record(kind: str, res: InsertResult) -> None:
+        summary.inserted[kind] = summary.inserted.get(kind, 0) + res.inserted
+        summary.already_present[kind] = summary.already_present.get(kind, 0) + res.already_present
 
     say(0.0, "områden")
     if store.count("area") == 0:
@@ -221,7 +220,7 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
         "walk_id": pd.array(np.where(has_walk, finding_walk, -1), dtype="Int64"),
         "audience": audience, "source": "demo",
         "external_id": [f"demo:finding:{seed}:{i}" for i in range(n_findings)],
-        "light": np.where(has_walk, "morker", None),
+        "light": pd.Series(["morker" if w else None for w in has_walk], dtype=object),
     }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
     findings.loc[findings["walk_id"] < 0, "walk_id"] = pd.NA
     due = pd.Series([None] * n_findings, dtype=object)
@@ -316,7 +315,7 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
 
 
 def _insert_chunked(store: Store, kind: str, frame: gpd.GeoDataFrame, say: Progress, lo: float,
-                    hi: float) -> object:
+                    hi: float) -> InsertResult:
     """One transaction per kind; progress is reported per chunk of validation work."""
     say(lo, f"{kind}: {len(frame)} poster")
     res = store.insert(kind, frame)
@@ -397,10 +396,8 @@ def _history(store: Store, rng: np.random.Generator, seed: int) -> None:
             store.audit("demo_history", None, "finding", None, {"events": len(rows)}, conn=conn)
 
 
-def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.DataFrame | None) -> object:
+def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.DataFrame | None) -> InsertResult:
     """Actions grouping assigned findings of each walk by responsible party."""
-    from trygghetskarta.store.core import InsertResult
-
     found = written if written is not None else store.points(
         "finding", columns=["external_id", "walk_id", "responsible", "status", "category", "area_id"])
     found = found[found["external_id"].astype(str).str.startswith(f"demo:finding:{seed}:")

@@ -169,10 +169,10 @@ def submit(store: Store, actor: Viewer | None, week: str, lines: Sequence[dict[s
     week = parse_week(week)
     normalised = _lines(store, lines, week)
     start, end = week_bounds(week)
-    ids = [None] * len(normalised)
+    ids: list[str | None] = [None] * len(normalised)
     if client_id:
         ids = [f"form:{client_id}:{n}" for n in range(len(normalised))]
-        already = store.est_report_of_line(ids[0]) if ids else None
+        already = store.est_report_of_line(f"form:{client_id}:0") if ids else None
         if already is not None:  # the same submit again (a double tap): the report stored the first time
             return already
     when = now_utc()

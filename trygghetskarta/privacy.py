@@ -312,6 +312,8 @@ def publication_periods(start: Any, end: Any) -> PublicationWindow:
     if first is not None and last is not None and last < first:
         msg = f"the period ends ({last}) before it starts ({first})"
         raise ValidationError(msg)
+    week_start: dt.date | None
+    week_end: dt.date | None
     if first is not None and last is not None and _calendar_months(first, last):
         week_start = _monday(first + dt.timedelta(days=(_THURSDAY - first.weekday()) % 7))
         week_end = _monday(last - dt.timedelta(days=(last.weekday() - _THURSDAY) % 7)) + dt.timedelta(days=6)

@@ -92,8 +92,7 @@ class EstMixin(StoreCore):
             with self.read_conn() as c:
                 rows = c.execute(q).all()
         frame = pd.DataFrame(rows, columns=list(LINE_COLUMNS))
-        for c in ("area_id",):
-            frame[c] = frame[c].astype("Int64")
+        frame["area_id"] = frame["area_id"].astype("Int64")
         frame["count"] = frame["count"].astype("int64")
         return frame
 
@@ -142,7 +141,7 @@ class EstMixin(StoreCore):
         return dict(row) if row is not None else None
 
     def est_insert_report(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(sa.insert(t.est_reports).values(**values).returning(t.est_reports.c.id)).scalar())
+        return int(conn.execute(sa.insert(t.est_reports).values(**values).returning(t.est_reports.c.id)).scalar_one())
 
     def est_update_report(self, conn: Connection, report_id: int, values: dict[str, Any]) -> None:
         conn.execute(sa.update(t.est_reports).where(t.est_reports.c.id == int(report_id)).values(**values))
@@ -195,7 +194,7 @@ class EstMixin(StoreCore):
         return dict(row) if row is not None else None
 
     def est_insert_decision(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)).scalar())
+        return int(conn.execute(sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)).scalar_one())
 
     def est_shift_priorities(self, conn: Connection, week: str, from_priority: int) -> None:
         """Move the week's decisions at ``from_priority`` and below one step down (to make room)."""

@@ -40,7 +40,7 @@ class UsersMixin(StoreCore):
             uid = conn.execute(sa.insert(t.users).values(
                 username=username, role=role, organisation=organisation, password_hash=password_hash,
                 sso_subject=sso_subject, failed_attempts=0, active=True, created_at=now_utc(),
-            ).returning(t.users.c.id)).scalar()
+            ).returning(t.users.c.id)).scalar_one()
             self.audit("user_add", actor, "user", int(uid), {"username": username, "role": role}, conn=conn)
         return int(uid)
 
