@@ -194,7 +194,8 @@ class EstMixin(StoreCore):
         return dict(row) if row is not None else None
 
     def est_insert_decision(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)).scalar_one())
+        q = sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)
+        return int(conn.execute(q).scalar_one())
 
     def est_shift_priorities(self, conn: Connection, week: str, from_priority: int) -> None:
         """Move the week's decisions at ``from_priority`` and below one step down (to make room)."""
