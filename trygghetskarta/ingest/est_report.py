@@ -270,7 +270,7 @@ def write_template(path: str | Path, areas: pd.DataFrame | None = None, week: st
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook has one sheet (``book.active`` may be None to a type checker)
     sheet.title = "EST-rapport"
     sheet.append([sv for sv, _ in TEMPLATE_COLUMNS])
     for col, width in zip("ABCDEFGHI", (10, 24, 40, 8, 18, 24, 10, 10, 40), strict=True):

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import gdalsafe, records, schema, settings
 from trygghetskarta.csvsafe import csv_bytes
@@ -244,7 +245,7 @@ def read_here(
                       len(table.frame))
 
 
-def _geometry_value(geom: object) -> str:
+def _geometry_value(geom: BaseGeometry | None) -> str:
     if geom is None:
         return ""
     text = shapely.to_wkt(geom, rounding_precision=7, trim=True)
