@@ -64,9 +64,12 @@ def main() -> int:
         if args.tracemalloc:
             tracemalloc.start()
         marks: dict[str, float] = {}
+
+        def mark(what: str, share: float) -> None:  # the first time each tenth of the import is reached
+            marks.setdefault(f"{share:.1f}", time.perf_counter())
+
         start = time.perf_counter()
-        result = import_file(store, csv, "finding",
-                             progress=lambda what, share: marks.setdefault(f"{share:.1f}", time.perf_counter()))
+        result = import_file(store, csv, "finding", progress=mark)
         elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
         tracemalloc.stop()

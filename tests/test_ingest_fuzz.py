@@ -251,6 +251,37 @@ GEOMETRY_SCHEMES = {"latlon": ("lat", "lon"), "latitud": ("latitud", "longitud")
                     "geometry": ("geometry",), "none": ()}
 
 
+def _position_cells(draw: st.DrawFn, scheme: str, crs: str) -> list[object]:
+    """The cells of one position in the column ``scheme`` (none for "none")."""
+    x, y = draw(positions(crs))
+    comma = rare(draw, 5)
+    if scheme in ("latlon", "latitud"):
+        return [_num(y, comma), _num(x, comma)]
+    if scheme in ("xy", "EN"):
+        return [_num(x, comma), _num(y, comma)]
+    if scheme == "point":
+        return [f"{_num(y)},{_num(x)}"]
+    if scheme == "geopoint":
+        return [f"{_num(y)} {_num(x)} {draw(st.sampled_from(['0', '12.5', 'x']))} "
+                f"{draw(st.sampled_from(['4', '-1', 'nan', '']))}"]
+    if scheme in ("wkt", "geometry"):
+        return [draw(geometry_cells(crs))]
+    return []
+
+
+def _extra_cell(draw: st.DrawFn, name: str) -> object:
+    """A cell for the column ``name``: a date, a vocabulary word, a number or any text, as the header suggests."""
+    folded = str(name).lower()
+    if folded in ("datum", "start", "klart senast", "datetime"):
+        return draw(date_texts())
+    if folded in VOCABULARY_WORDS and not rare(draw, 4):
+        return draw(st.sampled_from(VOCABULARY_WORDS[folded]))
+    if folded in ("allvarlighet", "befolkning", "noggrannhet", "walkers", "antal vandrare", "id"):
+        return draw(st.one_of(st.sampled_from(["1", "2", "3", "-4", "1.5", "1e400", "12 345", "9" * 30, ""]),
+                              NUMBER.map(_num)))
+    return draw(CELL_TEXT)
+
+
 @st.composite
 def table_rows(draw: st.DrawFn) -> tuple[list[str], list[list[object]]]:
     """A header and rows of cells (strings, numbers or dates) with coordinates in one of the column schemes."""
@@ -262,31 +293,8 @@ def table_rows(draw: st.DrawFn) -> tuple[list[str], list[list[object]]]:
     header = [*GEOMETRY_SCHEMES[scheme], *extra]
     rows = []
     for _ in range(draw(st.integers(0, 8))):
-        x, y = draw(positions(crs))
-        comma = rare(draw, 5)
-        cells: list[object] = []
-        if scheme in ("latlon", "latitud"):
-            cells += [_num(y, comma), _num(x, comma)]
-        elif scheme in ("xy", "EN"):
-            cells += [_num(x, comma), _num(y, comma)]
-        elif scheme == "point":
-            cells.append(f"{_num(y)},{_num(x)}")
-        elif scheme == "geopoint":
-            cells.append(f"{_num(y)} {_num(x)} {draw(st.sampled_from(['0', '12.5', 'x']))} "
-                         f"{draw(st.sampled_from(['4', '-1', 'nan', '']))}")
-        elif scheme in ("wkt", "geometry"):
-            cells.append(draw(geometry_cells(crs)))
-        for name in extra:
-            folded = str(name).lower()
-            if folded in ("datum", "start", "klart senast", "datetime"):
-                cells.append(draw(date_texts()))
-            elif folded in VOCABULARY_WORDS and not rare(draw, 4):
-                cells.append(draw(st.sampled_from(VOCABULARY_WORDS[folded])))
-            elif folded in ("allvarlighet", "befolkning", "noggrannhet", "walkers", "antal vandrare", "id"):
-                cells.append(draw(st.one_of(st.sampled_from(["1", "2", "3", "-4", "1.5", "1e400", "12 345",
-                                                             "9" * 30, ""]), NUMBER.map(_num))))
-            else:
-                cells.append(draw(CELL_TEXT))
+        cells = _position_cells(draw, scheme, crs)
+        cells += [_extra_cell(draw, name) for name in extra]
         cells = cells[: len(header) + draw(st.integers(-1, 1))] if rare(draw, 9) else cells
         if rare(draw, 20) and cells:  # a cell past the length cap
             cells[-1] = "x" * 100_001
