@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
@@ -90,7 +91,7 @@ def transformer(source: str, target: str) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
 
 
-def transform_xy(x: np.ndarray, y: np.ndarray, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+def transform_xy(x: npt.ArrayLike, y: npt.ArrayLike, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinate arrays; points that cannot be transformed become inf."""
     if source == target:
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
