@@ -63,8 +63,12 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
     if st.button(_ui.t("confirm_import"), type="primary", key=f"{key}_confirm",
                  disabled=not len(plan.accepted) or not confirmed):
         bar = st.progress(0.0)
+
+        def advance(what: str, share: float) -> None:
+            bar.progress(min(max(share, 0.0), 1.0), text=what)
+
         result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v, plan=plan,
-                                    progress=lambda what, share: bar.progress(min(max(share, 0.0), 1.0), text=what))
+                                    progress=advance)
         uploads.discard(path)
         state.pop(f"{key}_plan", None)
         state.pop(f"{key}_impact", None)

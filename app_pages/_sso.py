@@ -113,7 +113,8 @@ def install_callback_notice() -> None:
 
     routes._auth_callback = callback
     routes._auth_login = login
-    routes._tk_notice_installed = True
+    # a marker on Streamlit's own module (not ours, which a page rerun may reload): patch once per process
+    routes._tk_notice_installed = True  # type: ignore[attr-defined]
 
 
 def refused_notice() -> str | None:

@@ -97,7 +97,7 @@ with _ui.guard():
             party = c3.selectbox(_ui.t("responsible"), schema.keys("party"),
                                  format_func=lambda k: _ui.label("party", k))
             save, delete = st.columns(2)
-            key = (None if category == ANY else category, None if area == ANY else int(area))
+            key = (None if category == ANY else category, area if isinstance(area, int) else None)  # else ANY
             if save.form_submit_button(_ui.t("apply"), type="primary"):
                 action_service.set_route(store, *key, party, actor=viewer)
                 st.success(_ui.t("route_saved"))
@@ -138,8 +138,11 @@ with _ui.guard():
         seed = c2.number_input(_ui.t("demo_seed"), min_value=1, max_value=2**31 - 1, value=20261123, step=1)
         if st.button(_ui.t("demo_fill"), key="demo_fill", type="primary", icon=":material/science:"):
             bar = st.progress(0.0, text=_ui.t("demo_fill"))
-            summary = demo.fill(store, seed=int(seed), size=size,
-                                progress=lambda share, what: bar.progress(min(max(share, 0.0), 1.0), text=what))
+
+            def advance(share: float, what: str) -> None:
+                bar.progress(min(max(share, 0.0), 1.0), text=what)
+
+            summary = demo.fill(store, seed=int(seed), size=size, progress=advance)
             bar.empty()
             _ui.bump()
             st.success(_ui.t("demo_done", n=summary.total, k=sum(summary.already_present.values())))

@@ -64,7 +64,9 @@ with _ui.guard():
     reports = est_reports.list_reports(store, viewer, week)
     if reports.empty:
         st.caption(_ui.t("est_no_reports"))
-    lines = est_reports.report_lines(store, viewer, reports["id"].astype(int).tolist()) if not reports.empty else None
+        lines = pd.DataFrame()  # no report, no lines: the loop below has nothing to show
+    else:
+        lines = est_reports.report_lines(store, viewer, reports["id"].astype(int).tolist())
     tz = settings.get("timezone")
     category_of_label = {_ui.label("est_category", k): k for k in schema.keys("est_category")}
     whole = _ui.t("est_whole")

@@ -31,7 +31,7 @@ with _ui.guard():
         sources = c3.multiselect(_ui.t("sources"), schema.keys("incident_source"),
                                  format_func=lambda k: _ui.label("incident_source", k),
                                  disabled=may["incident"] == "none", placeholder=_ui.t("choose"))
-        chosen_areas = c3.multiselect(_ui.t("areas"), list(area_names), format_func=area_names.get,
+        chosen_areas = c3.multiselect(_ui.t("areas"), list(area_names), format_func=area_names.__getitem__,
                                       placeholder=_ui.t("choose"))
         default_layers = ["areas", "findings", "incidents", "walks", "sightings", "heat"]
         layers = st.pills(_ui.t("layers"), list(maps.LAYER_KEYS), selection_mode="multi", default=default_layers,

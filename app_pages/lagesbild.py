@@ -34,7 +34,7 @@ with _ui.guard():
         start = end = c2.date_input(_ui.t("period"), value=_ui.today(), format="YYYY-MM-DD")
     audience = "partner" if partner else c3.segmented_control(
         _ui.t("audience"), ["intern", "partner"], default="intern", format_func=lambda k: _ui.t(f"aud_{k}")) or "intern"
-    area_ids = st.multiselect(_ui.t("areas"), list(names), format_func=names.get, placeholder=_ui.t("choose"))
+    area_ids = st.multiselect(_ui.t("areas"), list(names), format_func=names.__getitem__, placeholder=_ui.t("choose"))
     with st.spinner():
         report = _ui.lagesbild_for(viewer, start, end, kind, tuple(area_ids) or None, audience)
 
@@ -86,9 +86,12 @@ with _ui.guard():
                        mime="text/html", icon=":material/download:", width="stretch")
     if c2.button(_ui.t("download_pdf"), key="lb_make_pdf", width="stretch", icon=":material/picture_as_pdf:"):
         bar = st.progress(0.0)
+
+        def advance(share: float, what: str) -> None:
+            bar.progress(min(max(share, 0.0), 1.0), text=what)
+
         with tempfile.TemporaryDirectory() as tmp:
-            path = lagesbild.lagesbild_pdf(report, Path(tmp) / f"{stem}.pdf",
-                                           progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+            path = lagesbild.lagesbild_pdf(report, Path(tmp) / f"{stem}.pdf", progress=advance)
             st.session_state["lb_pdf"] = (stem, path.read_bytes())
         store.audit("export", viewer, "lagesbild", None, {"format": "pdf", "file": f"{stem}.pdf"})
         bar.empty()

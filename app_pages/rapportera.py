@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import pandas as pd
 import shapely
@@ -96,9 +97,12 @@ def _accepted_photos(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     return accepted
 
 
-def finding_form(store) -> None:
-    _confirm_pending(store, "finding")
-    n = state.get("rap_finding_n", 0)
+Position = tuple[float, float, float | None, str]  # lon, lat, accuracy (m) and where it came from (gps, map, ...)
+
+
+def _walk_choices(store) -> tuple[dict[int, str], int]:
+    """The walks this viewer may report on, today's first, as titles by id; and the index of the default
+    choice in ``[None, *titles]`` (today's walk when there is one, else no walk)."""
     walks = _ui.read("walk", viewer)
     walks = walks.assign(local=pd.to_datetime(walks["started_at"], utc=True).dt.tz_convert("Europe/Stockholm"))
     walks["is_today"] = walks["local"].dt.date == _ui.today()
@@ -108,8 +112,27 @@ def finding_form(store) -> None:
     walks = walks.sort_values(["is_today", "local"], ascending=[False, False])
     titles = {int(w.id): f"{w.title} ({w.local:%Y-%m-%d}{', ' + _ui.t('today') if w.is_today else ''})"
               for w in walks.itertuples()}
-    options = [None, *titles]
     default = 1 if len(walks) and bool(walks["is_today"].iloc[0]) else 0
+    return titles, default
+
+
+def _finding_position(n: int, files: list[tuple[str, bytes]],
+                      walk_findings: pd.DataFrame | None) -> tuple[Position | None, list[tuple[float, float]] | None]:
+    """Where the finding is: one position (GPS, a photo's, a tap) or a stretch (a dark path) drawn point by
+    point, whose middle is then its position."""
+    photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
+    if not st.toggle(_ui.t("draw_line"), key=f"rap_line_{n}"):
+        return _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings), None
+    line = _position.pick_line("rap_finding", findings=walk_findings)
+    middle = shapely.LineString(line).interpolate(0.5, normalized=True) if line else None
+    return ((middle.x, middle.y, None, "line") if middle is not None else None), line
+
+
+def finding_form(store) -> None:
+    _confirm_pending(store, "finding")
+    n = state.get("rap_finding_n", 0)
+    titles, default = _walk_choices(store)
+    options = [None, *titles]
     walk_id = st.selectbox(_ui.t("walk"), options, index=default, key="rap_walk",
                            format_func=lambda k: _ui.t("no_walk") if k is None else titles[k])
     category = st.pills(_ui.t("category"), schema.keys("category"), key=f"rap_cat_{n}",
@@ -124,19 +147,12 @@ def finding_form(store) -> None:
                                                                                 key=f"rap_camon_{n}") else None
     files = _accepted_photos([(f.name, f.getvalue()) for f in uploads or []]
                              + ([("kamera.jpg", camera.getvalue())] if camera else []))
-    photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
     # the walk's newest findings on the tap map (a walk has a few dozen; more would only slow the phone)
     walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
         "id").tail(SHOWN_ON_PHONE) if walk_id else None
-    line = None  # a stretch (a dark path) drawn point by point instead of one position
-    if st.toggle(_ui.t("draw_line"), key=f"rap_line_{n}"):
-        line = _position.pick_line("rap_finding", findings=walk_findings)
-        middle = shapely.LineString(line).interpolate(0.5, normalized=True) if line else None
-        chosen = (middle.x, middle.y, None, "line") if middle is not None else None
-    else:
-        chosen = _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings)
+    chosen, line = _finding_position(n, files, walk_findings)
 
-    def submit() -> None:
+    def submit(category: str, chosen: Position) -> None:
         lon, lat, accuracy, _source = chosen
         res = capture.submit_finding(store, viewer, category=category, severity=int(severity or 2),
                                      description=description, lon=lon, lat=lat, walk_id=walk_id, photos=files,
@@ -152,24 +168,31 @@ def finding_form(store) -> None:
         else:
             state["rap_stage"] = "check"
     if state.get("rap_stage") == "check" and category and chosen:
-        candidates = capture.duplicate_candidates(store, category, chosen[0], chosen[1], viewer=viewer)
-        if not candidates:
-            state.pop("rap_stage", None)  # a failed save must not retry by itself on the next rerun
-            submit()
-        st.warning(_ui.t("dup_found", n=len(candidates), r=float(settings.get("duplicate_radius_m"))))
-        for c in candidates[:3]:
-            st.caption(f"{_ui.label('category', c.category)} · {_ui.label('status', c.status)} · "
-                       f"{_ui.plain(c.description)}")
-            if st.button(_ui.t("dup_add", id=c.id, d=c.distance_m), key=f"rap_dup_{c.id}", width="stretch"):
-                # the new text and photos are kept on that finding (a retry with the same client id adds nothing)
-                count = capture.add_to_existing(store, viewer, c.id, description=description, photos=files,
-                                                client_id=_client_id("finding"))
-                _done("finding", _ui.t("dup_added", id=c.id, n=count + 1))
-        if st.button(_ui.t("dup_new"), key="rap_dup_new", type="primary", width="stretch"):
-            state.pop("rap_stage", None)
-            submit()
-    if walk_findings is not None:
+        _check_duplicates(store, category, chosen, description, files, submit)
+    if walk_id:
         _walk_findings(walk_id)
+
+
+def _check_duplicates(store, category: str, chosen: Position, description: str, files: list[tuple[str, bytes]],
+                      submit: Callable[[str, Position], None]) -> None:
+    """Save the finding, or first offer the findings of its category nearby: add to one of them instead, or
+    save it as new."""
+    candidates = capture.duplicate_candidates(store, category, chosen[0], chosen[1], viewer=viewer)
+    if not candidates:
+        state.pop("rap_stage", None)  # a failed save must not retry by itself on the next rerun
+        submit(category, chosen)
+    st.warning(_ui.t("dup_found", n=len(candidates), r=float(settings.get("duplicate_radius_m"))))
+    for c in candidates[:3]:
+        st.caption(f"{_ui.label('category', c.category)} · {_ui.label('status', c.status)} · "
+                   f"{_ui.plain(c.description)}")
+        if st.button(_ui.t("dup_add", id=c.id, d=c.distance_m), key=f"rap_dup_{c.id}", width="stretch"):
+            # the new text and photos are kept on that finding (a retry with the same client id adds nothing)
+            count = capture.add_to_existing(store, viewer, c.id, description=description, photos=files,
+                                            client_id=_client_id("finding"))
+            _done("finding", _ui.t("dup_added", id=c.id, n=count + 1))
+    if st.button(_ui.t("dup_new"), key="rap_dup_new", type="primary", width="stretch"):
+        state.pop("rap_stage", None)
+        submit(category, chosen)
 
 
 @st.fragment(run_every=dt.timedelta(seconds=30))

@@ -4,6 +4,7 @@ earlier findings in the area at the next walk (the follow-up checklist)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -71,54 +72,66 @@ def followup_checklist(walk_id: int, area_id: int) -> None:
     photos = store.photos(ids, viewer) if ids else pd.DataFrame(columns=["finding_id", "thumb_path"])
     thumbs = photos.drop_duplicates("finding_id").set_index("finding_id")["thumb_path"] if len(photos) else {}
     further = store.finding_reports(ids) if ids else pd.DataFrame(columns=["finding_id", "description"])
-    yes_no = {True: _ui.t("yes"), False: _ui.t("no")}
     for row in part.itertuples():
         with st.container(border=True):
-            st.markdown(f"**{_ui.label('category', row.category)}** · {_ui.label('status', row.status)} · "
-                        f"nr {row.id}")
-            st.caption(f":material/location_on: {_ui.plain(_place(row, names))} · "
-                       f"{_ui.t('reported')} {pd.Timestamp(row.reported_at).tz_convert(zone):%Y-%m-%d}")
-            thumb = protocol._resolve(thumbs.get(int(row.id)) if len(photos) else None)
-            if thumb is not None:
-                st.image(str(thumb), width=160)
-            if row.description:
-                st.markdown(_ui.plain(row.description))
-            for text in further.loc[further["finding_id"] == int(row.id), "description"]:
-                if str(text).strip():
-                    st.markdown(f"\\+ {_ui.plain(text)}")
-            if pd.notna(row.action_what) and row.action_what:
-                dates = [f"{_ui.t(k)} {pd.Timestamp(v):%Y-%m-%d}" for k, v in
-                         (("planned_date", row.action_planned_date), ("deadline", row.action_deadline))
-                         if v is not None and pd.notna(v)]
-                st.caption(f":material/task_alt: {_ui.plain(row.action_what)}"
-                           + (f" ({', '.join(dates)})" if dates else ""))
-            if pd.notna(row.followup_fixed):
-                safer = row.followup_safer
-                st.success(_ui.t("followup_answer", fixed=yes_no[bool(row.followup_fixed)],
-                                 safer=yes_no[bool(safer)] if pd.notna(safer) else "–"),
-                           icon=":material/fact_check:")
-            key = f"{walk_id}_{row.id}"
-            fixed = st.segmented_control(_ui.t("fixed_q"), [True, False], key=f"fu_fixed_{key}",
-                                         format_func=yes_no.get, width="stretch")
-            safer = st.segmented_control(_ui.t("safer_q"), [True, False], key=f"fu_safer_{key}",
-                                         format_func=yes_no.get, width="stretch")
-            comment = st.text_input(_ui.t("comment"), key=f"fu_comment_{key}", placeholder=_ui.t("no_names"))
-            if st.button(_ui.t("record_followup"), key=f"fu_save_{key}", type="primary", width="stretch"):
-                if fixed is None:
-                    st.warning(_ui.t("choose_fixed"))
-                    continue
-                try:
-                    actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer,
-                                            comment=comment)
-                except TrygghetskartaError as exc:  # shown on the card; the checklist stays
-                    st.error(_ui.plain(str(exc)))
-                else:
-                    _ui.bump()
-                    st.session_state["fu_flash"] = (walk_id, int(row.id))
-                    st.rerun()  # the card shows the answer at once
-            flash = st.session_state.get("fu_flash")
-            if flash == (walk_id, int(row.id)):
-                st.success(_ui.t("followup_saved"))
+            _followup_card(row, names, thumbs.get(int(row.id)) if len(photos) else None, further)
+            _followup_answer(store, walk_id, row)
+
+
+def _followup_card(row: Any, names: dict[int, str], thumb_path: str | None, further: pd.DataFrame) -> None:
+    """What the finding was: category, status, place, photo, its texts, the action taken and an earlier answer."""
+    st.markdown(f"**{_ui.label('category', row.category)}** · {_ui.label('status', row.status)} · "
+                f"nr {row.id}")
+    st.caption(f":material/location_on: {_ui.plain(_place(row, names))} · "
+               f"{_ui.t('reported')} {pd.Timestamp(row.reported_at).tz_convert(zone):%Y-%m-%d}")
+    thumb = protocol._resolve(thumb_path)
+    if thumb is not None:
+        st.image(str(thumb), width=160)
+    if row.description:
+        st.markdown(_ui.plain(row.description))
+    for text in further.loc[further["finding_id"] == int(row.id), "description"]:
+        if str(text).strip():
+            st.markdown(f"\\+ {_ui.plain(text)}")
+    if pd.notna(row.action_what) and row.action_what:
+        dates = [f"{_ui.t(k)} {pd.Timestamp(v):%Y-%m-%d}" for k, v in
+                 (("planned_date", row.action_planned_date), ("deadline", row.action_deadline))
+                 if v is not None and pd.notna(v)]
+        st.caption(f":material/task_alt: {_ui.plain(row.action_what)}"
+                   + (f" ({', '.join(dates)})" if dates else ""))
+    if pd.notna(row.followup_fixed):
+        safer = row.followup_safer
+        st.success(_ui.t("followup_answer", fixed=_yes_no(bool(row.followup_fixed)),
+                         safer=_yes_no(bool(safer)) if pd.notna(safer) else "–"),
+                   icon=":material/fact_check:")
+
+
+def _yes_no(value: bool) -> str:
+    return _ui.t("yes") if value else _ui.t("no")
+
+
+def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
+    """The questions (fixed? safer? a comment) and the button that records the answer."""
+    key = f"{walk_id}_{row.id}"
+    fixed = st.segmented_control(_ui.t("fixed_q"), [True, False], key=f"fu_fixed_{key}",
+                                 format_func=_yes_no, width="stretch")
+    safer = st.segmented_control(_ui.t("safer_q"), [True, False], key=f"fu_safer_{key}",
+                                 format_func=_yes_no, width="stretch")
+    comment = st.text_input(_ui.t("comment"), key=f"fu_comment_{key}", placeholder=_ui.t("no_names"))
+    if st.button(_ui.t("record_followup"), key=f"fu_save_{key}", type="primary", width="stretch"):
+        if fixed is None:
+            st.warning(_ui.t("choose_fixed"))
+            return
+        try:
+            actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
+        except TrygghetskartaError as exc:  # shown on the card; the checklist stays
+            st.error(_ui.plain(str(exc)))
+        else:
+            _ui.bump()
+            st.session_state["fu_flash"] = (walk_id, int(row.id))
+            st.rerun()  # the card shows the answer at once
+    flash = st.session_state.get("fu_flash")
+    if flash == (walk_id, int(row.id)):
+        st.success(_ui.t("followup_saved"))
 
 
 with _ui.guard():
@@ -130,7 +143,7 @@ with _ui.guard():
             c1, c2 = st.columns(2)
             day = c1.date_input(_ui.t("walk_date"), value=_ui.today(), format="YYYY-MM-DD")
             start = c2.time_input(_ui.t("walk_time"), value=dt.time(19, 0))
-            area = st.selectbox(_ui.t("walk_area"), list(names), format_func=names.get)
+            area = st.selectbox(_ui.t("walk_area"), list(names), format_func=names.__getitem__)
             orgs = st.text_input(_ui.t("walk_orgs"), placeholder="Upplands-Bro kommun, Upplands-Brohus, Polisen")
             notes = st.text_area(_ui.t("walk_notes"))
             audience = st.selectbox(_ui.t("audience"), schema.keys("audience"),
@@ -148,7 +161,7 @@ with _ui.guard():
         st.info(_ui.t("no_walk"))
         st.stop()
     labels = {int(w.id): f"{w.title} – {w.started_at.tz_convert(zone):%Y-%m-%d %H:%M}" for w in walks.itertuples()}
-    walk_id = st.selectbox(_ui.t("walk"), list(labels), format_func=labels.get)
+    walk_id = st.selectbox(_ui.t("walk"), list(labels), format_func=labels.__getitem__)
     walk = walks[walks["id"] == walk_id].iloc[0]
     area_name = names.get(walk["area_id"], "") if pd.notna(walk["area_id"]) else ""
     st.caption(f"{_ui.plain(area_name)} · {_ui.plain(walk['organisations'])}"

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_import.py [--rows 100000]
 
-Prints the time, the peak memory (tracemalloc for Python allocations, ru_maxrss for the process and for the
+Prints the time, the CPU time (which other work on the machine does not inflate: compare it when the wall time
+jumps), the peak memory (tracemalloc for Python allocations, ru_maxrss for the process and for the
 sandboxed reader process) and rows per second. Targets: under 10 s and under 1 GB on a 2-core machine.
 Also reads the same file in-process (``read_here``, no sandbox) in the same run, to show what the import
 sandbox (a forked reader with a time and memory budget, issue 11) costs.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import sys
 import tempfile
@@ -50,6 +52,12 @@ def write_csv(path: Path, rows: int, seed: int = 1) -> None:
             f.write(f"{c};{t.replace('T', ' ')};{y:.6f};{x:.6f};{s};{d}\n")
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and its finished children (the sandboxed reader)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -64,10 +72,15 @@ def main() -> int:
         if args.tracemalloc:
             tracemalloc.start()
         marks: dict[str, float] = {}
+
+        def mark(what: str, share: float) -> None:  # the first time each tenth of the import is reached
+            marks.setdefault(f"{share:.1f}", time.perf_counter())
+
+        cpu_before = _cpu_seconds()
         start = time.perf_counter()
-        result = import_file(store, csv, "finding",
-                             progress=lambda what, share: marks.setdefault(f"{share:.1f}", time.perf_counter()))
+        result = import_file(store, csv, "finding", progress=mark)
         elapsed = time.perf_counter() - start
+        cpu = _cpu_seconds() - cpu_before
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else 0
         tracemalloc.stop()
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -84,6 +97,9 @@ def main() -> int:
     print(f"rows in file: {args.rows}, stored: {stored}")
     print(f"time: {elapsed:.2f} s (target < 10 s): read + validate {marks['0.6'] - start:.2f} s, "
           f"store.insert {marks['1.0'] - marks['0.7']:.2f} s")
+    # CPU seconds do not grow when other work shares the cores; a time far above them means a loaded machine
+    print(f"CPU time of the import: {cpu:.2f} s (this process and the reader process; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     traced = f"peak Python allocations (tracemalloc): {peak / 1024 / 1024:.0f} MB; " if args.tracemalloc else ""
     print(f"{traced}peak process RSS (ru_maxrss): {rss_mb:.0f} MB, reader process {child_mb:.0f} MB "
           f"(target < 1024 MB each)")

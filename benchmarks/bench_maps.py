@@ -37,8 +37,9 @@ def synthetic_findings(n: int, seed: int = 0) -> pd.DataFrame:
 
 def naive_map(frame: pd.DataFrame) -> str:
     m = folium.Map(location=[59.54, 17.68], zoom_start=11, tiles=None)
+    colors = {c.key: c.color for c in schema.CATEGORIES}
     for lat, lon, category in zip(frame["lat"], frame["lon"], frame["category"], strict=True):
-        folium.CircleMarker([lat, lon], radius=4, color=schema.CATEGORY[category].color, popup=category).add_to(m)
+        folium.CircleMarker([lat, lon], radius=4, color=colors[category], popup=category).add_to(m)
     return m.get_root().render()
 
 

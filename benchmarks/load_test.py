@@ -194,6 +194,14 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _print_log_tails(streamlit_log: Path, logs: Path) -> None:
+    """The last 3000 characters of the app's log and of each of the product's logs (when a browser failed)."""
+    tail = streamlit_log.read_text(encoding="utf-8", errors="replace")[-3000:] if streamlit_log.exists() else ""
+    print("  streamlit log (tail):\n" + tail)
+    for path in sorted(logs.glob("*.log")):
+        print(f"  {path.name} (tail):\n" + path.read_text(encoding="utf-8", errors="replace")[-3000:])
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> bool:
     import geopandas as gpd
     from e2e_support import prepare_data, running_app
@@ -282,10 +290,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> bool:
         for r in (errors + b_err)[:5]:
             print("  error:", r.get("error"))
         if b_err:
-            log = app.log.read_text(encoding="utf-8", errors="replace")[-3000:] if app.log.exists() else ""
-            print("  streamlit log (tail):\n" + log)
-            for path in sorted((data / "logs").glob("*.log")):
-                print(f"  {path.name} (tail):\n" + path.read_text(encoding="utf-8", errors="replace")[-3000:])
+            _print_log_tails(app.log, data / "logs")
         checks = {
             "every core report stored": len(mine) == len(sent) and not errors,
             "no duplicates (one row per client id)": mine["external_id"].nunique() == len(mine),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,6 +20,13 @@ if str(ROOT) not in sys.path:
 PASSWORD = "Kvällsvandring-i-Bro-2026"
 
 
+def _user(store: Store, username: str) -> dict[str, Any]:
+    """The user's row, which the test expects to exist."""
+    row = store.user_row(username)
+    assert row is not None, f"no user {username!r}"
+    return row
+
+
 def test_last_active_admin_cannot_be_demoted_or_deactivated(store: Store) -> None:
     auth.create_user(store, "ada", "admin", PASSWORD)
     auth.create_user(store, "pia", "planerare", PASSWORD)
@@ -26,12 +34,12 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(store: Store) -> Non
         store.update_user("ada", role="planerare")
     with pytest.raises(ValidationError, match="ada is the last active administrator"):
         store.update_user("ada", active=False)
-    assert store.user_row("ada")["role"] == "admin"
-    assert store.user_row("ada")["active"]
+    assert _user(store, "ada")["role"] == "admin"
+    assert _user(store, "ada")["active"]
     store.update_user("pia", role="polis")  # other users change freely
     store.update_user("pia", role="admin")
     store.update_user("ada", role="planerare")  # now another admin remains
-    assert store.user_row("ada")["role"] == "planerare"
+    assert _user(store, "ada")["role"] == "planerare"
     with pytest.raises(ValidationError, match="pia is the last active administrator"):
         store.update_user("pia", active=False)
 
@@ -39,7 +47,7 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(store: Store) -> Non
 def test_a_database_without_admins_still_lets_other_users_change(store: Store) -> None:
     auth.create_user(store, "pia", "planerare", PASSWORD)
     store.update_user("pia", role="polis")
-    assert store.user_row("pia")["role"] == "polis"
+    assert _user(store, "pia")["role"] == "polis"
 
 
 def _admin_page(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -67,17 +75,17 @@ def test_admin_page_starts_from_the_current_role_and_asks_to_confirm(tmp_path: P
     assert at.selectbox(key="chg_role_pia").value == "planerare"
     at.selectbox(key="chg_role_pia").set_value("polis").run()
     assert any("Ändra pia: roll från Planerare till Polis?" in w for w in (str(x.value) for x in at.warning))
-    assert store.user_row("pia")["role"] == "planerare"  # not before the confirmation
+    assert _user(store, "pia")["role"] == "planerare"  # not before the confirmation
     next(b for b in at.button if b.key == "chg_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert store.user_row("pia")["role"] == "polis"
+    assert _user(store, "pia")["role"] == "polis"
     # demoting the only admin is refused with the reason, no confirm button is offered, and nothing changes
     at.selectbox(key="chg_user").set_value("ada").run()
     at.selectbox(key="chg_role_ada").set_value("planerare").run()
     assert [str(e.value) for e in at.error] == [
         "ada är den enda aktiva administratören. Gör först en annan användare till administratör."]
     assert not [b for b in at.button if b.key == "chg_confirm"]
-    assert store.user_row("ada")["role"] == "admin"
+    assert _user(store, "ada")["role"] == "admin"
     store.dispose()
 
 

@@ -48,6 +48,7 @@ def test_one_count_for_an_area_everywhere(store: Store, nested: dict[str, int], 
 
     # the map filter
     data = mapview.map_data(store, planner, MapFilters(area_ids=(kungsangen,)))
+    assert data.findings is not None, "a planner sees the findings' positions"
     assert len(data.findings) == 6
 
     # the choropleth's tooltip

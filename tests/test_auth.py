@@ -7,8 +7,9 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,13 @@ if str(ROOT) not in sys.path:  # app_pages is imported as the running app does
     sys.path.insert(0, str(ROOT))
 T0 = dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.UTC)
 GOOD = "korrekt-häst-batteri-42"
+
+
+def _user(store: Store, username: str) -> dict[str, Any]:
+    """The user's row, which the test expects to exist."""
+    row = store.user_row(username)
+    assert row is not None, f"no user {username!r}"
+    return row
 
 
 def test_hash_is_argon2id_salted_and_verifies() -> None:
@@ -55,14 +63,14 @@ def test_generated_passwords_pass_the_rules_and_differ() -> None:
 
 def test_create_user_stores_only_a_hash(sqlite_store: Store) -> None:
     auth.create_user(sqlite_store, "anna", "planerare", GOOD)
-    row = sqlite_store.user_row("anna")
+    row = _user(sqlite_store, "anna")
     assert row is not None and row["password_hash"].startswith("$argon2id$")
     assert GOOD not in str(sqlite_store.users().to_dict()) and GOOD not in str(sqlite_store.audit_log().to_dict())
     with pytest.raises(ValidationError):
         auth.create_user(sqlite_store, "bertil", "planerare", "short")
     assert sqlite_store.user_row("bertil") is None
     auth.create_user(sqlite_store, "polis1", "polis", GOOD)
-    assert sqlite_store.user_row("polis1")["organisation"] == "polis"
+    assert _user(sqlite_store, "polis1")["organisation"] == "polis"
 
 
 def test_login_ok_and_generic_failures(store: Store) -> None:
@@ -93,7 +101,7 @@ def test_brute_force_locks_the_account(store: Store, monkeypatch: pytest.MonkeyP
     # after the lock expires the right password works and the counter starts again
     viewer = auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=16))
     assert viewer.role == "planerare"
-    assert store.user_row("anna")["failed_attempts"] == 0
+    assert _user(store, "anna")["failed_attempts"] == 0
     for i in range(4):  # fewer than the limit: not locked
         with pytest.raises(AuthenticationError):
             auth.authenticate(store, "anna", f"igen-fel-{i}-xxxxx", now=T0 + dt.timedelta(minutes=20))
@@ -121,7 +129,7 @@ def test_parallel_wrong_passwords_are_all_counted(store: Store, monkeypatch: pyt
         th.join()
     import json
 
-    row = store.user_row("anna")
+    row = _user(store, "anna")
     assert row["locked_until"] is not None
     log = store.audit_log()
     guesses = log[log["action"].isin(["locked", "login_failed"])]
@@ -183,13 +191,13 @@ def test_parallel_burst_gets_at_most_the_limit_of_real_hash_checks(store: Store,
     limit of 5. The attempt is now reserved in the database first: exactly the limit is checked."""
     monkeypatch.setenv("TRYGGHETSKARTA_LOCKOUT_ATTEMPTS", "5")
     auth.create_user(store, "anna", "planerare", GOOD)
-    real_hash = store.user_row("anna")["password_hash"]
+    real_hash = _user(store, "anna")["password_hash"]
     checked = _count_checks_against(monkeypatch)
     outcome = _burst(50, lambda i: auth.authenticate(store, "anna", f"parallell-gissning-{i:02d}", now=T0))
     assert all(isinstance(o, AuthenticationError) for o in outcome), outcome
     assert checked.count(real_hash) == 5, checked.count(real_hash)
     assert len(checked) == 50  # the refused ones cost a (dummy) check too, so timing tells nothing
-    row = store.user_row("anna")
+    row = _user(store, "anna")
     assert row["locked_until"] is not None and row["locked_until"] > T0
 
 
@@ -206,7 +214,7 @@ def test_right_password_late_in_a_parallel_burst_is_refused(store: Store, monkey
     def attempt(i: int) -> None:
         if i == 19:
             deadline = time.monotonic() + 0.4
-            while time.monotonic() < deadline and store.user_row("anna")["failed_attempts"] < 5:
+            while time.monotonic() < deadline and _user(store, "anna")["failed_attempts"] < 5:
                 time.sleep(0.01)
             auth.authenticate(store, "anna", GOOD, now=T0)
         else:
@@ -215,7 +223,7 @@ def test_right_password_late_in_a_parallel_burst_is_refused(store: Store, monkey
     outcome = _burst(20, attempt)
     assert isinstance(outcome[19], AuthenticationError), "the right password was accepted during the burst"
     assert all(isinstance(o, AuthenticationError) for o in outcome[:19]), outcome
-    row = store.user_row("anna")
+    row = _user(store, "anna")
     assert row["locked_until"] is not None and row["locked_until"] > T0
     with pytest.raises(AuthenticationError):  # still locked afterwards, whatever the order
         auth.authenticate(store, "anna", GOOD, now=T0 + dt.timedelta(minutes=1))
@@ -261,7 +269,7 @@ def test_inactive_user_cannot_log_in(sqlite_store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     s = open_store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite'}")
     s.init()
     auth.create_user(s, "anna", "planerare", GOOD)
@@ -329,7 +337,7 @@ def test_oidc_roles_from_claim(sqlite_store: Store, value: object, role: str) ->
                                                     ("raddningstjanst", "raddningstjanst"), ("planerare", None)])
 def test_partner_users_get_their_roles_organisation(sqlite_store: Store, role: str, organisation: str | None) -> None:
     auth.create_user(sqlite_store, f"u_{role}", role, "ett långt lösenord 1")
-    assert sqlite_store.user_row(f"u_{role}")["organisation"] == organisation
+    assert _user(sqlite_store, f"u_{role}")["organisation"] == organisation
 
 
 def test_oidc_role_claim_setting(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -429,7 +437,12 @@ def test_cli_users_add_reads_password_twice_without_echo(sqlite_store: Store, mo
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     answers = iter([GOOD, GOOD])
     prompts: list[str] = []
-    monkeypatch.setattr(auth.getpass, "getpass", lambda prompt="": prompts.append(prompt) or next(answers))
+
+    def getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(auth.getpass, "getpass", getpass)
     assert auth.cli_users_add(sqlite_store, "chef", "admin") == 0
     out = capsys.readouterr()
     assert len(prompts) == 2

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -150,7 +151,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., int]]:
     opened: list[Store] = []
     real = store_module.open_store
 
-    def tracking(*args: object, **kwargs: object) -> Store:
+    def tracking(*args: Any, **kwargs: Any) -> Store:
         opened.append(real(*args, **kwargs))
         return opened[-1]
 
@@ -190,7 +191,8 @@ def test_partner_reads_over_overlapping_periods(filled: tuple[Store, Truth], cli
                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store, truth = filled
     # the store's own read path: a partner's count_by is sums of published cells, whatever the range
-    recovered, wrong = [], []
+    recovered: list[tuple[str, int, int]] = []
+    wrong: list[tuple[str, object, object]] = []
     for end in _ends(20, 4):
         day = end + dt.timedelta(days=1)
         got, more = ({OUTSIDE if pd.isna(a) else truth.name_of[int(a)]: int(c)
@@ -263,7 +265,8 @@ def test_lagesbild_attacks(filled: tuple[Store, Truth], tmp_path: Path) -> None:
     first = START + dt.timedelta(days=22)
     e0, e1 = START + dt.timedelta(days=26), START + dt.timedelta(days=27)
     reports = {e0: _build(store, first, e0), e1: _build(store, first, e1)}
-    recovered, wrong = [], []
+    recovered: list[tuple[str, int, int]] = []
+    wrong: list[tuple[str, object, object]] = []
     # attack 1: the same report one day longer
     a, b = _sighting_by_area(reports[e1], truth), _sighting_by_area(reports[e0], truth)
     recovered += [(f"period {area}", a[area] - b[area], truth.count({area}, e1, e1))
@@ -360,7 +363,7 @@ def test_cli_lagesbild_partner_attacks(filled: tuple[Store, Truth], cli: Callabl
     said = capsys.readouterr().out
     l0, l1 = layers[e0], layers[e1]
     recovered = [("cli kommun", kommun[e1] - kommun[e0], truth.count(set(PLACE), e1, e1))]
-    wrong = []
+    wrong: list[tuple[str, object, object]] = []
     _same(wrong, "kommun", kommun[e1], truth.published_sum(set(PLACE), first, e1))
     for area in ("Tibble", "Ekhammar", "Bro"):
         _same(wrong, area, l1.loc[area, "sighting_count_display"],
@@ -400,6 +403,7 @@ def test_internal_roles_keep_exact_counts(filled: tuple[Store, Truth]) -> None:
     assert int(row["count"]) == exact and row["count_display"] == str(exact)
     assert not any("ISO-veck" in n for n in intern.notes)
     data = mapview.map_data(store, PLANNER, MapFilters(start=start, end=end))
+    assert data.sightings is not None, "a planner sees the sightings' positions"
     assert len(data.sightings) == exact and data.sighting_areas is None and data.notes() == []
 
 
@@ -407,7 +411,9 @@ def test_publication_periods() -> None:
     w = privacy.publication_periods(dt.date(2026, 10, 1), dt.date(2026, 10, 2))
     assert (w.start, w.end, w.snapped) == (dt.date(2026, 9, 28), dt.date(2026, 10, 4), True)
     assert w.weeks == (dt.date(2026, 9, 28),)
-    assert "hela ISO-veckor" in w.note("sv")
+    note = w.note("sv")
+    assert note is not None, "a snapped period says so"
+    assert "hela ISO-veckor" in note
     # A calendar month: the ISO weeks whose Thursday falls in it (November 2026 starts on a Sunday).
     nov = privacy.publication_periods(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     assert (nov.start, nov.end) == (dt.date(2026, 11, 2), dt.date(2026, 11, 29))

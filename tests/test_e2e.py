@@ -64,8 +64,12 @@ class Watch:
     def __init__(self, page: Any) -> None:
         self.dialogs: list[str] = []
         self.console: list[str] = []
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", self._dismiss)
         page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
+
+    def _dismiss(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
 
 def _shot(page: Any, name: str) -> None:

@@ -83,7 +83,9 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     page.get_by_role("button", name="Skicka in rapporten").click()
     sent = page.get_by_text(re.compile(r"Rapporten är inskickad \(nr \d+\)"))
     sent.wait_for(timeout=60_000)
-    police_id = int(re.search(r"nr (\d+)", sent.inner_text()).group(1))
+    found = re.search(r"nr (\d+)", sent.inner_text())
+    assert found, f"no report number in {sent.inner_text()!r}"
+    police_id = int(found.group(1))
     _shot(page, "est_03_polis_inskickad")
     assert phone.refused == [], phone.refused
     phone.close()

@@ -91,6 +91,13 @@ STEP_SECONDS: dict[str, float] = {}
 _CLOCK = [time.monotonic()]
 
 
+def _number(text: str) -> int:
+    """The record number a confirmation names ("... (nr 12)")."""
+    found = re.search(r"nr (\d+)", text)
+    assert found, f"no number in {text!r}"
+    return int(found.group(1))
+
+
 def _shot(page: Any, name: str, show: Any = None) -> None:
     """A screenshot of the step, with ``show`` (a locator) scrolled into view first (Streamlit scrolls inside
     its own container, so a full-page shot is the visible part)."""
@@ -186,7 +193,7 @@ def _plan_walk(page: Any, title: str, day: dt.date) -> int:
     form.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     done = page.get_by_text(re.compile(r"Vandringen är planerad \(nr \d+"))
     done.wait_for(timeout=60_000)
-    return int(re.search(r"nr (\d+)", done.inner_text()).group(1))
+    return _number(done.inner_text())
 
 
 def _assign(page: Any, finding_id: int, what: str, party: str) -> int:
@@ -209,7 +216,7 @@ def _assign(page: Any, finding_id: int, what: str, party: str) -> int:
     _until(lambda: created.count() == 1 and created.inner_text() not in before, what=f"action for {finding_id}")
     assert not page.get_by_text("Något gick fel").count()
     wait_idle(page)
-    return int(re.search(r"nr (\d+)", created.inner_text()).group(1))
+    return _number(created.inner_text())
 
 
 def _pdf_of_walk(page: Any, walk_label: str, name: str) -> tuple[str, str]:
@@ -432,7 +439,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     page.get_by_role("button", name="Skicka in rapporten").click()
     sent = page.get_by_text(re.compile(r"Rapporten är inskickad \(nr \d+\)"))
     sent.wait_for(timeout=60_000)
-    police_id = int(re.search(r"nr (\d+)", sent.inner_text()).group(1))
+    police_id = _number(sent.inner_text())
     _shot(page, "07a_polis_veckorapport_formular_390x844")
     assert phone.refused == [], phone.refused
     phone.close()

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import subprocess
 import sys
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -302,8 +303,12 @@ def test_protocol_map_draws_a_configured_base_map_with_scale_and_swedish_axes(fi
     import matplotlib.axes
 
     original = matplotlib.axes.Axes.set_xlabel
-    monkeypatch.setattr(matplotlib.axes.Axes, "set_xlabel",
-                        lambda self, label, *a, **k: (texts.append(label), original(self, label, *a, **k))[1])
+
+    def set_xlabel(self: matplotlib.axes.Axes, label: str, *a: Any, **k: Any) -> Any:
+        texts.append(label)
+        return original(self, label, *a, **k)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xlabel", set_xlabel)
     monkeypatch.setattr(protocol, "_fetch_tile", lambda url: pytest.fail(f"tile fetched with basemap none: {url}"))
     plain = protocol.route_map_png(protocol.walk_protocol(store, walk_id, lang="sv"))
     assert texts[-1] == "Östlig koordinat, SWEREF 99 TM (m)"  # after what geopandas sets

@@ -6,6 +6,7 @@ protocol download rendered from the current state."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_planner_assigns_findings_one_after_another(app_db: str, monkeypatch: py
     _no_error(at)
     notes = _texts(at.warning)
     # but the browser still shows the first finding's chip and the planner adds the second: it sends both labels
-    original = Multiselect.values
+    original = inspect.getattr_static(Multiselect, "values")  # the property itself, to call and to put back
     monkeypatch.setattr(Multiselect, "values", property(
         lambda self: [stale, fresh] if self.label == _ui.text("findings_to_assign") else original.fget(self)))
     at.run()
@@ -219,7 +220,9 @@ def test_not_fixed_on_a_planned_finding_keeps_the_checklist(app_db: str) -> None
     at = _page("vandringar", "test_planerare", "planerare")
     pager = [g for g in at.button_group if g.label == _ui.text("followup_page")]
     while planned not in _card_ids(at):  # the card's page
-        page = next(int(p) for p in pager[0].options if int(p) > (pager[0].value or 1))
+        current = pager[0].value
+        assert not isinstance(current, list), "the pager is a single choice"
+        page = next(int(p) for p in pager[0].options if int(p) > (current or 1))
         pager[0].set_value(page).run()
         pager = [g for g in at.button_group if g.label == _ui.text("followup_page")]
     at.button_group(key=f"fu_fixed_{walk['id']}_{planned}").set_value(False)

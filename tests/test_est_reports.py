@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -216,7 +217,7 @@ def test_a_double_submit_with_the_same_client_id_stores_one_report(est):
 
 def test_a_line_is_refused_with_what_and_where(est):
     store = est
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"category": "skadegorelse", "count": 0}, "line 1: count must be a whole number"),
         ({"category": "skadegorelse", "count": "2.5"}, "line 1: count must be a whole number"),
         ({"category": "skadegorelse", "area": "Atlantis"}, "line 1: unknown area 'Atlantis'"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 
 from trygghetskarta import demo, geography
@@ -47,7 +48,7 @@ def test_area_ids_prefer_the_smallest_area(sqlite_store: Store) -> None:
     areas = sqlite_store.areas()
     bro_centrum = areas[areas["name"] == "Bro centrum"]
     pt = bro_centrum.geometry.iloc[0].representative_point()
-    ids = geography.area_ids_from_lonlat([pt.x, 10.0], [pt.y, 50.0], areas)
+    ids = geography.area_ids_from_lonlat(np.array([pt.x, 10.0]), np.array([pt.y, 50.0]), areas)
     assert list(ids) == [int(bro_centrum["id"].iloc[0]), -1]
 
 
@@ -68,7 +69,9 @@ def test_demo_fills_a_believable_season_inside_the_boundary(store: Store) -> Non
     walks = store.read("walk")
     assert walks["title"].str.startswith("[DEMO]").all()
     assert {"bro", "kungsangen", "brunna"} <= set(store.areas().set_index("id").loc[walks["area_id"], "locality"])
-    assert store.get_meta("demo").startswith("synthetic")
+    marker = store.get_meta("demo")
+    assert marker is not None, "the demo data is not marked"
+    assert marker.startswith("synthetic")
     # A status history leads to each finding's status.
     f = findings[findings["status"] == "verifierad"].iloc[0]
     events = store.status_events("finding", int(f["id"]))

@@ -107,7 +107,7 @@ def test_buffer_setting_decides_outside(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_xlsx_with_dates_and_numbers(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.append(["Kategori", "Datum", "Latitude", "Longitude", "Beskrivning"])
     sheet.append(["Nedskräpning", dt.datetime(2026, 9, 1, 21, 0), LAT, LON, "Soppåsar"])
     sheet.append(["Förväxt vegetation", "2026-09-01", 59.52, 17.64, None])

@@ -34,6 +34,7 @@ import shapely
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.ingest.fields import SUPPORTED_KINDS
@@ -60,7 +61,7 @@ WORDS = ["klotter", "Trasig lampa", "gångtunnel", "mörk stig", "trygg plats", 
          "Misshandel", "Stöld", "Nattvandrarna", "ny", "bedomd", "1", "2", "3", "9", "allvarlig", "ja", "nej",
          "mörker", "dagsljus", "Pelle Svensson", "ring 070-123 45 67", "anna@example.se", "19121212-1212",
          "NULL", "n/a", "-", "", " ", "=HYPERLINK(\"http://127.0.0.1\")", "nan", "inf", "Kommun", "Polisen"]
-TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
 CELL_TEXT = st.one_of(st.sampled_from(WORDS), TEXT)
 DATE_TEXTS = ["2026-08-22", "2026-08-22 21:30", "2026-08-22T21:30:00Z", "2026-08-22 9:48:12 +02:00", "22/8 2026",
               "22.08.2026 17.59", "22 augusti 2026 kl. 17.59", "20260822", "2021-08", "0001-01-01", "-1",
@@ -106,12 +107,12 @@ def _num(v: float, comma: bool = False) -> str:
     return text.replace(".", ",") if comma else text
 
 
-def _wkt_of(geom: shapely.Geometry) -> str:
+def _wkt_of(geom: BaseGeometry) -> str:
     return shapely.to_wkt(geom, rounding_precision=-1)
 
 
 @st.composite
-def geometries(draw: st.DrawFn, crs: str = "EPSG:4326", depth: int = 0) -> shapely.Geometry:
+def geometries(draw: st.DrawFn, crs: str = "EPSG:4326", depth: int = 0) -> BaseGeometry:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "invalid value encountered": NaN coordinates are meant
@@ -121,7 +122,7 @@ def geometries(draw: st.DrawFn, crs: str = "EPSG:4326", depth: int = 0) -> shape
 
 
 @st.composite
-def _geometries(draw: st.DrawFn, crs: str, depth: int) -> shapely.Geometry:
+def _geometries(draw: st.DrawFn, crs: str, depth: int) -> BaseGeometry:
     kind = draw(st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "Collection",
                                  "Empty", "Bowtie"]))
     pts = [draw(positions(crs)) for _ in range(draw(st.integers(1, 5)))]
@@ -251,6 +252,37 @@ GEOMETRY_SCHEMES = {"latlon": ("lat", "lon"), "latitud": ("latitud", "longitud")
                     "geometry": ("geometry",), "none": ()}
 
 
+def _position_cells(draw: st.DrawFn, scheme: str, crs: str) -> list[object]:
+    """The cells of one position in the column ``scheme`` (none for "none")."""
+    x, y = draw(positions(crs))
+    comma = rare(draw, 5)
+    if scheme in ("latlon", "latitud"):
+        return [_num(y, comma), _num(x, comma)]
+    if scheme in ("xy", "EN"):
+        return [_num(x, comma), _num(y, comma)]
+    if scheme == "point":
+        return [f"{_num(y)},{_num(x)}"]
+    if scheme == "geopoint":
+        return [f"{_num(y)} {_num(x)} {draw(st.sampled_from(['0', '12.5', 'x']))} "
+                f"{draw(st.sampled_from(['4', '-1', 'nan', '']))}"]
+    if scheme in ("wkt", "geometry"):
+        return [draw(geometry_cells(crs))]
+    return []
+
+
+def _extra_cell(draw: st.DrawFn, name: str) -> object:
+    """A cell for the column ``name``: a date, a vocabulary word, a number or any text, as the header suggests."""
+    folded = str(name).lower()
+    if folded in ("datum", "start", "klart senast", "datetime"):
+        return draw(date_texts())
+    if folded in VOCABULARY_WORDS and not rare(draw, 4):
+        return draw(st.sampled_from(VOCABULARY_WORDS[folded]))
+    if folded in ("allvarlighet", "befolkning", "noggrannhet", "walkers", "antal vandrare", "id"):
+        return draw(st.one_of(st.sampled_from(["1", "2", "3", "-4", "1.5", "1e400", "12 345", "9" * 30, ""]),
+                              NUMBER.map(_num)))
+    return draw(CELL_TEXT)
+
+
 @st.composite
 def table_rows(draw: st.DrawFn) -> tuple[list[str], list[list[object]]]:
     """A header and rows of cells (strings, numbers or dates) with coordinates in one of the column schemes."""
@@ -262,31 +294,8 @@ def table_rows(draw: st.DrawFn) -> tuple[list[str], list[list[object]]]:
     header = [*GEOMETRY_SCHEMES[scheme], *extra]
     rows = []
     for _ in range(draw(st.integers(0, 8))):
-        x, y = draw(positions(crs))
-        comma = rare(draw, 5)
-        cells: list[object] = []
-        if scheme in ("latlon", "latitud"):
-            cells += [_num(y, comma), _num(x, comma)]
-        elif scheme in ("xy", "EN"):
-            cells += [_num(x, comma), _num(y, comma)]
-        elif scheme == "point":
-            cells.append(f"{_num(y)},{_num(x)}")
-        elif scheme == "geopoint":
-            cells.append(f"{_num(y)} {_num(x)} {draw(st.sampled_from(['0', '12.5', 'x']))} "
-                         f"{draw(st.sampled_from(['4', '-1', 'nan', '']))}")
-        elif scheme in ("wkt", "geometry"):
-            cells.append(draw(geometry_cells(crs)))
-        for name in extra:
-            folded = str(name).lower()
-            if folded in ("datum", "start", "klart senast", "datetime"):
-                cells.append(draw(date_texts()))
-            elif folded in VOCABULARY_WORDS and not rare(draw, 4):
-                cells.append(draw(st.sampled_from(VOCABULARY_WORDS[folded])))
-            elif folded in ("allvarlighet", "befolkning", "noggrannhet", "walkers", "antal vandrare", "id"):
-                cells.append(draw(st.one_of(st.sampled_from(["1", "2", "3", "-4", "1.5", "1e400", "12 345",
-                                                             "9" * 30, ""]), NUMBER.map(_num))))
-            else:
-                cells.append(draw(CELL_TEXT))
+        cells = _position_cells(draw, scheme, crs)
+        cells += [_extra_cell(draw, name) for name in extra]
         cells = cells[: len(header) + draw(st.integers(-1, 1))] if rare(draw, 9) else cells
         if rare(draw, 20) and cells:  # a cell past the length cap
             cells[-1] = "x" * 100_001
@@ -304,7 +313,8 @@ def csv_files(draw: st.DrawFn) -> bytes:
         return '"' + text.replace('"', '""') + '"' if any(c in text for c in f'{sep}"\n\r') else text
 
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    text = newline.join(sep.join(quote(v) for v in r) for r in [header, *rows])
+    lines: list[list[object]] = [list(header), *rows]
+    text = newline.join(sep.join(quote(v) for v in r) for r in lines)
     if rare(draw, 30):
         text = sep.join(f"c{i}" for i in range(draw(st.sampled_from([501, 5000])))) + newline + text
     encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]))
@@ -353,7 +363,7 @@ def zip_members_mutated(draw: st.DrawFn, data: bytes) -> bytes:
 def xlsx_files(draw: st.DrawFn) -> bytes:
     header, rows = draw(table_rows())
     book = openpyxl.Workbook()  # not write_only: its row generator complains when a case is abandoned
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.title = draw(st.sampled_from(["Blad1", "Sheet", "Ä-Ö"]))
     sheet.append([None if h == "" else ILLEGAL_CHARACTERS_RE.sub("", h) for h in header])
     for r in rows:
@@ -383,7 +393,7 @@ JSON_VALUES = st.one_of(CELL_TEXT, NUMBER.filter(np.isfinite), st.booleans(), st
                         st.dictionaries(st.sampled_from(["a", "b"]), st.integers(), max_size=2))
 
 
-def _geojson_geometry(geom: shapely.Geometry) -> object:
+def _geojson_geometry(geom: BaseGeometry) -> object:
     return json.loads(shapely.to_geojson(geom)) if not geom.is_empty or geom.geom_type != "Point" else \
         {"type": "Point", "coordinates": []}
 

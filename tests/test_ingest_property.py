@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +24,7 @@ CELLS = st.one_of(
     st.sampled_from(["59.49068", "17.752277", "59,5", "17,64", "655840", "6597917", "klotter", "Trasig lampa",
                      "2026-08-22", "22/8 2026 kl. 21.30", "NULL", "", "ny", "3", "9", "POINT (17.75 59.49)",
                      "POINT (1 2", "59.49 17.75 10 4", "nan", "inf", "-1e308", "ring 070-123 45 67"]),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
 )
 
 
@@ -54,7 +56,7 @@ def geojson_texts(draw: st.DrawFn) -> bytes:
     props = draw(st.dictionaries(st.sampled_from(HEADERS), CELLS, max_size=5))
     feature = {"type": "Feature", "properties": props,
                "geometry": draw(st.sampled_from([None, {"type": gtype, "coordinates": coords}]))}
-    doc: object = {"type": "FeatureCollection", "features": [feature] * draw(st.integers(0, 3))}
+    doc: dict[str, Any] = {"type": "FeatureCollection", "features": [feature] * draw(st.integers(0, 3))}
     if draw(st.booleans()):
         doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": draw(
             st.sampled_from(["EPSG:3006", "urn:ogc:def:crs:EPSG::3857", "nonsense"]))}}, "features": doc["features"]}
@@ -70,7 +72,7 @@ KINDS = st.sampled_from(["finding", "incident", "area", "walk", "sighting"])
 
 
 @pytest.fixture(scope="module")
-def shared_store() -> Store:
+def shared_store() -> Iterator[Store]:
     folder = Path(tempfile.mkdtemp())
     store = open_store("sqlite:///" + str(folder / "prop.sqlite"))
     store.init()

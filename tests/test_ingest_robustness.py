@@ -258,7 +258,7 @@ def test_an_overlong_cell_refuses_the_file_naming_its_row(tmp_path: Path) -> Non
 
 def test_xlsx_with_too_many_columns_is_refused(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.append(["kategori", "datum", "lat", "lon", *[f"c{i}" for i in range(600)]])
     sheet.append(["klotter", "2026-08-22", LAT, LON])
     path = tmp_path / "wide.xlsx"
@@ -271,7 +271,7 @@ def test_xlsx_with_too_many_columns_and_no_dimension_is_refused(tmp_path: Path) 
     import zipfile
 
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet
     sheet.append(["kategori", "datum", "lat", "lon", *[f"c{i}" for i in range(600)]])
     src = tmp_path / "src.xlsx"
     book.save(src)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -58,7 +59,7 @@ def test_a_store_refusal_leaves_nothing_half_written(sqlite_store: Store, csv_fi
 
     real = ingest_module.read_file
 
-    def sabotage(*args: object, **kwargs: object) -> object:
+    def sabotage(*args: Any, **kwargs: Any) -> Any:
         plan = real(*args, **kwargs)  # read in the sandbox's child; the plan is then spoiled here
         geoms = plan.accepted.geometry.to_numpy().copy()
         geoms[1] = shapely.Point(500.0, 500.0)  # the store must refuse this row

@@ -12,6 +12,7 @@ import shapely
 from trygghetskarta import schema
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.ingest import municipality
+from trygghetskarta.ingest.boundary import Municipality
 from trygghetskarta.ingest.crs import detect_crs, transform_xy
 from trygghetskarta.ingest.dates import parse_dates, parse_datetimes
 from trygghetskarta.ingest.vocab import fold, map_values
@@ -58,7 +59,7 @@ def test_fold_and_synonyms() -> None:
 
 
 @pytest.fixture(scope="module")
-def ub() -> object:
+def ub() -> Municipality:
     return municipality()
 
 
@@ -73,7 +74,7 @@ def _in(crs: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("crs", list(schema.KNOWN_INPUT_CRS))
-def test_undeclared_crs_detected_from_the_municipality_extent(crs: str, ub: object) -> None:
+def test_undeclared_crs_detected_from_the_municipality_extent(crs: str, ub: Municipality) -> None:
     x, y = _in(crs)
     d = detect_crs(x, y, declared=None, municipality_3006=ub.geom_3006, municipality_name=ub.name, file="f.csv")
     assert (d.crs, d.swapped) == (crs, False)
@@ -81,13 +82,13 @@ def test_undeclared_crs_detected_from_the_municipality_extent(crs: str, ub: obje
 
 
 @pytest.mark.parametrize("crs", [schema.CRS_STORE, schema.CRS_METRIC, schema.CRS_RT90])
-def test_swapped_axes_detected(crs: str, ub: object) -> None:
+def test_swapped_axes_detected(crs: str, ub: Municipality) -> None:
     x, y = _in(crs)
     d = detect_crs(y, x, declared=None, municipality_3006=ub.geom_3006, municipality_name=ub.name, file="f.csv")
     assert (d.crs, d.swapped) == (crs, True)
 
 
-def test_mislabelled_declared_crs_is_corrected_with_a_note(ub: object) -> None:
+def test_mislabelled_declared_crs_is_corrected_with_a_note(ub: Municipality) -> None:
     x, y = _in(schema.CRS_METRIC)
     d = detect_crs(x, y, declared="EPSG:4326", municipality_3006=ub.geom_3006, municipality_name=ub.name,
                    file="f.csv")
@@ -95,33 +96,33 @@ def test_mislabelled_declared_crs_is_corrected_with_a_note(ub: object) -> None:
     assert "declared EPSG:4326 does not fit" in d.note
 
 
-def test_declared_crs_honoured_when_it_fits(ub: object) -> None:
+def test_declared_crs_honoured_when_it_fits(ub: Municipality) -> None:
     x, y = _in(schema.CRS_SWEREF_1800)
     d = detect_crs(x, y, declared="3011", municipality_3006=ub.geom_3006, municipality_name=ub.name, file="f")
     assert d.crs == "EPSG:3011" and not d.mislabelled
 
 
-def test_ambiguous_crs_refused_saying_what_was_tried(ub: object) -> None:
+def test_ambiguous_crs_refused_saying_what_was_tried(ub: Municipality) -> None:
     # Frankfurt in Web Mercator: also inside SWEREF 99 TM's range, but neither is near Upplands-Bro
     x, y = np.array([954109.143]), np.array([6460965.887])
     with pytest.raises(ValidationError, match=r"f.csv: cannot tell the CRS.*EPSG:3006.*EPSG:3857.*--crs"):
         detect_crs(x, y, declared=None, municipality_3006=ub.geom_3006, municipality_name=ub.name, file="f.csv")
 
 
-def test_far_away_lonlat_with_lat_lon_names_is_read_as_wgs84(ub: object) -> None:
+def test_far_away_lonlat_with_lat_lon_names_is_read_as_wgs84(ub: Municipality) -> None:
     x, y = np.array([-0.107, -0.111]), np.array([51.52, 51.51])
     d = detect_crs(x, y, declared=None, municipality_3006=ub.geom_3006, municipality_name=ub.name, file="uk.csv",
                    geographic_names=True)
     assert (d.crs, d.swapped) == ("EPSG:4326", False)
 
 
-def test_unknown_crs_argument_is_a_validation_error(ub: object) -> None:
+def test_unknown_crs_argument_is_a_validation_error(ub: Municipality) -> None:
     with pytest.raises(ValidationError, match="unknown CRS"):
         detect_crs(np.array([1.0]), np.array([2.0]), declared="EPSG:999999", municipality_3006=ub.geom_3006,
                    municipality_name=ub.name, file="f")
 
 
-def test_municipality_is_upplands_bro(ub: object) -> None:
+def test_municipality_is_upplands_bro(ub: Municipality) -> None:
     assert ub.name == "Upplands-Bro"
     assert 200e6 < ub.geom_3006.area < 260e6
     assert ub.geom_4326.contains(shapely.Point(17.752277, 59.49068))

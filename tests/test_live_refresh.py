@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -68,7 +69,7 @@ def _auto_refresh(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     assert fragment_ids, "the page registered no refreshing fragment"
     original = local_script_runner.RerunData
 
-    def auto_rerun(**kwargs: object) -> object:
+    def auto_rerun(**kwargs: Any) -> Any:
         return original(**kwargs, fragment_id_queue=list(fragment_ids), is_auto_rerun=True)
 
     with monkeypatch.context() as m:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TypeVar
 
 import folium
 import geopandas as gpd
@@ -55,7 +56,10 @@ def _walk(element: object) -> Iterator[object]:
         yield from _walk(child)
 
 
-def _of_type(m: folium.Map, kind: type) -> list[object]:
+E = TypeVar("E")
+
+
+def _of_type(m: folium.Map, kind: type[E]) -> list[E]:
     return [e for e in _walk(m) if isinstance(e, kind)]
 
 

@@ -46,6 +46,7 @@ def test_gps_exif_gives_position_and_time() -> None:
     stored = photos.photo_from_bytes(data, "lampa.jpg")
     assert stored.lat == pytest.approx(59.5234, abs=1e-5)
     assert stored.lon == pytest.approx(17.6321, abs=1e-5)
+    assert stored.taken_at is not None, "no time read from the EXIF"
     assert stored.taken_at == dt.datetime(2026, 10, 14, 19, 42, 5, tzinfo=stored.taken_at.tzinfo)
     assert stored.taken_at.utcoffset() == dt.timedelta(hours=2)  # Stockholm summer time, no zone in EXIF
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from shapely.geometry import Point, Polygon
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the pages import app_pages as the running app does
@@ -96,7 +97,12 @@ def _page(key: str, role: str) -> AppTest:
 def _markdown_bodies(at: AppTest) -> list[str]:
     """Every Markdown body the page sent (markdown, caption, alerts, headers)."""
     kinds = ("markdown", "caption", "info", "success", "warning", "error", "subheader", "header", "title")
-    return [str(e.value) for kind in kinds for e in at.get(kind)]
+    bodies = []
+    for kind in kinds:
+        for e in at.get(kind):
+            assert isinstance(e, Element), f"a {kind} that is not an element: {e!r}"
+            bodies.append(str(e.value))
+    return bodies
 
 
 def _assert_shown_literally(at: AppTest) -> None:

@@ -153,6 +153,7 @@ def test_postgis_has_real_geometry_and_spatial_index(pg_url: str) -> None:
         )).scalar()
     s.dispose()
     assert typ == ("GEOMETRY", 4326)
+    assert idx is not None, "no index ix_findings_geom"
     assert "gist" in idx.lower()
 
 

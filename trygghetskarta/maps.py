@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast, overload
 
 import folium
 import geopandas as gpd
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from branca.element import Figure
 from folium.plugins import FastMarkerCluster
 from shapely.geometry.base import BaseGeometry
 
@@ -186,33 +187,47 @@ def filter_frame(df: pd.DataFrame, kind: str, filters: MapFilters | None,
         raise ValidationError(msg)
     keep = np.ones(len(df), dtype=bool)
     time_name = records.TIME_FIELD.get(kind)
-    if (filters.start is not None or filters.end is not None) and time_name:
-        times = analysis.aware_times(df, "time" if "time" in df.columns else time_name)
-        if filters.start is not None:
-            keep &= (times >= _as_aware(filters.start)).fillna(False).to_numpy(dtype=bool)
-        if filters.end is not None:
-            keep &= (times < _as_aware(filters.end, end=True)).fillna(False).to_numpy(dtype=bool)
+    if time_name:
+        keep &= _period_mask(df, "time" if "time" in df.columns else time_name, filters)
     for name, column in (("categories", "category"), ("types", "type"), ("sources", "source"),
                          ("statuses", "status")):
         wanted = getattr(filters, name)
         if wanted is not None and column in df.columns:
             keep &= df[column].isin(wanted).to_numpy(dtype=bool)
-    if filters.light is not None and time_name:
-        light = analysis.day_night_from_records(df, "time" if "time" in df.columns else time_name)
-        keep &= (light == filters.light).fillna(False).to_numpy(dtype=bool)
     if filters.area_ids is not None:
-        # One rule (trygghetskarta.areas): a record is in an area when its smallest area is one of its members
-        if "area_id" in df.columns:
-            area_id = df["area_id"]
-        elif areas is not None:
-            area_id = analysis.area_ids_from_points(df, areas)
-        else:
-            msg = "an area filter needs the areas (areas=...) or an 'area_id' column"
-            raise ValidationError(msg)
-        wanted = areas_rule.nesting(areas).expand(filters.area_ids) if areas is not None else \
-            list(filters.area_ids)
-        keep &= pd.to_numeric(area_id, errors="coerce").isin(wanted).fillna(False).to_numpy(dtype=bool)
+        keep &= _area_mask(df, filters.area_ids, areas)
     return df.loc[keep]
+
+
+def _period_mask(df: pd.DataFrame, time_column: str, filters: MapFilters) -> np.ndarray:
+    """The rows within the period and of the light (daylight, dark) that ``filters`` ask for."""
+    keep = np.ones(len(df), dtype=bool)
+    if filters.start is not None or filters.end is not None:
+        times = analysis.aware_times(df, time_column)
+        if filters.start is not None:
+            keep &= (times >= _as_aware(filters.start)).fillna(False).to_numpy(dtype=bool)
+        if filters.end is not None:
+            keep &= (times < _as_aware(filters.end, end=True)).fillna(False).to_numpy(dtype=bool)
+    if filters.light is not None:
+        light = analysis.day_night_from_records(df, time_column)
+        keep &= (light == filters.light).fillna(False).to_numpy(dtype=bool)
+    return keep
+
+
+def _area_mask(df: pd.DataFrame, area_ids: tuple[Any, ...], areas: gpd.GeoDataFrame | None) -> np.ndarray:
+    """The rows in one of ``area_ids``.
+
+    One rule (trygghetskarta.areas): a record is in an area when its smallest area is one of its members.
+    """
+    if "area_id" in df.columns:
+        area_id = df["area_id"]
+    elif areas is not None:
+        area_id = analysis.area_ids_from_points(df, areas)
+    else:
+        msg = "an area filter needs the areas (areas=...) or an 'area_id' column"
+        raise ValidationError(msg)
+    wanted = areas_rule.nesting(areas).expand(area_ids) if areas is not None else list(area_ids)
+    return pd.to_numeric(area_id, errors="coerce").isin(wanted).fillna(False).to_numpy(dtype=bool)
 
 
 # --- geometry helpers --------------------------------------------------------------------------------
@@ -228,6 +243,13 @@ def _store_to_mercator() -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(schema.SRID_STORE, 3857, always_xy=True)
 
 
+@overload
+def _geoseries_4326(value: None, what: str) -> None: ...
+@overload
+def _geoseries_4326(value: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry, what: str) -> gpd.GeoSeries: ...
+@overload
+def _geoseries_4326(value: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry | None, what: str) -> gpd.GeoSeries | None:
+    ...
 def _geoseries_4326(value: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry | None, what: str) -> gpd.GeoSeries | None:
     if value is None:
         return None
@@ -612,7 +634,7 @@ def _add_legend(m: folium.Map, entries: list[tuple[str, str]], lang: str) -> Non
               f"background:rgba(255,255,255,.92);padding:6px 8px;font:12px sans-serif;max-height:45%;"
               f'overflow:auto;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
               f"<b>{_text(_t('legend', lang))}</b>{''.join(items)}</div>")
-    m.get_root().html.add_child(folium.Element(legend))
+    cast(Figure, m.get_root()).html.add_child(folium.Element(legend))  # a Map's root is its Figure
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -625,6 +647,42 @@ def _check_frame(value: object, name: str) -> pd.DataFrame | None:
         msg = f"{name} must be a (Geo)DataFrame as the store returns, got {type(value).__name__}"
         raise ValidationError(msg)
     return value
+
+
+def _check_options(layers: Sequence[str], lang: str, grid_cell_m: float) -> None:
+    """Refuse an unknown language or layer and a grid cell outside 10-5000 m."""
+    if lang not in schema.LANGUAGES:
+        msg = f"unknown language {lang!r}; allowed: {', '.join(schema.LANGUAGES)}"
+        raise ValidationError(msg)
+    unknown = [key for key in layers if key not in LAYER_KEYS]
+    if unknown:
+        msg = f"unknown layer(s) {', '.join(map(str, unknown))}; allowed: {', '.join(LAYER_KEYS)}"
+        raise ValidationError(msg)
+    if not isinstance(grid_cell_m, int | float) or not 10 <= grid_cell_m <= 5000:
+        msg = f"grid_cell_m must be between 10 and 5000 metres, got {grid_cell_m!r}"
+        raise ValidationError(msg)
+
+
+def _add_analysis_layers(m: folium.Map, layers: Sequence[str], analysed: list[pd.DataFrame], extent: gpd.GeoSeries,
+                         areas: gpd.GeoDataFrame | None, grid_cell_m: float, fdr: bool, lang: str,
+                         legend: list[tuple[str, str]]) -> None:
+    """The density, grid, Gi*, hexagon and choropleth layers over the ``analysed`` frames' precise positions."""
+    x_parts, y_parts = zip(*(analysis.hotspot_xy_from_records(f) for f in analysed), strict=True) \
+        if analysed else ((np.empty(0),), (np.empty(0),))
+    x, y = np.concatenate(x_parts), np.concatenate(y_parts)
+    if "heat" in layers:
+        _add_heat(m, x, y, lang, legend)
+    if ("grid" in layers or "gistar" in layers) and x.size:
+        grid = analysis.grid_from_boundary(extent, grid_cell_m)
+        counts = analysis.counts_from_xy(x, y, grid)
+        if "grid" in layers:
+            _add_grid(m, counts, grid, lang)
+        if "gistar" in layers:
+            _add_gistar(m, counts, grid, lang, fdr, legend)
+    if "hex" in layers:
+        _add_hex(m, analysed, lang)
+    if "choropleth" in layers:
+        _add_choropleth(m, areas, analysed, lang)
 
 
 def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry | None,
@@ -640,18 +698,10 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
     Gi* uses a ``grid_cell_m`` grid over the municipality (``fdr`` for false-discovery-rate classes).
     ``basemap`` overrides the ``basemap`` setting (osm, custom, none).
     """
-    if lang not in schema.LANGUAGES:
-        msg = f"unknown language {lang!r}; allowed: {', '.join(schema.LANGUAGES)}"
-        raise ValidationError(msg)
-    unknown = [key for key in layers if key not in LAYER_KEYS]
-    if unknown:
-        msg = f"unknown layer(s) {', '.join(map(str, unknown))}; allowed: {', '.join(LAYER_KEYS)}"
-        raise ValidationError(msg)
-    if not isinstance(grid_cell_m, int | float) or not 10 <= grid_cell_m <= 5000:
-        msg = f"grid_cell_m must be between 10 and 5000 metres, got {grid_cell_m!r}"
-        raise ValidationError(msg)
-    data = {name: _check_frame(value, name) for name, value in
-            (("findings", findings), ("incidents", incidents), ("walks", walks), ("sightings", sightings))}
+    _check_options(layers, lang, grid_cell_m)
+    checked = {name: _check_frame(value, name) for name, value in
+               (("findings", findings), ("incidents", incidents), ("walks", walks), ("sightings", sightings))}
+    data = {name: frame for name, frame in checked.items() if frame is not None}
     bad = [name for name in analysis_of if name not in ("findings", "incidents", "sightings")]
     if bad:
         msg = f"analysis_of may name findings, incidents, sightings; got {', '.join(bad)}"
@@ -669,28 +719,13 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
     legend: list[tuple[str, str]] = []
     if "areas" in layers:
         _add_areas(m, boundary, areas, lang)
-    analysed = [data[name] for name in analysis_of if data[name] is not None and len(data[name])]
-    x_parts, y_parts = zip(*(analysis.hotspot_xy_from_records(f) for f in analysed), strict=True) \
-        if analysed else ((np.empty(0),), (np.empty(0),))
-    x, y = np.concatenate(x_parts), np.concatenate(y_parts)
-    if "heat" in layers:
-        _add_heat(m, x, y, lang, legend)
-    if ("grid" in layers or "gistar" in layers) and x.size:
-        grid = analysis.grid_from_boundary(extent, grid_cell_m)
-        counts = analysis.counts_from_xy(x, y, grid)
-        if "grid" in layers:
-            _add_grid(m, counts, grid, lang)
-        if "gistar" in layers:
-            _add_gistar(m, counts, grid, lang, fdr, legend)
-    if "hex" in layers:
-        _add_hex(m, analysed, lang)
-    if "choropleth" in layers:
-        _add_choropleth(m, areas, analysed, lang)
-    if "walks" in layers and data["walks"] is not None:
+    analysed = [data[name] for name in analysis_of if name in data and len(data[name])]
+    _add_analysis_layers(m, layers, analysed, extent, areas, grid_cell_m, fdr, lang, legend)
+    if "walks" in layers and "walks" in data:
         _add_walks(m, data["walks"], lang)
         legend.append((WALK_COLOR, _t("walks", lang)))
     for name in ("findings", "incidents", "sightings"):
-        if name in layers and data[name] is not None and len(data[name]):
+        if name in layers and name in data and len(data[name]):
             _add_point_layer(m, data[name], _KIND_OF_ARG[name], lang, legend, grid_cell_m)
     _add_legend(m, legend, lang)
     folium.LayerControl(collapsed=True).add_to(m)

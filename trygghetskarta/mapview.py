@@ -29,8 +29,9 @@ _STORE_FILTERS = {"finding": ("categories", "statuses", "area_ids"), "incident":
                   "sighting": ("types", "area_ids")}
 
 
-def _store_filters(kind: str, filters: MapFilters) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _store_filters(kind: str, filters: MapFilters) -> dict[str, Any]:
+    """The store's filter keywords (``categories=[...]``, ...): the store takes them as ``**filters: Any``."""
+    out: dict[str, Any] = {}
     for name in _STORE_FILTERS[kind]:
         value = getattr(filters, name)
         if value is not None:

@@ -126,16 +126,7 @@ def area_counts_from_records(records: pd.DataFrame, areas: gpd.GeoDataFrame, *, 
     starts = period_starts_from_times(times[has_time], period, zone)
     area_ids = area_ids_from_points(records.loc[has_time], areas)
     first_data = starts.min() if len(starts) else None
-    lo = _bound_start(start, zone)
-    hi = _bound_start(end, zone)
-    first = period_starts_from_times(pd.Series([lo]), period, zone).iloc[0] if lo is not None else first_data
-    last = period_starts_from_times(pd.Series([hi]), period, zone).iloc[0] if hi is not None else starts.max()
-    if first is None or last is None or pd.isna(first) or pd.isna(last):
-        msg = "no records with a time and no start/end given: there is no period to count"
-        raise ValidationError(msg)
-    if last < first:
-        msg = f"end ({end}) is before start ({start})"
-        raise ValidationError(msg)
+    first, last = _period_bounds(starts, first_data, start, end, period, zone)
     report = _period_range(first, last, period)
     lookback_from = _shift(pd.Series([first]), period, -(52 if period == "week" else 12 // _MONTHS_PER_PERIOD[period]))
     every = _period_range(min(lookback_from.iloc[0], first), last, period)
@@ -179,6 +170,27 @@ def area_counts_from_records(records: pd.DataFrame, areas: gpd.GeoDataFrame, *, 
     out = pd.concat(rows, ignore_index=True)
     out["area_id"] = out["area_id"].astype(object).where(out["area_id"].notna(), None)
     out["population"] = pd.to_numeric(out["population"], errors="coerce")
+    return _with_rates_and_changes(out)
+
+
+def _period_bounds(starts: pd.Series, first_data: pd.Timestamp | None, start: dt.date | dt.datetime | None,
+                   end: dt.date | dt.datetime | None, period: str, zone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last period to report: those of ``start`` and ``end``, else of the first and last record."""
+    lo = _bound_start(start, zone)
+    hi = _bound_start(end, zone)
+    first = period_starts_from_times(pd.Series([lo]), period, zone).iloc[0] if lo is not None else first_data
+    last = period_starts_from_times(pd.Series([hi]), period, zone).iloc[0] if hi is not None else starts.max()
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        msg = "no records with a time and no start/end given: there is no period to count"
+        raise ValidationError(msg)
+    if last < first:
+        msg = f"end ({end}) is before start ({start})"
+        raise ValidationError(msg)
+    return first, last
+
+
+def _with_rates_and_changes(out: pd.DataFrame) -> pd.DataFrame:
+    """The counts with their rate per 1000 inhabitants and change from the previous period and the last year."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate_per_1000"] = np.where(out["population"] > 0, out["count"] / out["population"] * 1000, np.nan)
         out["change_previous"] = out["count"] - out["previous_count"]

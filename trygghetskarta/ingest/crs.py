@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
@@ -90,7 +91,7 @@ def transformer(source: str, target: str) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
 
 
-def transform_xy(x: np.ndarray, y: np.ndarray, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+def transform_xy(x: npt.ArrayLike, y: npt.ArrayLike, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinate arrays; points that cannot be transformed become inf."""
     if source == target:
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -201,58 +202,71 @@ def detect_crs(
     names = [c for c in schema.KNOWN_INPUT_CRS if not (geographic and c == schema.CRS_WEB_MERCATOR)]
     tried = [_evaluate(x, y, c, s, municipality_3006) for c in names for s in (False, True)]
     fitting = [c for c in tried if c.in_range and c.near_share >= FIT_SHARE]
-    where = f"{file}: "
-
-    def summary() -> str:
-        return "; ".join(c.describe(municipality_name) for c in tried)
-
-    if declared is not None and declared not in schema.KNOWN_INPUT_CRS:
+    if declared is None:
+        return _detected(tried, fitting, municipality_name, file, geographic_names=geographic_names)
+    if declared not in schema.KNOWN_INPUT_CRS:
         return CrsDecision(declared, False, f"declared {declared} honoured (not one of the CRSs checked for "
                                             f"mislabelling: {', '.join(schema.KNOWN_INPUT_CRS)})")
-    if declared is not None:
-        own = next(c for c in tried if c.crs == declared and not c.swapped) if declared in names else \
-            _evaluate(x, y, declared, False, municipality_3006)
-        if own.in_range and own.near_share >= FIT_SHARE:
-            return CrsDecision(declared, False, f"declared {declared} honoured; {own.describe(municipality_name)}")
-        if len(fitting) == 1:
-            best = fitting[0]
-            note = (f"declared {declared} does not fit the coordinates ({own.describe(municipality_name)}); "
-                    f"read as {best.label} instead, which puts {best.near_share:.0%} of points near "
-                    f"{municipality_name} (tried: {summary()})")
-            return CrsDecision(best.crs, best.swapped, note, mislabelled=True)
-        if len(fitting) > 1:
-            msg = (f"{where}CRS is ambiguous: declared {declared} does not fit and several CRSs fit: "
-                   f"{', '.join(c.label for c in fitting)}; give the right one with --crs. Tried: {summary()}")
-            raise ValidationError(msg)
-        if own.in_range:
-            return CrsDecision(declared, False, f"declared {declared} honoured; no CRS puts the points near "
-                                                f"{municipality_name} (tried: {summary()})")
-        stray = np.flatnonzero(~_in_range(x, y, declared)) if declared in VALID_RANGE else np.zeros(1, dtype=int)
-        i = int(stray[0]) if len(stray) else 0
-        msg = (f"{where}declared {declared} cannot be right: coordinates such as ({x[i]:.10g}, {y[i]:.10g}) lie "
-               f"outside its valid range, and no other CRS puts them near {municipality_name}. "
-               f"Tried: {summary()}. Check the file or give the right CRS with --crs.")
-        raise ValidationError(msg)
+    own = next(c for c in tried if c.crs == declared and not c.swapped) if declared in names else \
+        _evaluate(x, y, declared, False, municipality_3006)
+    return _checked_declared(x, y, declared, own, tried, fitting, municipality_name, file)
+
+
+def _summary(tried: list[Candidate], municipality_name: str) -> str:
+    return "; ".join(c.describe(municipality_name) for c in tried)
+
+
+def _checked_declared(x: np.ndarray, y: np.ndarray, declared: str, own: Candidate, tried: list[Candidate],
+                      fitting: list[Candidate], municipality_name: str, file: str) -> CrsDecision:
+    """A declared CRS that is one of those checked: honoured when it fits; when exactly one other fits, the file
+    is mislabelled and read as that one; several fitting or coordinates outside its range are refused."""
+    if own.in_range and own.near_share >= FIT_SHARE:
+        return CrsDecision(declared, False, f"declared {declared} honoured; {own.describe(municipality_name)}")
     if len(fitting) == 1:
         best = fitting[0]
-        return CrsDecision(best.crs, best.swapped, f"no CRS declared; detected {best.label} "
-                                                   f"(tried: {summary()})")
+        note = (f"declared {declared} does not fit the coordinates ({own.describe(municipality_name)}); "
+                f"read as {best.label} instead, which puts {best.near_share:.0%} of points near "
+                f"{municipality_name} (tried: {_summary(tried, municipality_name)})")
+        return CrsDecision(best.crs, best.swapped, note, mislabelled=True)
     if len(fitting) > 1:
-        msg = (f"{where}CRS is ambiguous: several CRSs put the points near {municipality_name}: "
-               f"{', '.join(c.label for c in fitting)}; give the right one with --crs. Tried: {summary()}")
+        msg = (f"{file}: CRS is ambiguous: declared {declared} does not fit and several CRSs fit: "
+               f"{', '.join(c.label for c in fitting)}; give the right one with --crs. "
+               f"Tried: {_summary(tried, municipality_name)}")
+        raise ValidationError(msg)
+    if own.in_range:
+        return CrsDecision(declared, False, f"declared {declared} honoured; no CRS puts the points near "
+                                            f"{municipality_name} (tried: {_summary(tried, municipality_name)})")
+    stray = np.flatnonzero(~_in_range(x, y, declared)) if declared in VALID_RANGE else np.zeros(1, dtype=int)
+    i = int(stray[0]) if len(stray) else 0
+    msg = (f"{file}: declared {declared} cannot be right: coordinates such as ({x[i]:.10g}, {y[i]:.10g}) lie "
+           f"outside its valid range, and no other CRS puts them near {municipality_name}. "
+           f"Tried: {_summary(tried, municipality_name)}. Check the file or give the right CRS with --crs.")
+    raise ValidationError(msg)
+
+
+def _detected(tried: list[Candidate], fitting: list[Candidate], municipality_name: str, file: str, *,
+              geographic_names: bool) -> CrsDecision:
+    """No CRS declared: the one CRS that puts the points near the kommun; else, when no CRS does, WGS 84 for
+    columns named latitude/longitude, or the only CRS whose valid range holds the coordinates."""
+    summary = _summary(tried, municipality_name)
+    if len(fitting) == 1:
+        best = fitting[0]
+        return CrsDecision(best.crs, best.swapped, f"no CRS declared; detected {best.label} (tried: {summary})")
+    if len(fitting) > 1:
+        msg = (f"{file}: CRS is ambiguous: several CRSs put the points near {municipality_name}: "
+               f"{', '.join(c.label for c in fitting)}; give the right one with --crs. Tried: {summary}")
         raise ValidationError(msg)
     in_range = [c for c in tried if c.in_range]
-    if geographic_names:
-        for c in in_range:
-            if c.crs == schema.CRS_STORE:
-                note = (f"no CRS declared and no CRS puts the points near {municipality_name}; the column names "
-                        f"say latitude/longitude, so read as {c.label} (tried: {summary()})")
-                return CrsDecision(c.crs, c.swapped, note)
+    wgs84 = next((c for c in in_range if c.crs == schema.CRS_STORE), None) if geographic_names else None
+    if wgs84 is not None:
+        note = (f"no CRS declared and no CRS puts the points near {municipality_name}; the column names "
+                f"say latitude/longitude, so read as {wgs84.label} (tried: {summary})")
+        return CrsDecision(wgs84.crs, wgs84.swapped, note)
     if len(in_range) == 1:
         c = in_range[0]
         return CrsDecision(c.crs, c.swapped, f"no CRS declared; only {c.label} holds the coordinates "
-                                             f"(tried: {summary()})")
-    msg = (f"{where}cannot tell the CRS: none was declared, no candidate puts the points near "
-           f"{municipality_name}, and {len(in_range)} candidates hold the coordinates. Tried: {summary()}. "
+                                             f"(tried: {summary})")
+    msg = (f"{file}: cannot tell the CRS: none was declared, no candidate puts the points near "
+           f"{municipality_name}, and {len(in_range)} candidates hold the coordinates. Tried: {summary}. "
            f"Give the CRS with --crs.")
     raise ValidationError(msg)

@@ -113,52 +113,70 @@ def parse_datetimes_checked(values: pd.Series, *, tz: str | None = None) -> tupl
     is_dt = obj.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)) and not _blank(v)).to_numpy(
         dtype=bool)
     if is_dt.any():
-        for i in np.flatnonzero(is_dt):
-            v = obj.iloc[i]
-            outside[i] = _date_side(v)
-            if outside[i]:
-                continue
-            ts = pd.Timestamp(v)
-            ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") if ts.tzinfo is None else ts
-            out.iloc[i] = ts.tz_convert("UTC")
-    # fast path: plain ISO 8601 (what exports and most systems write) needs no normalising
+        _put_datetimes(obj, np.flatnonzero(is_dt), out, outside, tz)
+    done = _parse_iso(obj, is_dt, out, outside, tz)
+    if not done.all():
+        _parse_written(obj, np.flatnonzero(~done), out, outside, tz)
+    return out, outside
+
+
+def _put(out: pd.Series, outside: np.ndarray, idx: np.ndarray, parsed: pd.Series,
+         tz: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Put the ``parsed`` values of positions ``idx`` into ``out`` (naive ones localised in ``tz``) where they
+    lie within EARLIEST .. LATEST, and mark the others in ``outside``. Returns (read and kept, side)."""
+    side, ok = _inside(parsed)
+    outside[idx] = side
+    if ok.any():
+        good = parsed[ok]
+        out.iloc[idx[ok]] = (_localise(good.astype("datetime64[us]"), tz) if tz is not None else good).to_numpy()
+    return ok, side
+
+
+def _put_datetimes(obj: pd.Series, idx: np.ndarray, out: pd.Series, outside: np.ndarray, tz: str) -> None:
+    """Values that already are dates or datetimes (naive ones are local time)."""
+    for i in idx:
+        v = obj.iloc[i]
+        outside[i] = _date_side(v)
+        if outside[i]:
+            continue
+        ts = pd.Timestamp(v)
+        ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") if ts.tzinfo is None else ts
+        out.iloc[i] = ts.tz_convert("UTC")
+
+
+def _parse_iso(obj: pd.Series, is_dt: np.ndarray, out: pd.Series, outside: np.ndarray, tz: str) -> np.ndarray:
+    """The fast path: plain ISO 8601 (what exports and most systems write) needs no normalising. Returns where
+    a value is settled (a datetime already, empty, read, or outside the range)."""
     raw = obj.where(~is_dt, None).map(lambda v: "" if _blank(v) else str(v).strip())
     raw = raw.astype("string")
     done = is_dt | (raw == "").to_numpy()
     zoned_iso = raw.str.contains(_ISO_ZONED_RE, regex=True, na=False).to_numpy() & ~done
     if zoned_iso.any():
-        parsed = pd.to_datetime(raw[zoned_iso], format="ISO8601", utc=True, errors="coerce")
-        side, ok = _inside(parsed)
         idx = np.flatnonzero(zoned_iso)
-        outside[idx] = side
-        out.iloc[idx[ok]] = parsed[ok].to_numpy()
+        ok, side = _put(out, outside, idx, pd.to_datetime(raw[zoned_iso], format="ISO8601", utc=True,
+                                                          errors="coerce"))
         done[idx[ok | (side != 0)]] = True
     naive_iso = raw.str.match(_ISO_NAIVE_RE, na=False).to_numpy() & ~done
     if naive_iso.any():
-        parsed = pd.to_datetime(raw[naive_iso], format="ISO8601", errors="coerce")
-        side, ok = _inside(parsed)
         idx = np.flatnonzero(naive_iso)
-        outside[idx] = side
-        if ok.any():
-            out.iloc[idx[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
+        ok, side = _put(out, outside, idx, pd.to_datetime(raw[naive_iso], format="ISO8601", errors="coerce"), tz)
         done[idx[ok | (side != 0)]] = True
-    if done.all():
-        return out, outside
-    rest = np.flatnonzero(~done)
-    text = pd.Series(pd.NA, index=values.index, dtype="string")
+    return done
+
+
+def _parse_written(obj: pd.Series, rest: np.ndarray, out: pd.Series, outside: np.ndarray, tz: str) -> None:
+    """The values at ``rest`` as people write them: normalised (month names, ``kl.``, ``17.59``, a spaced zone),
+    then read with a zone, or without one by ISO 8601 and each of ``_FORMATS`` in turn."""
+    text = pd.Series(pd.NA, index=obj.index, dtype="string")
     normal = _normalise(obj.iloc[rest])
     text.iloc[rest] = normal.where(normal != "", pd.NA).to_numpy()
     todo = text.notna().to_numpy()
     if not todo.any():
-        return out, outside
+        return
     zoned = text.str.contains(_ZONE_RE, regex=True, na=False).to_numpy() & todo
     if zoned.any():
         z = text[zoned].str.replace(r"(utc|z)$", "+00:00", regex=True)
-        parsed = pd.to_datetime(z, format="ISO8601", utc=True, errors="coerce")
-        side, ok = _inside(parsed)
-        idx = np.flatnonzero(zoned)
-        outside[idx] = side
-        out.iloc[idx[ok]] = parsed[ok].to_numpy()
+        _put(out, outside, np.flatnonzero(zoned), pd.to_datetime(z, format="ISO8601", utc=True, errors="coerce"))
     naive_mask = todo & ~zoned
     if naive_mask.any():
         naive_text = text[naive_mask]
@@ -168,12 +186,7 @@ def parse_datetimes_checked(values: pd.Series, *, tz: str | None = None) -> tupl
             if not missing.any():
                 break
             parsed[missing] = pd.to_datetime(naive_text[missing], format=fmt, errors="coerce")
-        side, ok = _inside(parsed)
-        idx = np.flatnonzero(naive_mask)
-        outside[idx] = side
-        if ok.any():
-            out.iloc[idx[ok]] = _localise(parsed[ok].astype("datetime64[us]"), tz).to_numpy()
-    return out, outside
+        _put(out, outside, np.flatnonzero(naive_mask), parsed, tz)
 
 
 def parse_dates(values: pd.Series, *, tz: str | None = None) -> pd.Series:

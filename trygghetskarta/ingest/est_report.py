@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,7 @@ def write_template(path: str | Path, areas: pd.DataFrame | None = None, week: st
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook has one sheet (``book.active`` may be None to a type checker)
     sheet.title = "EST-rapport"
     sheet.append([sv for sv, _ in TEMPLATE_COLUMNS])
     for col, width in zip("ABCDEFGHI", (10, 24, 40, 8, 18, 24, 10, 10, 40), strict=True):
@@ -348,7 +349,41 @@ def read_est_file(path: str | Path, *, organisation: str | None, areas: pd.DataF
     """Read and validate a filled-in template; every bad row is refused with its row number and reason."""
     path = Path(path)
     name = name or path.name  # an upload is stored under another name; messages use the user's
-    frame = _frame(path, name)
+    frame, warnings = _template_frame(_frame(path, name), name, organisation)
+    rows = np.arange(len(frame)) + 2  # the header is row 1, as in a spreadsheet
+    times = parse_datetimes(frame["tidpunkt"].map(_cell))
+    lons, _ = numbers(frame["longitud"].map(_cell))
+    lats, _ = numbers(frame["latitud"].map(_cell))
+    table = area_lookup(areas)
+    names = [str(n) for n in areas["name"]]
+    lines: list[dict[str, Any]] = []
+    rejections: list[tuple[int, str, str, str]] = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        row_number = int(rows[i])
+        if all(_cell(rec.get(c)) == "" for c in frame.columns):
+            continue
+        row = _Row(rec)
+        org = _row_organisation(row, organisation)
+        occurred, week = _row_time_and_week(row, times.iloc[i])
+        category = row.attempt("kategori", resolve_category, row.cell("kategori") or "(tom)")
+        area_id = row.attempt("område", resolve_area, rec.get("område"), table, names)
+        count = _row_count(row)
+        lon, lat = _row_position(row, lons[i], lats[i], municipality)
+        if row.problems:
+            rejections.extend((row_number, c, v[:120], f"{name} row {row_number}: {r}") for c, v, r in row.problems)
+            continue
+        lines.append({"source_row": row_number, "organisation": org, "week": week, "area_id": area_id,
+                      "category": category[0], "type": category[1], "count": count, "occurred_at": occurred,
+                      "place": row.cell("plats")[:300] or None, "lon": lon, "lat": lat,
+                      "comment": row.cell("kommentar")})
+    rejected = pd.DataFrame(rejections, columns=list(REJECTION_COLUMNS))
+    rejected["source_row"] = rejected["source_row"].astype("int64")
+    return EstPlan(path, lines, rejected, len(frame), warnings)
+
+
+def _template_frame(frame: pd.DataFrame, name: str, organisation: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The file's columns under the template's names (every template column present, empty when the file has
+    none) and a warning for each other column; a file without the columns a report needs is refused."""
     renamed: dict[str, str] = {}
     for col in frame.columns:
         target = _FIELD_OF_HEADER.get(fold(str(col)))
@@ -371,76 +406,81 @@ def read_est_file(path: str | Path, *, organisation: str | None, areas: pd.DataF
             frame[col] = ""
     warnings = [f"{name}: column {c!r} is not part of the template and was not read"
                 for c in frame.columns if c not in {sv for sv, _ in (*TEMPLATE_COLUMNS, *OPTIONAL_COLUMNS)}]
-    rows = np.arange(len(frame)) + 2  # the header is row 1, as in a spreadsheet
-    times = parse_datetimes(frame["tidpunkt"].map(_cell))
-    lons, _ = numbers(frame["longitud"].map(_cell))
-    lats, _ = numbers(frame["latitud"].map(_cell))
-    table = area_lookup(areas)
-    names = [str(n) for n in areas["name"]]
-    lines: list[dict[str, Any]] = []
-    rejections: list[tuple[int, str, str, str]] = []
-    for i, rec in enumerate(frame.to_dict("records")):
-        row = int(rows[i])
-        if all(_cell(rec.get(c)) == "" for c in frame.columns):
-            continue
-        problems: list[tuple[str, str, str]] = []
+    return frame, warnings
 
-        def attempt(column: str, func: Any, *args: Any, _problems: list = problems, _rec: dict = rec) -> Any:
-            try:
-                return func(*args)
-            except ValidationError as exc:
-                _problems.append((column, _cell(_rec.get(column)), str(exc)))
-                return None
 
-        org = organisation
-        if _cell(rec.get("organisation")):
-            org_in_row = attempt("organisation", resolve_organisation, _cell(rec.get("organisation")))
-            if organisation is not None and org_in_row is not None and org_in_row != organisation:
-                problems.append(("organisation", _cell(rec.get("organisation")),
+@dataclass
+class _Row:
+    """One row of the file being read: its cells and the problems found so far (column, value, reason)."""
+
+    rec: dict[str, Any]
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def cell(self, column: str) -> str:
+        return _cell(self.rec.get(column))
+
+    def attempt(self, column: str, func: Callable[..., Any], *args: Any) -> Any:
+        """``func(*args)``, or None with the refusal noted as a problem of ``column``."""
+        try:
+            return func(*args)
+        except ValidationError as exc:
+            self.problems.append((column, self.cell(column), str(exc)))
+            return None
+
+
+def _row_organisation(row: _Row, organisation: str | None) -> str | None:
+    """The reporting organisation: the import's (a row naming another is refused), else the row's."""
+    if row.cell("organisation"):
+        org_in_row = row.attempt("organisation", resolve_organisation, row.cell("organisation"))
+        if organisation is not None and org_in_row is not None and org_in_row != organisation:
+            row.problems.append(("organisation", row.cell("organisation"),
                                  f"the row is for {org_in_row}, the import for {organisation}"))
-            org = org_in_row if organisation is None else organisation
-        elif organisation is None:
-            problems.append(("organisation", "", "organisation missing"))
-        occurred = times.iloc[i]
-        occurred = None if pd.isna(occurred) else occurred.to_pydatetime()
-        if _cell(rec.get("tidpunkt")) and occurred is None:
-            problems.append(("tidpunkt", _cell(rec.get("tidpunkt")), "not a date/time (write 2026-12-03 21:30)"))
-        week = None
-        if _cell(rec.get("vecka")):
-            week = attempt("vecka", parse_week, rec.get("vecka"))
-        elif occurred is not None:
-            week = week_of(occurred.astimezone(_tz()).date())
-        elif not any(p[0] == "tidpunkt" for p in problems):
-            problems.append(("vecka", "", "week missing (write it as 2026-W49)"))
-        if week is not None and occurred is not None and week_of(occurred.astimezone(_tz()).date()) != week:
-            problems.append(("tidpunkt", _cell(rec.get("tidpunkt")), f"the time does not lie in week {week}"))
-        category = attempt("kategori", resolve_category, _cell(rec.get("kategori")) or "(tom)")
-        area_id = attempt("område", resolve_area, rec.get("område"), table, names)
-        count = 1
-        if _cell(rec.get("antal")):
-            parsed, bad = numbers(pd.Series([_cell(rec.get("antal"))]))
-            value = parsed[0]
-            if bad[0] or np.isnan(value) or value < 1 or value % 1 or value > 100_000:
-                problems.append(("antal", _cell(rec.get("antal")), "antal must be a whole number from 1 to 100000"))
-            else:
-                count = int(value)
-        lon = None if np.isnan(lons[i]) else float(lons[i])
-        lat = None if np.isnan(lats[i]) else float(lats[i])
-        if (_cell(rec.get("longitud")) and lon is None) or (_cell(rec.get("latitud")) and lat is None):
-            problems.append(("latitud", f"{_cell(rec.get('latitud'))} {_cell(rec.get('longitud'))}".strip(),
+        return org_in_row if organisation is None else organisation
+    if organisation is None:
+        row.problems.append(("organisation", "", "organisation missing"))
+    return organisation
+
+
+def _row_time_and_week(row: _Row, stamp: Any) -> tuple[dt.datetime | None, str | None]:
+    """The event's time (optional) and the ISO week: the row's week, else the time's; both must agree."""
+    occurred = None if pd.isna(stamp) else stamp.to_pydatetime()
+    if row.cell("tidpunkt") and occurred is None:
+        row.problems.append(("tidpunkt", row.cell("tidpunkt"), "not a date/time (write 2026-12-03 21:30)"))
+    week = None
+    if row.cell("vecka"):
+        week = row.attempt("vecka", parse_week, row.rec.get("vecka"))
+    elif occurred is not None:
+        week = week_of(occurred.astimezone(_tz()).date())
+    elif not any(p[0] == "tidpunkt" for p in row.problems):
+        row.problems.append(("vecka", "", "week missing (write it as 2026-W49)"))
+    if week is not None and occurred is not None and week_of(occurred.astimezone(_tz()).date()) != week:
+        row.problems.append(("tidpunkt", row.cell("tidpunkt"), f"the time does not lie in week {week}"))
+    return occurred, week
+
+
+def _row_count(row: _Row) -> int:
+    """How many events the line counts: a whole number from 1 to 100 000; empty is 1."""
+    if not row.cell("antal"):
+        return 1
+    parsed, bad = numbers(pd.Series([row.cell("antal")]))
+    value = parsed[0]
+    if bad[0] or np.isnan(value) or value < 1 or value % 1 or value > 100_000:
+        row.problems.append(("antal", row.cell("antal"), "antal must be a whole number from 1 to 100000"))
+        return 1
+    return int(value)
+
+
+def _row_position(row: _Row, lon_value: float, lat_value: float,
+                  municipality: Any) -> tuple[float | None, float | None]:
+    """The optional WGS 84 position, which must be numbers and lie in the kommun."""
+    lon = None if np.isnan(lon_value) else float(lon_value)
+    lat = None if np.isnan(lat_value) else float(lat_value)
+    if (row.cell("longitud") and lon is None) or (row.cell("latitud") and lat is None):
+        row.problems.append(("latitud", f"{row.cell('latitud')} {row.cell('longitud')}".strip(),
                              "latitud/longitud are not numbers"))
-        else:
-            attempt("latitud", check_position, lon, lat, municipality)
-        place = _cell(rec.get("plats"))[:300]
-        if problems:
-            rejections.extend((row, c, v[:120], f"{name} row {row}: {r}") for c, v, r in problems)
-            continue
-        lines.append({"source_row": row, "organisation": org, "week": week, "area_id": area_id,
-                      "category": category[0], "type": category[1], "count": count, "occurred_at": occurred,
-                      "place": place or None, "lon": lon, "lat": lat, "comment": _cell(rec.get("kommentar"))})
-    rejected = pd.DataFrame(rejections, columns=list(REJECTION_COLUMNS))
-    rejected["source_row"] = rejected["source_row"].astype("int64")
-    return EstPlan(path, lines, rejected, len(frame), warnings)
+    else:
+        row.attempt("latitud", check_position, lon, lat, municipality)
+    return lon, lat
 
 
 def _tz() -> Any:

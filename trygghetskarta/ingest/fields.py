@@ -8,8 +8,8 @@ a rejection naming the row, the column, the value and the reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -168,6 +168,13 @@ def _text_values(values: pd.Series) -> pd.Series:
     return pd.Series([None if m else _cell_text(v) for v, m in zip(cells, missing, strict=True)], dtype=object)
 
 
+class Reject(Protocol):
+    """Records a rejection for each row of ``mask``: its source row, the column, the value shown and the reason
+    (one for all, or one per rejected row)."""
+
+    def __call__(self, mask: np.ndarray, column: str, values: pd.Series | None, reason: str | list[str]) -> None: ...
+
+
 def map_fields(table: RawTable, kind: str, defaults: dict[str, object], file: str) -> Mapping:
     """Convert the columns of ``table`` to the fields of ``kind``."""
     frame = table.frame
@@ -186,25 +193,9 @@ def map_fields(table: RawTable, kind: str, defaults: dict[str, object], file: st
                                       reason if isinstance(reason, str) else reason[j]))
 
     for f in records.FIELDS[kind]:
-        column = matched.get(f.name)
-        if column is None and f.name in result.values.columns:
+        if f.name not in matched and f.name in result.values.columns:
             continue  # already filled, e.g. original_category from an unknown category
-        if f.name in table.fixed and column is None:
-            raw = pd.Series([table.fixed[f.name]] * n, dtype=object)
-            label = f"({f.name})"
-        elif column is not None:
-            raw = _coalesce(frame, column, as_text=f.type not in ("datetime", "date"))
-            label = str(column[0])
-        elif f.name in defaults:
-            raw = pd.Series([defaults[f.name]] * n, dtype=object)
-            label = f"({f.name})"
-        elif kind == "incident" and f.name == "source":
-            raw = pd.Series(["ovrigt"] * n, dtype=object)
-            label = "(source)"
-            result.warnings.append(f"{file}: no source column; the incidents get source 'ovrigt' (Övrig källa)")
-        else:
-            raw = None
-            label = f"({f.name})"
+        raw, label = _field_source(f, table, matched.get(f.name), defaults, kind, file, result)
         if raw is None:
             if f.required and f.type != "fk":
                 accepted = ", ".join(dict.fromkeys((f.name, *HEADERS[kind].get(f.name, ()))))
@@ -216,131 +207,198 @@ def map_fields(table: RawTable, kind: str, defaults: dict[str, object], file: st
     if kind == "finding" and "positive" not in matched and "positive" not in defaults:
         result.values["positive"] = (result.values["category"] == "trygg_plats").astype(bool)
     if table.external_id_prefix:
-        ext = result.values["external_id"]
-        result.values["external_id"] = ext.map(lambda v: None if v is None else table.external_id_prefix + str(v))
+        prefix = table.external_id_prefix
+        result.values["external_id"] = result.values["external_id"].map(lambda v: None if v is None
+                                                                        else prefix + str(v))
+    _warn_unused(table, matched, file, result)
+    return result
+
+
+def _field_source(f: records.Field, table: RawTable, column: list[str] | None, defaults: dict[str, object],
+                  kind: str, file: str, result: Mapping) -> tuple[pd.Series | None, str]:
+    """A field's raw values and the label its rejections name: the format's fixed value (e.g. a GPX track's
+    kind), else the file's column(s), else the caller's default; an incident without a source column gets
+    'ovrigt' with a warning. None when the field has no source."""
+    n = len(table.frame)
+    if f.name in table.fixed and column is None:
+        return pd.Series([table.fixed[f.name]] * n, dtype=object), f"({f.name})"
+    if column is not None:
+        return _coalesce(table.frame, column, as_text=f.type not in ("datetime", "date")), str(column[0])
+    if f.name in defaults:
+        return pd.Series([defaults[f.name]] * n, dtype=object), f"({f.name})"
+    if kind == "incident" and f.name == "source":
+        result.warnings.append(f"{file}: no source column; the incidents get source 'ovrigt' (Övrig källa)")
+        return pd.Series(["ovrigt"] * n, dtype=object), "(source)"
+    return None, f"({f.name})"
+
+
+def _warn_unused(table: RawTable, matched: dict[str, list[str]], file: str, result: Mapping) -> None:
+    """A warning naming the file's columns (up to 20) that feed no field."""
     used = {c for cols in matched.values() for c in cols}
-    unused = [c for c in frame.columns if c not in used and c not in table.used_columns
+    unused = [c for c in table.frame.columns if c not in used and c not in table.used_columns
               and not str(c).startswith("__")]
     if unused:
         result.warnings.append(f"{file}: columns not imported: {', '.join(map(str, unused[:20]))}"
                                + (" …" if len(unused) > 20 else ""))
-    return result
 
 
-def _convert(f: records.Field, raw: pd.Series, kind: str, label: str, reject: Callable[..., None],
+def _convert(f: records.Field, raw: pd.Series, kind: str, label: str, reject: Reject,
              result: Mapping, rows: np.ndarray) -> pd.Series:
+    """One field's values converted to its type (rejections named by ``label``), one converter per type."""
     if f.type in ("datetime", "date"):
-        missing = is_missing_text(raw)
-        parsed, outside = (parse_datetimes_checked(raw) if f.type == "datetime" else parse_dates_checked(raw))
-        bad = ~missing & parsed.isna().to_numpy() & (outside == 0)
-        reject(bad, label, raw, "cannot read the date; use e.g. 2026-08-22 17:59 or 22/8 2026")
-        for side, bound in ((-1, f"is before {EARLIEST.isoformat()}"), (1, f"is after {LATEST.isoformat()}")):
-            idx = np.flatnonzero(outside == side)
-            reject(outside == side, label, raw, [f"the date {_shown(raw.iloc[i])!r} {bound}; check the year"
-                                                 for i in idx])
-        if f.name in OBSERVED_FIELDS:
-            future = _in_the_future(parsed, f.type)
-            parsed = parsed.where(~future, pd.NaT if f.type == "datetime" else None)
-            reject(future, label, raw, [f"the date {_shown(raw.iloc[i])!r} is in the future (an observation cannot "
-                                        f"be more than a day ahead of today)" for i in np.flatnonzero(future)])
-        if f.required:
-            reject(missing, label, raw, f"{f.name} is required")
-        if f.type == "date":
-            return parsed.astype("object")
-        return parsed
+        return _convert_dates(f, raw, label, reject)
     text = raw.astype("object")
-    missing = text.isna().to_numpy()
     if f.vocab is not None:
         vocab = "severity" if f.name == "severity" else f.vocab
-        mapped = map_values(text, vocab)
-        keys = mapped.keys.copy()
-        other = OTHER_ALLOWED.get((kind, f.name))
-        if other is not None:
-            keys[mapped.unknown] = "ovrigt"
-            # keep the original unless it is just the key or one of its labels
-            orig = mapped.original.to_numpy(dtype=object)
-            plain = {fold(w) for t in schema.VOCABULARIES[vocab] for w in (t.key, t.sv, t.en)}
-            keep = ~mapped.empty & np.array([fold(v) not in plain for v in orig], dtype=bool)
-            original = pd.Series(np.where(keep, orig, None), dtype=object)
-            result.values[other] = original.astype("object")
-        else:
-            reject(mapped.unknown, label, text,
-                   [f"unknown {f.name} {text.iloc[i]!r}; allowed: {allowed_text(vocab)}"
-                    for i in np.flatnonzero(mapped.unknown)])
-        if f.required:
-            reject(mapped.empty, label, text, f"{f.name} is required")
-        elif f.default is not None:
-            keys[mapped.empty] = f.default
-        return keys.astype("object")
+        return _convert_vocabulary(f, vocab, text, kind, label, reject, result)
     if f.type == "text":
-        arr = text.to_numpy(dtype=object).copy()
-        too_long = np.array([v is not None and len(str(v)) > MAX_TEXT_CHARS for v in arr], dtype=bool)
-        if too_long.any():
-            reject(too_long, label, text.map(lambda v: None if v is None else str(v)[:40] + "..."),
-                   f"{f.name} is longer than {MAX_TEXT_CHARS:,} characters".replace(",", " "))
-            arr[too_long] = None
-            missing = missing | too_long
-        # scrub each distinct text once; counts are multiplied by how often it occurs
-        present = np.flatnonzero(~missing)
-        if len(present):
-            uniq, inverse, occurs = np.unique(arr[present].astype(str), return_inverse=True, return_counts=True)
-            cleaned = np.empty(len(uniq), dtype=object)
-            names = np.zeros(len(uniq), dtype=bool)
-            for j, value in enumerate(uniq):
-                res = scrub_text(str(value))
-                cleaned[j] = res.text
-                names[j] = bool(res.warnings)
-                for k, c in res.counts.items():
-                    result.masked[k] = result.masked.get(k, 0) + c * int(occurs[j])
-            arr[present] = cleaned[inverse]
-            flagged = present[names[inverse]]
-            if len(flagged):
-                result.warnings.append(f"{label}: the text of {len(flagged)} row(s) seems to name a person "
-                                       f"(rows {', '.join(str(r) for r in rows[flagged[:10]])}); "
-                                       f"check before sharing")
-        out = pd.Series(arr, dtype=object)
-        if f.required:
-            reject(missing, label, text, f"{f.name} is required")
-        return out.where(~missing, f.default).astype("object")
+        return _convert_free_text(f, text, label, reject, result, rows)
     if f.type in ("int", "float", "fk"):
-        values, bad = numbers(text.fillna(""))
-        if f.name == "severity":
-            mapped = map_values(text, "severity")
-            from_words = bad & ~mapped.unknown & ~mapped.empty
-            values[from_words] = mapped.keys[from_words].astype(float)
-            bad = bad & ~from_words
-        if f.type in ("int", "fk"):
-            frac = np.isfinite(values) & (values != np.round(values))
-            reject(frac, label, text, f"{f.name} must be a whole number")
-            bad = bad & ~frac
-        reject(bad, label, text, f"{f.name} must be a number")
-        huge = np.isfinite(values) & (np.abs(values) > 2.0**53)
-        reject(huge, label, text, f"{f.name} is out of range")
-        values[huge] = np.nan
-        bad = bad | huge
-        if f.name == "severity":
-            out_of = np.isfinite(values) & ~np.isin(values, [1, 2, 3])
-            reject(out_of, label, text, "severity must be 1, 2 or 3 (lindrig, betydande, allvarlig)")
-        if f.name == "accuracy_m":
-            neg = np.isfinite(values) & (values < 0)
-            reject(neg, label, text, "accuracy must not be negative")
-        empty = ~np.isfinite(values)
-        if f.required:
-            reject(empty & ~bad, label, text, f"{f.name} is required")
-        if f.type == "float":
-            out = pd.Series(values, dtype="Float64")
-            out[empty] = f.default if f.default is not None else pd.NA
-            return out
-        ints = pd.Series(np.where(empty, 0, values).astype("int64"), dtype="Int64")
-        ints[empty] = f.default if f.default is not None else pd.NA
-        return ints
+        return _convert_number(f, text, label, reject)
     if f.type == "bool":
-        folded = text.map(lambda v: "" if v is None else fold(v))
-        truthy = folded.isin(_TRUE).to_numpy()
-        falsy = folded.isin(_FALSE).to_numpy()
-        reject(~truthy & ~falsy, label, text, f"{f.name} must be yes/no (ja/nej, true/false, 1/0)")
-        return pd.Series(truthy, dtype=bool)
-    # plain str
+        return _convert_bool(f, text, label, reject)
+    return _convert_short_text(f, text, label, reject)
+
+
+def _convert_dates(f: records.Field, raw: pd.Series, label: str, reject: Reject) -> pd.Series:
+    """Dates or datetimes: unreadable, outside dates.EARLIEST .. dates.LATEST, an observation in the future
+    (more than a day ahead) and a missing required value are rejected."""
+    missing = is_missing_text(raw)
+    parsed, outside = (parse_datetimes_checked(raw) if f.type == "datetime" else parse_dates_checked(raw))
+    bad = ~missing & parsed.isna().to_numpy() & (outside == 0)
+    reject(bad, label, raw, "cannot read the date; use e.g. 2026-08-22 17:59 or 22/8 2026")
+    for side, bound in ((-1, f"is before {EARLIEST.isoformat()}"), (1, f"is after {LATEST.isoformat()}")):
+        idx = np.flatnonzero(outside == side)
+        reject(outside == side, label, raw, [f"the date {_shown(raw.iloc[i])!r} {bound}; check the year"
+                                             for i in idx])
+    if f.name in OBSERVED_FIELDS:
+        future = _in_the_future(parsed, f.type)
+        parsed = parsed.where(~future, pd.NaT if f.type == "datetime" else None)
+        reject(future, label, raw, [f"the date {_shown(raw.iloc[i])!r} is in the future (an observation cannot "
+                                    f"be more than a day ahead of today)" for i in np.flatnonzero(future)])
+    if f.required:
+        reject(missing, label, raw, f"{f.name} is required")
+    if f.type == "date":
+        return parsed.astype("object")
+    return parsed
+
+
+def _convert_vocabulary(f: records.Field, vocab: str, text: pd.Series, kind: str, label: str, reject: Reject,
+                        result: Mapping) -> pd.Series:
+    """Keys of the field's vocabulary from keys, Swedish or English labels and synonyms. An unknown value is
+    rejected, or, where the kind allows it (``OTHER_ALLOWED``), becomes 'ovrigt' and is kept in the companion
+    field (e.g. original_category)."""
+    mapped = map_values(text, vocab)
+    keys = mapped.keys.copy()
+    other = OTHER_ALLOWED.get((kind, f.name))
+    if other is not None:
+        keys[mapped.unknown] = "ovrigt"
+        # keep the original unless it is just the key or one of its labels
+        orig = mapped.original.to_numpy(dtype=object)
+        plain = {fold(w) for t in schema.VOCABULARIES[vocab] for w in (t.key, t.sv, t.en)}
+        keep = ~mapped.empty & np.array([fold(v) not in plain for v in orig], dtype=bool)
+        original = pd.Series(np.where(keep, orig, None), dtype=object)
+        result.values[other] = original.astype("object")
+    else:
+        reject(mapped.unknown, label, text,
+               [f"unknown {f.name} {text.iloc[i]!r}; allowed: {allowed_text(vocab)}"
+                for i in np.flatnonzero(mapped.unknown)])
+    if f.required:
+        reject(mapped.empty, label, text, f"{f.name} is required")
+    elif f.default is not None:
+        keys[mapped.empty] = f.default
+    return keys.astype("object")
+
+
+def _convert_free_text(f: records.Field, text: pd.Series, label: str, reject: Reject, result: Mapping,
+                       rows: np.ndarray) -> pd.Series:
+    """Free text (descriptions, notes): longer than ``MAX_TEXT_CHARS`` is rejected; the rest is scrubbed of
+    personal data (counted in ``result.masked``; a text that seems to name a person is warned about)."""
+    missing = text.isna().to_numpy()
+    arr = text.to_numpy(dtype=object).copy()
+    too_long = np.array([v is not None and len(str(v)) > MAX_TEXT_CHARS for v in arr], dtype=bool)
+    if too_long.any():
+        reject(too_long, label, text.map(lambda v: None if v is None else str(v)[:40] + "..."),
+               f"{f.name} is longer than {MAX_TEXT_CHARS:,} characters".replace(",", " "))
+        arr[too_long] = None
+        missing = missing | too_long
+    present = np.flatnonzero(~missing)
+    if len(present):
+        arr[present], flagged = _scrub(arr[present], result)
+        if flagged.any():
+            named = present[flagged]
+            result.warnings.append(f"{label}: the text of {len(named)} row(s) seems to name a person "
+                                   f"(rows {', '.join(str(r) for r in rows[named[:10]])}); "
+                                   f"check before sharing")
+    out = pd.Series(arr, dtype=object)
+    if f.required:
+        reject(missing, label, text, f"{f.name} is required")
+    return out.where(~missing, f.default).astype("object")
+
+
+def _scrub(texts: np.ndarray, result: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """The texts scrubbed and where one seems to name a person. Each distinct text is scrubbed once; its
+    masked counts are multiplied by how often it occurs."""
+    uniq, inverse, occurs = np.unique(texts.astype(str), return_inverse=True, return_counts=True)
+    cleaned = np.empty(len(uniq), dtype=object)
+    names = np.zeros(len(uniq), dtype=bool)
+    for j, value in enumerate(uniq):
+        res = scrub_text(str(value))
+        cleaned[j] = res.text
+        names[j] = bool(res.warnings)
+        for k, c in res.counts.items():
+            result.masked[k] = result.masked.get(k, 0) + c * int(occurs[j])
+    return cleaned[inverse], names[inverse]
+
+
+def _convert_number(f: records.Field, text: pd.Series, label: str, reject: Reject) -> pd.Series:
+    """Numbers (a decimal comma too; severity also from its words): not a number, a fraction for a whole
+    number, beyond 2**53, a severity outside 1-3 and a negative accuracy are rejected."""
+    values, bad = numbers(text.fillna(""))
+    if f.name == "severity":
+        mapped = map_values(text, "severity")
+        from_words = bad & ~mapped.unknown & ~mapped.empty
+        values[from_words] = mapped.keys[from_words].astype(float)
+        bad = bad & ~from_words
+    if f.type in ("int", "fk"):
+        frac = np.isfinite(values) & (values != np.round(values))
+        reject(frac, label, text, f"{f.name} must be a whole number")
+        bad = bad & ~frac
+    reject(bad, label, text, f"{f.name} must be a number")
+    huge = np.isfinite(values) & (np.abs(values) > 2.0**53)
+    reject(huge, label, text, f"{f.name} is out of range")
+    values[huge] = np.nan
+    bad = bad | huge
+    if f.name == "severity":
+        out_of = np.isfinite(values) & ~np.isin(values, [1, 2, 3])
+        reject(out_of, label, text, "severity must be 1, 2 or 3 (lindrig, betydande, allvarlig)")
+    if f.name == "accuracy_m":
+        neg = np.isfinite(values) & (values < 0)
+        reject(neg, label, text, "accuracy must not be negative")
+    empty = ~np.isfinite(values)
+    if f.required:
+        reject(empty & ~bad, label, text, f"{f.name} is required")
+    if f.type == "float":
+        out = pd.Series(values, dtype="Float64")
+        out[empty] = f.default if f.default is not None else pd.NA
+        return out
+    ints = pd.Series(np.where(empty, 0, values).astype("int64"), dtype="Int64")
+    ints[empty] = f.default if f.default is not None else pd.NA
+    return ints
+
+
+def _convert_bool(f: records.Field, text: pd.Series, label: str, reject: Reject) -> pd.Series:
+    """Yes/no in Swedish or English (ja/nej, true/false, 1/0, x); an empty cell is no."""
+    folded = text.map(lambda v: "" if v is None else fold(v))
+    truthy = folded.isin(_TRUE).to_numpy()
+    falsy = folded.isin(_FALSE).to_numpy()
+    reject(~truthy & ~falsy, label, text, f"{f.name} must be yes/no (ja/nej, true/false, 1/0)")
+    return pd.Series(truthy, dtype=bool)
+
+
+def _convert_short_text(f: records.Field, text: pd.Series, label: str, reject: Reject) -> pd.Series:
+    """A short string (a name, an organisation): at most 200 characters."""
+    missing = text.isna().to_numpy()
     if f.required:
         reject(missing, label, text, f"{f.name} is required")
     too_long = np.array([v is not None and len(str(v)) > 200 for v in text.to_numpy(dtype=object)], dtype=bool)

@@ -12,18 +12,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import gdalsafe, records, schema, settings
 from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import TrygghetskartaError, ValidationError
 from trygghetskarta.ingest import limits, sandbox
 from trygghetskarta.ingest.boundary import municipality as resolve_municipality
-from trygghetskarta.ingest.crs import detect_crs, normalise_crs, sample_xy, transform_geometries
+from trygghetskarta.ingest.crs import CrsDecision, detect_crs, normalise_crs, sample_xy, transform_geometries
 from trygghetskarta.ingest.fields import SUPPORTED_KINDS, map_fields
 from trygghetskarta.ingest.polisen import apply_profile, table_from_api_json
 from trygghetskarta.ingest.table import RawTable
 from trygghetskarta.ingest.tabular import frame_from_csv, frame_from_xlsx, points_from_columns
-from trygghetskarta.ingest.validate import check_geometries
+from trygghetskarta.ingest.validate import GeometryCheck, check_geometries
 from trygghetskarta.ingest.vector import table_from_vector
 from trygghetskarta.ingest.xmlformats import table_from_gpx, table_from_kml, table_from_kmz
 
@@ -194,6 +195,33 @@ def read_here(
         raise ValidationError(msg)
     apply_profile(table, kind)
     warnings = list(table.warnings)
+    decision, check = _place(table, kind, user_crs, municipality, file, warnings)
+    mapping = map_fields(table, kind, defaults, file)
+    warnings.extend(mapping.warnings)
+    rows = table.source_rows
+    rejections = list(mapping.rejections)
+    bad_geom = np.flatnonzero(~check.ok)
+    rejections.extend((int(rows[i]), "geometry", _geometry_value(table.geoms[i]), str(check.reasons[i]))
+                      for i in bad_geom)
+    rejected_rows = {r[0] for r in rejections}
+    keep = ~np.isin(rows, np.fromiter(rejected_rows, dtype=int, count=len(rejected_rows)))
+    values, kept_geoms, kept_rows = _one_per_record(kind, mapping.values[keep].reset_index(drop=True),
+                                                    check.geoms[keep], rows[keep], rejections)
+    columns = records.field_names(kind)
+    accepted = gpd.GeoDataFrame(values[columns], geometry=gpd.GeoSeries(kept_geoms, crs=schema.CRS_STORE),
+                                crs=schema.CRS_STORE)
+    accepted["source_row"] = kept_rows.astype("int64")
+    rejected = pd.DataFrame(rejections, columns=list(REJECTION_COLUMNS))
+    rejected = rejected.sort_values("source_row", kind="stable").reset_index(drop=True)
+    rejected["source_row"] = rejected["source_row"].astype("int64")
+    return ImportPlan(path, kind, fmt, accepted, rejected, decision.crs, decision.note, mapping.masked, warnings,
+                      len(table.frame))
+
+
+def _place(table: RawTable, kind: str, user_crs: str | None, municipality: object, file: str,
+           warnings: list[str]) -> tuple[CrsDecision, GeometryCheck]:
+    """The file's CRS (the user's, else the declared one, checked against the coordinates) and its geometries
+    in EPSG:4326, each checked (type, validity, within the municipality and its buffer)."""
     muni = resolve_municipality(municipality)
     declared = user_crs or table.declared_crs
     if user_crs and table.declared_crs and user_crs != table.declared_crs:
@@ -211,42 +239,30 @@ def read_here(
                                                    swapped=decision.swapped)
     check = check_geometries(geoms_4326, kind, muni, float(settings.get("boundary_buffer_m")),
                              table.missing_reasons)
-    mapping = map_fields(table, kind, defaults, file)
-    warnings.extend(mapping.warnings)
-    rows = table.source_rows
-    rejections = list(mapping.rejections)
-    bad_geom = np.flatnonzero(~check.ok)
-    rejections.extend((int(rows[i]), "geometry", _geometry_value(table.geoms[i]), str(check.reasons[i]))
-                      for i in bad_geom)
-    rejected_rows = {r[0] for r in rejections}
-    keep = ~np.isin(rows, np.fromiter(rejected_rows, dtype=int, count=len(rejected_rows)))
-    values = mapping.values[keep].reset_index(drop=True)
-    kept_geoms = check.geoms[keep]
-    kept_rows = rows[keep]
-    if len(values):
-        missing_id = values["external_id"].isna().to_numpy()
-        if missing_id.any():
-            ids = content_ids(kind, values[missing_id], kept_geoms[missing_id])
-            values.loc[missing_id, "external_id"] = ids.to_numpy()
-        dup = values["external_id"].duplicated(keep="first").to_numpy()
-        if dup.any():
-            first = dict(zip(values["external_id"][~dup], kept_rows[~dup], strict=True))
-            rejections.extend((int(kept_rows[i]), "external_id", str(values["external_id"].iloc[i]),
-                               f"same record as row {first[values['external_id'].iloc[i]]} of this file")
-                              for i in np.flatnonzero(dup))
-            values, kept_geoms, kept_rows = values[~dup].reset_index(drop=True), kept_geoms[~dup], kept_rows[~dup]
-    columns = records.field_names(kind)
-    accepted = gpd.GeoDataFrame(values[columns], geometry=gpd.GeoSeries(kept_geoms, crs=schema.CRS_STORE),
-                                crs=schema.CRS_STORE)
-    accepted["source_row"] = kept_rows.astype("int64")
-    rejected = pd.DataFrame(rejections, columns=list(REJECTION_COLUMNS))
-    rejected = rejected.sort_values("source_row", kind="stable").reset_index(drop=True)
-    rejected["source_row"] = rejected["source_row"].astype("int64")
-    return ImportPlan(path, kind, fmt, accepted, rejected, decision.crs, decision.note, mapping.masked, warnings,
-                      len(table.frame))
+    return decision, check
 
 
-def _geometry_value(geom: object) -> str:
+def _one_per_record(kind: str, values: pd.DataFrame, geoms: np.ndarray, rows: np.ndarray,
+                    rejections: list[tuple[int, str, str, str]]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The accepted rows with an external id each (a content id where the file has none) and without a second
+    row of the same record (rejected, naming the first)."""
+    if not len(values):
+        return values, geoms, rows
+    missing_id = values["external_id"].isna().to_numpy()
+    if missing_id.any():
+        ids = content_ids(kind, values[missing_id], geoms[missing_id])
+        values.loc[missing_id, "external_id"] = ids.to_numpy()
+    dup = values["external_id"].duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return values, geoms, rows
+    first = dict(zip(values["external_id"][~dup], rows[~dup], strict=True))
+    rejections.extend((int(rows[i]), "external_id", str(values["external_id"].iloc[i]),
+                       f"same record as row {first[values['external_id'].iloc[i]]} of this file")
+                      for i in np.flatnonzero(dup))
+    return values[~dup].reset_index(drop=True), geoms[~dup], rows[~dup]
+
+
+def _geometry_value(geom: BaseGeometry | None) -> str:
     if geom is None:
         return ""
     text = shapely.to_wkt(geom, rounding_precision=7, trim=True)

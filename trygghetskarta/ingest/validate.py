@@ -37,7 +37,12 @@ def check_geometries(
     buffer_m: float,
     missing_reasons: np.ndarray | None = None,
 ) -> GeometryCheck:
-    """Check geometries already in EPSG:4326 for ``kind``; returns 2D geometries and reasons."""
+    """Check geometries already in EPSG:4326 for ``kind``; returns 2D geometries and reasons.
+
+    Each step looks only at the geometries that passed the steps before (``rest``) and gives the others their
+    reason: missing or empty, coordinates not finite or outside the world, a type the kind does not allow,
+    invalid, and outside the municipality (beyond ``buffer_m``).
+    """
     n = len(geoms)
     reasons = np.full(n, None, dtype=object)
     distance = np.full(n, np.nan)
@@ -52,33 +57,9 @@ def check_geometries(
     empty = present & shapely.is_empty(geoms)
     reasons[empty] = "geometry empty"
     rest = present & ~empty
-    coords_ok = np.ones(n, dtype=bool)
+    rest = _check_coordinates(geoms, rest, reasons)
     if rest.any():
-        coords, index = shapely.get_coordinates(geoms[rest], return_index=True)
-        bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
-        coords_ok[np.flatnonzero(rest)[bad]] = False
-    bad_coords = rest & ~coords_ok
-    reasons[bad_coords] = ("coordinates are not finite numbers, lie outside the valid range of the file's CRS "
-                           "or could not be transformed to EPSG:4326")
-    rest &= coords_ok
-    out_of_world = rest.copy()
-    if rest.any():
-        minx, miny, maxx, maxy = shapely.bounds(geoms[rest]).T
-        out_of_world[rest] = (minx < -180) | (maxx > 180) | (miny < -90) | (maxy > 90)
-    reasons[out_of_world] = "coordinates outside -180..180 longitude / -90..90 latitude"
-    rest &= ~out_of_world
-    allowed = records.GEOMETRY_TYPES[kind]
-    types = np.full(n, "", dtype=object)
-    types[rest] = shapely.get_type_id(geoms[rest])
-    type_names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-                  5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
-    if rest.any():
-        names = np.array([type_names[t] for t in types[rest]], dtype=object)
-        wrong = ~np.isin(names, np.array(allowed, dtype=object))
-        idx = np.flatnonzero(rest)[wrong]
-        for i, name in zip(idx, names[wrong], strict=True):
-            reasons[i] = f"geometry type {name} not allowed for kind {kind}; allowed: {', '.join(allowed)}"
-        rest[idx] = False
+        _check_types(geoms, rest, reasons, kind)
     if rest.any():
         valid = shapely.is_valid(geoms[rest])
         idx = np.flatnonzero(rest)[~valid]
@@ -86,16 +67,57 @@ def check_geometries(
             reasons[i] = f"invalid geometry: {shapely.is_valid_reason(geoms[i])}"
         rest[idx] = False
     if rest.any():
-        metric = transform_geometries(geoms[rest], schema.CRS_STORE, schema.CRS_METRIC)
-        polygonal = np.isin(shapely.get_type_id(metric), [3, 6])
-        probe = metric.copy()
-        if polygonal.any():
-            probe[polygonal] = shapely.point_on_surface(metric[polygonal])
-        dist = shapely.distance(probe, municipality.geom_3006)
-        distance[rest] = dist
-        far = dist > buffer_m
-        idx = np.flatnonzero(rest)[far]
-        for i, d in zip(idx, dist[far], strict=True):
-            reasons[i] = (f"outside {municipality.name}: {d:,.0f} m from the boundary "
-                          f"(allowed {buffer_m:,.0f} m)").replace(",", " ")
+        distance[rest] = _check_distance(geoms, rest, reasons, municipality, buffer_m)
     return GeometryCheck(geoms, reasons, distance)
+
+
+def _check_coordinates(geoms: np.ndarray, rest: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    """``rest`` less the geometries with a coordinate that is not finite or lies outside the world."""
+    coords_ok = np.ones(len(geoms), dtype=bool)
+    if rest.any():
+        coords, index = shapely.get_coordinates(geoms[rest], return_index=True)
+        bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+        coords_ok[np.flatnonzero(rest)[bad]] = False
+    bad_coords = rest & ~coords_ok
+    reasons[bad_coords] = ("coordinates are not finite numbers, lie outside the valid range of the file's CRS "
+                           "or could not be transformed to EPSG:4326")
+    rest = rest & coords_ok
+    out_of_world = rest.copy()
+    if rest.any():
+        minx, miny, maxx, maxy = shapely.bounds(geoms[rest]).T
+        out_of_world[rest] = (minx < -180) | (maxx > 180) | (miny < -90) | (maxy > 90)
+    reasons[out_of_world] = "coordinates outside -180..180 longitude / -90..90 latitude"
+    return rest & ~out_of_world
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+               6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def _check_types(geoms: np.ndarray, rest: np.ndarray, reasons: np.ndarray, kind: str) -> None:
+    """Take out of ``rest`` (in place) the geometries of a type that ``kind`` does not allow."""
+    allowed = records.GEOMETRY_TYPES[kind]
+    names = np.array([_TYPE_NAMES[t] for t in shapely.get_type_id(geoms[rest])], dtype=object)
+    wrong = ~np.isin(names, np.array(allowed, dtype=object))
+    idx = np.flatnonzero(rest)[wrong]
+    for i, name in zip(idx, names[wrong], strict=True):
+        reasons[i] = f"geometry type {name} not allowed for kind {kind}; allowed: {', '.join(allowed)}"
+    rest[idx] = False
+
+
+def _check_distance(geoms: np.ndarray, rest: np.ndarray, reasons: np.ndarray, municipality: Municipality,
+                    buffer_m: float) -> np.ndarray:
+    """The distance (m) of each geometry of ``rest`` from the municipality (a polygon's from a point on its
+    surface); those farther than ``buffer_m`` get their reason."""
+    metric = transform_geometries(geoms[rest], schema.CRS_STORE, schema.CRS_METRIC)
+    polygonal = np.isin(shapely.get_type_id(metric), [3, 6])
+    probe = metric.copy()
+    if polygonal.any():
+        probe[polygonal] = shapely.point_on_surface(metric[polygonal])
+    dist = shapely.distance(probe, municipality.geom_3006)
+    far = dist > buffer_m
+    idx = np.flatnonzero(rest)[far]
+    for i, d in zip(idx, dist[far], strict=True):
+        reasons[i] = (f"outside {municipality.name}: {d:,.0f} m from the boundary "
+                      f"(allowed {buffer_m:,.0f} m)").replace(",", " ")
+    return dist

@@ -98,7 +98,7 @@ def table_from_gpx(data: bytes, file: str, *, lines: bool) -> RawTable:
                                           None)
                     if len(good) >= 2:
                         parts.append(good)
-                geom = None
+                geom: BaseGeometry | None = None
                 if len(parts) == 1:
                     geom = shapely.linestrings(parts[0])
                 elif parts:
@@ -138,9 +138,12 @@ def _kml_coords(el: Element | None) -> list[tuple[float, float]]:
     for token in coords_el.text.split():
         parts = token.split(",")
         try:
-            out.append((float(parts[0]), float(parts[1])))
+            x, y = float(parts[0]), float(parts[1])
         except (ValueError, IndexError):
             return []
+        if not (np.isfinite(x) and np.isfinite(y)):  # "nan", "inf": no position (as in a GPX point)
+            return []
+        out.append((x, y))
     return out
 
 
@@ -172,13 +175,15 @@ def _kml_geometry(el: Element, depth: int = 0) -> BaseGeometry | None:
         parts = [g for g in (_kml_geometry(c, depth + 1) for c in el) if g is not None]
         if not parts:
             return None
-        types = {p.geom_type for p in parts}
-        if types == {"Point"}:
-            return shapely.MultiPoint(parts)
-        if types == {"LineString"}:
-            return shapely.MultiLineString(parts)
-        if types == {"Polygon"}:
-            return shapely.MultiPolygon(parts)
+        points = [p for p in parts if isinstance(p, shapely.Point)]
+        if len(points) == len(parts):
+            return shapely.MultiPoint(points)
+        lines = [p for p in parts if isinstance(p, shapely.LineString)]
+        if len(lines) == len(parts):
+            return shapely.MultiLineString(lines)
+        polygons = [p for p in parts if isinstance(p, shapely.Polygon)]
+        if len(polygons) == len(parts):
+            return shapely.MultiPolygon(polygons)
         return shapely.GeometryCollection(parts)
     return None
 
