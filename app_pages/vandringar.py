@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import actions, protocol, schema, settings
+from trygghetskarta import actions, protocol, schema
 from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.timeutil import local_zone
 
 viewer = _ui.require("vandringar")
 _ui.header("vandringar")
 planner = viewer.role in ("planerare", "admin")
-zone = ZoneInfo(settings.get("timezone"))
+zone = local_zone()
 
 
 @st.fragment(run_every=dt.timedelta(seconds=20))

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
 from trygghetskarta import settings
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.timeutil import local_zone
 
 THUMB_SIDE_PX = 320
 JPEG_QUALITY = 85
@@ -128,7 +128,7 @@ def exif_taken_at(image: Image.Image) -> dt.datetime | None:
             return dt.datetime.strptime(f"{naive:%Y-%m-%d %H:%M:%S}{str(offset).strip()}", "%Y-%m-%d %H:%M:%S%z")
         except ValueError:
             pass
-    return naive.replace(tzinfo=ZoneInfo(settings.get("timezone")))
+    return naive.replace(tzinfo=local_zone())
 
 
 def _sniffed_format(data: bytes) -> str | None:
