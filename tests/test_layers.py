@@ -106,6 +106,8 @@ def imports_of(module: str) -> list[tuple[str, int, bool]]:
     out = []
     for node in ast.walk(tree):
         targets: list[str] = []
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
