@@ -33,7 +33,7 @@ def _doc(kind: str = "lagesbild", text: str = "Bro", mark: str = "rod", title: s
     ))
 
 
-def test_the_templates_escape_every_text_field_and_load_nothing():
+def test_the_templates_escape_every_text_field_and_load_nothing() -> None:
     assert document.environment().autoescape is True
     page = document.document_html(_doc(text=HOSTILE, mark='x" onmouseover="alert(3)'), level_colours={})
     parsed = ReportPage(page)
@@ -46,7 +46,7 @@ def test_the_templates_escape_every_text_field_and_load_nothing():
     assert "//" not in page.replace("://", "")  # no URL anywhere (the data: URI has none)
 
 
-def test_styling_follows_the_section_kind_and_marks_not_the_title():
+def test_styling_follows_the_section_kind_and_marks_not_the_title() -> None:
     for title in ("Områdesstatus", "Area status", "Något annat"):
         page = document.document_html(_doc(title=title), level_colours={"rod": "#c62828"})
         parsed = ReportPage(page)
@@ -57,7 +57,7 @@ def test_styling_follows_the_section_kind_and_marks_not_the_title():
     assert '<p class="note">Inget att visa.</p>' in document.document_html(_doc())
 
 
-def test_a_table_refuses_rows_that_do_not_fit_its_columns():
+def test_a_table_refuses_rows_that_do_not_fit_its_columns() -> None:
     with pytest.raises(ValueError, match="row 0 has 1 cells for 2 columns"):
         Table((Column("a"), Column("b")), (("x",),))
     with pytest.raises(ValueError, match="photos need one entry per row"):
@@ -66,7 +66,7 @@ def test_a_table_refuses_rows_that_do_not_fit_its_columns():
         document.document_html(Document("brev", "sv", "t", "t"))
 
 
-def test_pdf_and_html_of_one_document_carry_the_same_text(tmp_path: Path):
+def test_pdf_and_html_of_one_document_carry_the_same_text(tmp_path: Path) -> None:
     photo = tmp_path / "thumb.jpg"
     Image.new("RGB", (30, 30), "#c62828").save(photo, format="JPEG")
     table = Table((Column("Nr", width=6), Column("Kategori", width=27, wrap_at_slash=True), Column("Status", width=17)),
