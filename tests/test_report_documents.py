@@ -4,7 +4,9 @@ and marks (not by a translated title), and one model behind the HTML and the PDF
 from __future__ import annotations
 
 import io
+import re
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -23,19 +25,20 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def _doc(kind: str = "lagesbild", text: str = "Bro", mark: str = "rod", title: str = "Områdesstatus") -> Document:
+def _doc(kind: str = "lagesbild", text: str = "Bro", mark: str = "rod", title: str = "Områdesstatus",
+         colours: dict[str, str] | None = None) -> Document:
     table = Table((Column(text), Column("Antal", numeric=True)), ((text, "12"), ("Kungsängen", "<5")),
                   marks=(mark, None))
     return Document(kind, "sv", text, text, meta=(text,), notes=(text,), sections=(
         Section("overview", text, figure=Figure(_png(), text)),
         Section("area_status", title, table=table, note=text),
         Section("done", "Genomfört", table=Table((Column("Vad"),), ()), empty="Inget att visa."),
-    ))
+    ), mark_colours=colours or {})
 
 
 def test_the_templates_escape_every_text_field_and_load_nothing() -> None:
     assert document.environment().autoescape is True
-    page = document.document_html(_doc(text=HOSTILE, mark='x" onmouseover="alert(3)'), level_colours={})
+    page = document.document_html(_doc(text=HOSTILE, mark='x" onmouseover="alert(3)'))
     parsed = ReportPage(page)
     # the hostile text is shown as text everywhere it was put, and no tag or attribute of it exists
     assert "script" not in parsed.tags and parsed.tags.count("img") == 1  # the figure only
@@ -48,7 +51,7 @@ def test_the_templates_escape_every_text_field_and_load_nothing() -> None:
 
 def test_styling_follows_the_section_kind_and_marks_not_the_title() -> None:
     for title in ("Områdesstatus", "Area status", "Något annat"):
-        page = document.document_html(_doc(title=title), level_colours={"rod": "#c62828"})
+        page = document.document_html(_doc(title=title, colours={"rod": "#c62828"}))
         parsed = ReportPage(page)
         assert parsed.marks["area_status"] == ["rod", None]
         assert '<section class="section-area_status">' in page and ".lvl-rod{background:#c62828}" in page
@@ -85,3 +88,18 @@ def test_pdf_and_html_of_one_document_carry_the_same_text(tmp_path: Path) -> Non
         assert line in text
     assert [ln.split() for ln in text.splitlines() if ln.strip().startswith(("1 ", "2 "))] == [
         ["1", "Parkering/", "garage", "Verifierad"], ["2", "Klotter", "Ny"]]
+
+
+def _fill_colours(pdf: Path) -> set[bytes]:
+    """The fill colours (``r g b rg``) the PDF's content streams set."""
+    raw = pdf.read_bytes()
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", raw, flags=re.DOTALL)
+    ops = b"".join(zlib.decompress(s) for s in streams if s[:1] == b"x")  # the zlib-compressed page contents
+    return set(re.findall(rb"[\d.]+ [\d.]+ [\d.]+ rg", ops))
+
+
+def test_a_marked_row_is_tinted_in_the_pdf_with_its_mark_colour(tmp_path: Path) -> None:
+    tinted = _fill_colours(document.document_pdf(_doc(colours={"rod": "#c62828"}), tmp_path / "a.pdf"))
+    plain = _fill_colours(document.document_pdf(_doc(), tmp_path / "b.pdf"))
+    # #c62828 mixed with white (35 % of it): 235, 180, 180
+    assert b"0.9216 0.7059 0.7059 rg" in tinted and b"0.9216 0.7059 0.7059 rg" not in plain

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,9 @@ class Section:
 @dataclass(frozen=True)
 class Document:
     """A whole report. ``kind`` (``lagesbild`` or ``protocol``) picks its HTML template; ``title`` is the HTML
-    and PDF title, ``heading`` the first heading, ``meta`` the lines under it and ``notes`` the remarks after."""
+    and PDF title, ``heading`` the first heading, ``meta`` the lines under it and ``notes`` the remarks after.
+    ``mark_colours`` gives each row mark its ``#rrggbb`` colour: a dot in the HTML, a tinted first cell in the
+    PDF."""
 
     kind: str
     lang: str
@@ -123,6 +125,7 @@ class Document:
     meta: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     sections: tuple[Section, ...] = ()
+    mark_colours: Mapping[str, str] = field(default_factory=dict)
 
     def section(self, kind: str) -> Section:
         """The section of ``kind`` (KeyError if the document has none)."""
@@ -151,12 +154,12 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def document_html(doc: Document, **context: Any) -> str:
+def document_html(doc: Document) -> str:
     """The document as one self-contained HTML page, rendered with ``templates/<kind>.html``."""
     if doc.kind not in DOCUMENT_KINDS:
         msg = f"unknown document kind {doc.kind!r}; known: {', '.join(DOCUMENT_KINDS)}"
         raise ValueError(msg)
-    return environment().get_template(f"{doc.kind}.html").render(doc=doc, **context)
+    return environment().get_template(f"{doc.kind}.html").render(doc=doc)
 
 
 # --- PDF ---------------------------------------------------------------------------------------------------
@@ -187,10 +190,10 @@ def _line(pdf: Any, height: float, text: str) -> None:
     pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def document_pdf(doc: Document, path: Path | str, mark_colours: Mapping[str, str] | None = None) -> Path:
+def document_pdf(doc: Document, path: Path | str) -> Path:
     """Write the document as an A4 PDF: the heading, meta lines and notes, then each section's title and its
-    figure or table (a table near the page's foot starts on the next page). A row's mark tints its first cell
-    with ``mark_colours[mark]`` (a ``#rrggbb`` colour; the HTML shows it as a dot)."""
+    figure or table (a table near the page's foot starts on the next page); a marked row's first cell is tinted
+    with its mark's colour."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf = new_pdf(doc.title)
@@ -200,7 +203,7 @@ def document_pdf(doc: Document, path: Path | str, mark_colours: Mapping[str, str
     pdf.set_font("DejaVu", "", 9)
     for text in (*doc.meta, *doc.notes):
         _line(pdf, 5, text)
-    tints = {mark: _tint(colour) for mark, colour in (mark_colours or {}).items()}
+    tints = {mark: _tint(colour) for mark, colour in doc.mark_colours.items()}
     for section in doc.sections:
         _pdf_section(pdf, section, tints)
     pdf.output(str(path))
@@ -215,6 +218,7 @@ def _tint(colour: str, share: float = 0.35) -> tuple[int, int, int]:
 
 
 def _pdf_section(pdf: Any, section: Section, tints: Mapping[str, tuple[int, int, int]]) -> None:
+    """A section: its title, then its figure, its table (or the text for an empty one) and its note."""
     if section.new_page or (section.table is not None and pdf.get_y() > pdf.h - 50):
         pdf.add_page()
     else:

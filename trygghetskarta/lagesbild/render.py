@@ -322,7 +322,8 @@ def lagesbild_document(report: Lagesbild, chart: bytes, mapimg: bytes) -> Docume
                 new_page=True),
     )
     return Document("lagesbild", report.lang, report.title, report.title, tuple(_header_lines(report)),
-                    tuple(report.notes), (*figures, *(build(report) for build in TABLE_SECTIONS)))
+                    tuple(report.notes), (*figures, *(build(report) for build in TABLE_SECTIONS)),
+                    mark_colours=LEVEL_COLOURS)
 
 
 def _images(report: Lagesbild, say: Progress) -> tuple[bytes, bytes]:
@@ -337,7 +338,7 @@ def lagesbild_html(report: Lagesbild, progress: Progress | None = None) -> str:
     say = progress or (lambda _f, _m: None)
     doc = lagesbild_document(report, *_images(report, say))
     say(0.8, "tabeller")
-    page = document_html(doc, level_colours=LEVEL_COLOURS)
+    page = document_html(doc)
     say(1.0, "klart")
     return page
 
@@ -347,6 +348,6 @@ def lagesbild_pdf(report: Lagesbild, path: Path | str, progress: Progress | None
     say = progress or (lambda _f, _m: None)
     doc = lagesbild_document(report, *_images(report, say))
     say(0.7, "pdf")
-    out = document_pdf(doc, path, mark_colours=LEVEL_COLOURS)
+    out = document_pdf(doc, path)
     say(1.0, "klart")
     return out
