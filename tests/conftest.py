@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def realdata() -> Path:
     return REALDATA
 
 
-def _pg_database() -> Iterator[str]:
+def _pg_database() -> Generator[str, None, None]:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a runtime dependency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ def test_grid_counts_match_pulling_every_point(filled: Store) -> None:
     precise = pts[pts["precision"] != "kommun"]
     x, y = analysis.metric_xy_from_lonlat(precise["lon"].to_numpy(float), precise["lat"].to_numpy(float))
     ix, iy = np.floor(x / 250.0).astype(int), np.floor(y / 250.0).astype(int)
-    expected = {}
+    expected: dict[tuple[int, int], int] = {}
     for a, b in zip(ix, iy, strict=True):
         expected[(a, b)] = expected.get((a, b), 0) + 1
     got = {(int(r.ix), int(r.iy)): int(r.count) for r in cells.itertuples()}
@@ -86,11 +87,13 @@ def test_map_data_is_what_the_viewer_may_see_filtered(filled: Store) -> None:
     polis = mapview.map_data(filled, access.viewer_for_role("polis"))
     assert polis.sightings is None and planner.sightings is not None and len(planner.sightings) > 0
     assert planner.sizes["findings"] == filled.count("finding")
+    assert planner.findings is not None and planner.walks is not None
     area = int(filled.areas()["id"].iloc[0])  # Kungsängen: it holds neighbourhoods (Tibble, Ekhammar, …)
     members = set(areas.nesting(filled.areas()).members[area])
     assert len(members) > 1
     one_area = mapview.map_data(filled, access.viewer_for_role("planerare"),
                                 MapFilters(area_ids=(area,), categories=("klotter",)))
+    assert one_area.findings is not None and one_area.walks is not None
     assert set(one_area.findings["area_id"]) <= members
     assert set(one_area.findings["area_id"]) - {area}  # its neighbourhoods' findings are in Kungsängen too
     assert set(one_area.findings["category"]) <= {"klotter"}
@@ -134,7 +137,11 @@ def test_map_renders_leaflet_layers_in_chromium(tmp_path: Path, monkeypatch: pyt
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         outside: list[str] = []
-        page.route("http*://**", lambda route: (outside.append(route.request.url), route.abort()))
+        def refuse(route: Any) -> None:
+            outside.append(route.request.url)
+            route.abort()
+
+        page.route("http*://**", refuse)
         page.goto(out.as_uri())
         page.wait_for_selector(".leaflet-container", timeout=20_000)
         markers = page.locator(".leaflet-marker-icon").count()
