@@ -142,4 +142,8 @@ with _ui.guard():
             bar.empty()
             _ui.bump()
             st.success(_ui.t("demo_done", n=summary.total, k=sum(summary.already_present.values())))
+    st.divider()  # issue 16: API keys, parties' e-mail, the help page's content, the outbox
+    with st.expander(_ui.t("adm_public"), icon=":material/public:"):
+        from app_pages import _admin_public
 
+        _admin_public.section(store, viewer)

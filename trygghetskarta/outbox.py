@@ -29,7 +29,8 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
@@ -190,11 +191,13 @@ def digest(store: Store, today: dt.date) -> int:
 # --- sending --------------------------------------------------------------------------------------------
 
 
-def _message(row: dict[str, Any]) -> EmailMessage:
-    msg = EmailMessage()
+def _message(row: dict[str, Any]) -> MIMEText:
+    """The message as sent. Built with ``email.header.Header`` (RFC 2047 words that keep their spaces: the
+    newer ``EmailMessage`` folding drops the space between two encoded words, which garbles Arabic subjects)."""
+    msg = MIMEText(row["body"], "plain", "utf-8")
     msg["From"] = str(settings.get("smtp_sender"))
     msg["To"] = row["recipient"]
-    msg["Subject"] = row["subject"]
+    msg["Subject"] = Header(row["subject"], "utf-8")
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     # Stable per message: a copy sent again after a crash carries the same id.
     digest_ = hashlib.sha256(str(row["dedupe_key"]).encode()).hexdigest()[:20]
@@ -202,7 +205,6 @@ def _message(row: dict[str, Any]) -> EmailMessage:
     msg["Content-Language"] = row["lang"]
     if row.get("unsubscribe_url"):
         msg["List-Unsubscribe"] = f"<{row['unsubscribe_url']}>"
-    msg.set_content(row["body"], charset="utf-8")
     return msg
 
 

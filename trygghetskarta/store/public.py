@@ -225,8 +225,9 @@ class PublicMixin(WorkflowMixin):
         def _do(c: Connection) -> int:
             new = 0
             for v in values:
-                stmt = self._upsert(t.outbox).values(**v).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                new += int(c.execute(stmt).rowcount or 0)
+                stmt = self._upsert(t.outbox).values(**v).on_conflict_do_nothing(
+                    index_elements=["dedupe_key"]).returning(t.outbox.c.id)
+                new += len(c.execute(stmt).fetchall())  # no row back when the key was there already
             return new
 
         if conn is not None:

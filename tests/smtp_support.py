@@ -1,0 +1,59 @@
+"""A real SMTP server on 127.0.0.1 for the e-mail tests (``aiosmtpd``): it keeps every message it accepted,
+can be stopped and started again on the same port (the mail server is down, then back), and can refuse."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+
+
+@dataclass
+class Inbox:
+    """What the server accepted, as parsed messages; ``refuse`` makes it answer 550 to every recipient."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [str(m["Message-ID"]) for m in self.messages]
+
+
+class SmtpServer:
+    """``start()`` / ``stop()`` an aiosmtpd server on a fixed 127.0.0.1 port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self._controller: Controller | None = None
+
+    def start(self) -> SmtpServer:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
