@@ -75,7 +75,8 @@ def test_rejection_reason_reaches_the_reporter_and_reporters_without_email_get_n
     outbox.collect(sqlite_store)
     assert outbox.send_due(sqlite_store).sent == 1
     (message,) = smtp.inbox.messages
-    assert message["Subject"] == f"Din anmälan {sqlite_store.public_report(finding_id=fid)['receipt_code']}: Ej åtgärdas"
+    code = sqlite_store.public_report(finding_id=fid)["receipt_code"]
+    assert message["Subject"] == f"Din anmälan {code}: Ej åtgärdas"
     assert "Skäl: Gäller privat mark, kontakta fastighetsägaren" in message.get_content()
 
 
