@@ -24,6 +24,7 @@ PUBLIC_PAGES: tuple[tuple[str, str, str], ...] = (
 )
 _STYLE = """<style>
 .block-container { max-width: 760px; padding-left: .75rem; padding-right: .75rem; }
+[data-testid="stCode"] { direction: ltr; text-align: left; }
 .st-key-tk_hp { position: absolute !important; left: -10000px !important; width: 1px !important;
                 height: 1px !important; overflow: hidden !important; }
 </style>"""

@@ -21,7 +21,8 @@ receipt = state.get("pub_receipt")
 if receipt is not None:
     st.success(t("sent", code=receipt["code"]))
     st.markdown(t("sent_link"))
-    st.code(receipt["url"], language=None)
+    st.code(receipt["url"], language=None, wrap_lines=True)
+    st.link_button(t("status_title"), receipt["url"], icon=":material/manage_search:")
     if receipt["email"]:
         st.caption(t("sent_email"))
     if st.button(t("new_report"), icon=":material/add:"):

@@ -10,6 +10,8 @@ import streamlit as st
 from app_pages import _ui
 from trygghetskarta import outbox, public, public_texts, schema
 
+_MODERATION = {"vantar": "Väntar", "godkand": "Godkänd", "avvisad": "Avvisad"}
+
 viewer = _ui.require("moderering")
 _ui.header("moderering")
 state = st.session_state
@@ -30,9 +32,12 @@ def _done(message: str) -> None:
 with _ui.guard():
     store = _ui.store()
     pending = store.public_reports(viewer, moderation=["vantar"])
-    tab_pending, tab_all, tab_qr = st.tabs([_ui.t("mod_pending", n=len(pending)), _ui.t("mod_all"), _ui.t("mod_qr")])
+    # a choice that stays put across reruns (a status change reruns the page; tabs would fall back to the first)
+    views = {"pending": _ui.t("mod_pending", n=len(pending)), "all": _ui.t("mod_all"), "qr": _ui.t("mod_qr")}
+    view = st.segmented_control(_ui.t("page_moderering"), list(views), format_func=views.get, key="mod_view",
+                                default="pending", label_visibility="collapsed") or "pending"
 
-    with tab_pending:
+    if view == "pending":
         if pending.empty:
             st.info(_ui.t("mod_none"))
         for row in pending.head(50).itertuples():
@@ -60,7 +65,7 @@ with _ui.guard():
                     store.moderate(int(row.finding_id), False, viewer, reason)
                     _done(_ui.t("mod_rejected", id=row.finding_id))
 
-    with tab_all:
+    if view == "all":
         every = store.public_reports(viewer)
         if every.empty:
             st.info(_ui.t("mod_none"))
@@ -69,7 +74,7 @@ with _ui.guard():
                 "nr": every["finding_id"], "kvittokod": every["receipt_code"],
                 "kategori": every["category"].map(lambda k: _ui.label("category", k)),
                 "status": every["status"].map(lambda k: _ui.label("status", k)),
-                "granskning": every["moderation"], "kanal": every["channel"],
+                "granskning": every["moderation"].map(_MODERATION), "kanal": every["channel"],
                 "språk": every["lang"].map(lambda k: public_texts.LANGUAGE_NAMES.get(k, k))})
             st.dataframe(table, hide_index=True, width="stretch")
             approved = every[every["moderation"] == "godkand"]
@@ -81,18 +86,19 @@ with _ui.guard():
                 if not options:
                     st.info(_ui.t("mod_no_change"))
                 else:
-                    to = st.selectbox(_ui.t("mod_new_status"), options, key=f"mod_to_{chosen}",
+                    to = st.selectbox(_ui.t("mod_new_status"), options, key=f"mod_to_{chosen}_{current}",
+                                      index=None, placeholder=_ui.t("choose"),
                                       format_func=lambda k: _ui.label("status", k))
                     party = None
                     if to == "tilldelad":
                         party = st.selectbox(_ui.t("mod_party"), schema.keys("party"), key=f"mod_party_{chosen}",
                                              format_func=lambda k: _ui.label("party", k))
                     comment = st.text_input(_ui.t("mod_comment"), key=f"mod_comment_{chosen}")
-                    if st.button(_ui.t("mod_change"), key=f"mod_change_{chosen}", type="primary"):
+                    if st.button(_ui.t("mod_change"), key=f"mod_change_{chosen}", type="primary", disabled=to is None):
                         store.change_status(int(chosen), to, viewer, comment or "", responsible=party)
                         _done(_ui.t("mod_changed", id=chosen, status=_ui.label("status", to)))
 
-    with tab_qr:
+    if view == "qr":
         walks = store.points("walk", viewer, columns=("title",))
         walk_ids = [None, *walks["id"].astype(int).tolist()]
         titles = dict(zip(walks["id"].astype(int), walks["title"], strict=True))

@@ -34,6 +34,9 @@ with _ui.guard():
                             tooltip=html.escape(label), popup=folium.Popup(html.escape(label), max_width=260)
                             ).add_to(layer)
     layer.add_to(m)
+    for key, child in list(m._children.items()):  # the layer control lists the layers rendered before it
+        if isinstance(child, folium.LayerControl):
+            m._children.move_to_end(key)
     _ui.show_map(m, height=480)
     if points.empty:
         st.info(t("map_none"))

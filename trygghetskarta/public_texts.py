@@ -119,7 +119,7 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
                   "البلاغات التي تمت مراجعتها وملاحظات جولات السلامة مع حالتها. المواقع مقرّبة إلى نحو {m:.0f} متر.",
                   "Warbixinnada la eegay iyo natiijooyinka socodka badbaadada iyo xaaladdooda. Goobaha waxaa "
                   "lagu soo koobay qiyaastii {m:.0f} mitir."),
-    "map_count": ("{n} platser", "{n} places", "{n} مكان", "{n} goobood"),
+    "map_count": ("Antal platser: {n}", "Number of places: {n}", "عدد الأماكن: {n}", "Tirada goobaha: {n}"),
     "map_none": ("Inga publicerade platser ännu.", "No published places yet.", "لا توجد أماكن منشورة بعد.",
                  "Weli ma jiraan goobo la daabacay."),
     "col_category": ("Vad", "What", "ماذا", "Maxay"),
