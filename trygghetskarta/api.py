@@ -135,10 +135,12 @@ async def public_report(request: Request) -> Response:
     store: Store = request.app.state.store
     client = _client(request)
 
+    text = data.get("text")
+
     def work() -> public.Receipt:
         return public.submit_public_report(
             store, category=str(data.get("category") or ""), lon=data.get("lon"), lat=data.get("lat"),
-            text=data.get("text") if isinstance(data.get("text"), str) else "",
+            text=text if isinstance(text, str) else "",
             address=str(data.get("address") or ""), email=data.get("email") or None, lang=lang,
             client_addr=client, honeypot=str(data.get("website") or ""),
             client_id=str(data["client_id"]) if data.get("client_id") else None)

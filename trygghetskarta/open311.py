@@ -278,10 +278,10 @@ def to_xml(root: str, item: str | None, data: Mapping[str, Any] | Sequence[Mappi
     """The specification's XML: a ``root`` element holding one ``item`` element per entry (or the fields of
     one document when ``item`` is None)."""
     top = ET.Element(root)
-    if item is None and isinstance(data, Mapping):
+    if isinstance(data, Mapping):
         _fill(top, data)
     else:
-        for entry in data:  # type: ignore[union-attr]
+        for entry in data:
             _fill(ET.SubElement(top, item or "item"), entry)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode("utf-8")
 

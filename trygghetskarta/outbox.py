@@ -197,7 +197,7 @@ def _message(row: dict[str, Any]) -> MIMEText:
     msg = MIMEText(row["body"], "plain", "utf-8")
     msg["From"] = str(settings.get("smtp_sender"))
     msg["To"] = row["recipient"]
-    msg["Subject"] = Header(row["subject"], "utf-8")
+    msg["Subject"] = Header(row["subject"], "utf-8")  # type: ignore[assignment]  # compat32 takes a Header
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     # Stable per message: a copy sent again after a crash carries the same id.
     digest_ = hashlib.sha256(str(row["dedupe_key"]).encode()).hexdigest()[:20]
