@@ -115,7 +115,7 @@ def pick_place(prefix: str, map_lang: str) -> tuple[float, float] | None:
         state[f"{prefix}_place"] = (float(clicked["lng"]), float(clicked["lat"]))
         st.rerun()
     if chosen:
-        st.success(t("place_chosen", lon=chosen[0], lat=chosen[1]))
+        st.success(t("place_chosen", pos=f"{chosen[1]:.5f}, {chosen[0]:.5f}"))
     return chosen
 
 

@@ -445,7 +445,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "qr_link": ("Länken i QR-koden: {url}", "The link in the QR code: {url}"),
     "qr_download": ("Ladda ned QR-koden (PNG)", "Download the QR code (PNG)"),
     "qr_none": ("Välj en vandring eller ange en plats.", "Choose a walk or give a place."),
-    "adm_public": ("Allmänhetens sidor, e-post och Open311", "Public pages, e-mail and Open311"),
+    "adm_public": ("Allmänheten", "The public"),
     "adm_keys": ("Open311 API-nycklar", "Open311 API keys"),
     "adm_key_name": ("Klientens namn (t.ex. felanmälan)", "Client name (e.g. fault reporting system)"),
     "adm_key_add": ("Skapa nyckel", "Create key"),

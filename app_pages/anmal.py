@@ -49,7 +49,7 @@ category = st.selectbox(t("category"), schema.keys("category"), index=None, plac
 st.markdown(f"**{t('place')}**")
 linked = _from_link()
 if linked is not None:
-    st.info(t("place_from_link", lon=linked[0], lat=linked[1]))
+    st.info(t("place_from_link", pos=f"{linked[1]:.5f}, {linked[0]:.5f}"))
     place = linked
 else:
     place = _public.pick_place("pub", "en" if lang == "en" else "sv")

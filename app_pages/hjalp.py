@@ -10,7 +10,7 @@ import re
 import streamlit as st
 
 from app_pages import _public, _ui
-from trygghetskarta import helpinfo
+from trygghetskarta import helpinfo, public_texts
 
 lang = _public.frame("hjalp")
 t = _public.t
@@ -46,7 +46,8 @@ def _entry(entry: dict) -> None:
     name = helpinfo.localised(entry.get("name"), lang)
     phone = helpinfo.localised(entry.get("phone"), lang)
     dial = re.sub(r"[^0-9+]", "", phone)  # digits only: a tel: link that can carry nothing else
-    st.markdown(f"**{_ui.plain(name)}**" + (f" — **[{_ui.plain(phone)}](tel:{dial})**" if dial else ""))
+    shown = public_texts.ltr(_ui.plain(phone))  # "114 14" stays in order in Arabic
+    st.markdown(f"**{_ui.plain(name)}**" + (f" — **[{shown}](tel:{dial})**" if dial else ""))
     lines = []
     for field, key in (("address", "help_address"), ("hours", "help_hours"), ("web", "help_web")):
         value = helpinfo.localised(entry.get(field), lang)

@@ -52,7 +52,7 @@ if asked or code or token:
                 st.markdown(f"**{t('status_history')}**")
                 for row in history.itertuples():
                     when = pd.Timestamp(row.at).tz_convert("Europe/Stockholm").strftime("%Y-%m-%d")
-                    line = f"{when}: {public_texts.status_with_swedish(str(row.to_status), lang)}"
+                    line = f"{public_texts.ltr(when)}: {public_texts.status_with_swedish(str(row.to_status), lang)}"
                     if row.reason:
                         line += " · " + t("status_reason", reason=row.reason)
                     st.text(line)

@@ -5,6 +5,8 @@ English labels come from ``schema``, Arabic and Somali ones from the tables belo
 
 from __future__ import annotations
 
+import re
+
 from trygghetskarta import schema
 
 PUBLIC_LANGUAGES: tuple[str, ...] = ("sv", "en", "ar", "so")
@@ -26,12 +28,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "language": ("Språk", "Language", "اللغة", "Luqadda"),
     "category": ("Vad gäller det?", "What is it about?", "ما الموضوع؟", "Waa maxay arrintu?"),
     "place": ("Plats", "Place", "المكان", "Goobta"),
-    "place_from_link": ("Platsen kommer från länken eller QR-koden ({lat:.5f}, {lon:.5f}).",
-                        "The place comes from the link or QR code ({lat:.5f}, {lon:.5f}).",
-                        "المكان مأخوذ من الرابط أو رمز QR ({lat:.5f}, {lon:.5f}).",
-                        "Goobta waxay ka timid xiriirka ama koodhka QR ({lat:.5f}, {lon:.5f})."),
-    "place_chosen": ("Vald plats: {lat:.5f}, {lon:.5f}", "Chosen place: {lat:.5f}, {lon:.5f}",
-                     "المكان المختار: {lat:.5f}, {lon:.5f}", "Goobta la doortay: {lat:.5f}, {lon:.5f}"),
+    "place_from_link": ("Platsen kommer från länken eller QR-koden ({pos}).",
+                        "The place comes from the link or QR code ({pos}).",
+                        "المكان مأخوذ من الرابط أو رمز QR ({pos}).",
+                        "Goobta waxay ka timid xiriirka ama koodhka QR ({pos})."),
+    "place_chosen": ("Vald plats: {pos}", "Chosen place: {pos}",
+                     "المكان المختار: {pos}", "Goobta la doortay: {pos}"),
     "tap_map": ("Tryck på kartan där platsen är, eller använd telefonens position.",
                 "Tap the map where the place is, or use your phone's position.",
                 "اضغط على الخريطة حيث يوجد المكان، أو استخدم موقع هاتفك.",
@@ -231,12 +233,27 @@ def lang_or_default(lang: object) -> str:
     return lang if isinstance(lang, str) and lang in PUBLIC_LANGUAGES else "sv"
 
 
+_LTR_VALUE = re.compile(r"^[0-9A-Za-z\s:.,+\-/()]+$")
+
+
+def ltr(value: object) -> str:
+    """``value`` as a left-to-right island (Unicode isolates), so a phone number, date, code or position keeps
+    its order inside right-to-left text ("114 14", not "14 114")."""
+    return f"\u2066{value}\u2069"
+
+
 def text(key: str, lang: str = "sv", **values: object) -> str:
-    """The public text ``key`` in ``lang`` (Swedish for an unknown language; the key if the text is missing)."""
+    """The public text ``key`` in ``lang`` (Swedish for an unknown language; the key if the text is missing).
+    In a right-to-left language, text values of digits and Latin letters (codes, dates, positions, phone
+    numbers; not links) are inserted as left-to-right islands."""
     row = TEXTS.get(key)
     if row is None:
         return key
-    raw = row[PUBLIC_LANGUAGES.index(lang_or_default(lang))]
+    lang = lang_or_default(lang)
+    raw = row[PUBLIC_LANGUAGES.index(lang)]
+    if lang in RTL_LANGUAGES:
+        values = {k: ltr(v) if isinstance(v, str) and _LTR_VALUE.match(v) and not v.startswith("http") else v
+                  for k, v in values.items()}
     return raw.format(**values) if values else raw
 
 
