@@ -112,8 +112,8 @@ with _ui.guard():
                                format_func=lambda k: public_texts.LANGUAGE_NAMES[k])
         place = None
         if walk is not None:
-            row = walks[walks["id"] == walk].iloc[0]
-            place = (float(row["lon"]), float(row["lat"]), name or str(row["title"]))
+            lon_w, lat_w, title = public.walk_place(store, int(walk))
+            place = (lon_w, lat_w, name or title)
         elif lat is not None and lon is not None:
             place = (float(lon), float(lat), name or None)
         if place is None:

@@ -204,3 +204,30 @@ def test_revoked_key_is_refused_and_every_write_is_audited(served: tuple) -> Non
     actions = [r.action for r in rows]
     assert actions.count("api_key_add") == 2 and actions.count("api_key_revoke") == 1
     assert sum('"api_client": "fixmystreet"' in r.detail for r in rows) == 1
+
+
+def test_a_flood_from_one_client_stores_at_most_the_limit_and_says_why(served: tuple) -> None:
+    """The residents' endpoint over HTTP: one client sends 60 reports; the per-client limit (10 an hour by
+    default) are stored, every other one is answered 429 with the reason in the sender's language."""
+    api, store, _key, _ = served
+    before = store.count("finding")
+    answers = []
+    with requests.Session() as session:
+        for i in range(60):
+            resp = session.post(f"{api.url}/public/v1/reports", timeout=30, json={
+                "category": "klotter", "lat": BRO[1], "lon": BRO[0], "text": f"nr {i}", "lang": "ar",
+                "client_id": f"flood-{i:04d}-0000"})
+            answers.append((resp.status_code, resp.json()))
+    created = [a for a in answers if a[0] == 201]
+    refused = [a for a in answers if a[0] == 429]
+    assert len(created) == 10 and len(refused) == 50
+    assert {body["error"] for _, body in refused} == {
+        "لقد استلمنا بلاغات كثيرة من اتصالك خلال الساعة الأخيرة، لذلك لم يُحفظ هذا البلاغ. حاول مرة أخرى لاحقًا."}
+    assert store.count("finding") == before + 10
+    bot = requests.post(f"{api.url}/public/v1/reports", timeout=30, json={
+        "category": "klotter", "lat": BRO[1], "lon": BRO[0], "website": "http://spam.example"})
+    assert bot.status_code == 400 and bot.json()["reason"] == "refused"
+    huge = requests.post(f"{api.url}/public/v1/reports", timeout=30, data=b"{" + b" " * 70_000 + b"}",
+                         headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    assert store.count("finding") == before + 10

@@ -236,3 +236,28 @@ def test_qr_code_opens_the_report_page_at_the_place(monkeypatch: pytest.MonkeyPa
     with Image.open(io.BytesIO(png)) as image:
         assert image.format == "PNG" and image.size[0] > 100
     assert public.qr_svg(url).startswith("<svg")
+
+
+def test_cli_writes_qr_codes_and_lists_the_outbox(sqlite_store: Store, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from trygghetskarta.cli import main
+
+    route = shapely.LineString([(BRO[0] - 0.001, BRO[1]), (BRO[0] + 0.001, BRO[1])])
+    walk = sqlite_store.insert("walk", gpd.GeoDataFrame([{"title": "Kvällsvandring Bro", "audience": "publik",
+                                                          "started_at": "2026-11-20T19:00:00+01:00"}],
+                                                        geometry=[route], crs="EPSG:4326")).ids[0]
+    out = tmp_path / "qr.svg"
+    assert main(["--db", sqlite_store.url, "qr", "--walk", str(walk), "--lang", "ar", "--out", str(out)]) == 0
+    assert "anmal?lon=17.640500&lat=59.525200&plats=Kv%C3%A4llsvandring+Bro&lang=ar" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").startswith("<svg")
+    assert main(["--db", sqlite_store.url, "qr", "--walk", "999", "--out", str(out)]) == 1
+    assert main(["--db", sqlite_store.url, "qr", "--lon", "17.64", "--lat", "59.52", "--out",
+                 str(tmp_path / "qr.pdf")]) == 1
+    receipt = _send(sqlite_store, email="x@example.se")
+    sqlite_store.moderate(receipt.finding_id, True, PLANNER)
+    capsys.readouterr()
+    assert main(["--db", sqlite_store.url, "outbox", "send"]) == 0
+    assert capsys.readouterr().out.strip() == ("queued 1 new messages; no SMTP server configured "
+                                               "(TRYGGHETSKARTA_SMTP_HOST), none sent")
+    assert main(["--db", sqlite_store.url, "outbox", "list"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "queued 1"

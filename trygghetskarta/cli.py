@@ -332,13 +332,8 @@ def cmd_qr(args: argparse.Namespace) -> int:
 
     lon, lat, place = args.lon, args.lat, args.place
     if args.walk is not None:
-        store = _store(args)
-        walks = store.points("walk", None, ids=[args.walk], columns=("title",))
-        if walks.empty:
-            print(f"trygghetskarta qr: no walk with id {args.walk}", file=sys.stderr)
-            return 1
-        lon, lat = float(walks["lon"].iloc[0]), float(walks["lat"].iloc[0])
-        place = place or str(walks["title"].iloc[0])
+        lon, lat, title = public.walk_place(_store(args), args.walk)
+        place = place or title
     if lon is None or lat is None:
         print("trygghetskarta qr: give --walk ID or --lon and --lat", file=sys.stderr)
         return 2

@@ -138,6 +138,25 @@ def report_url(lon: float | None = None, lat: float | None = None, *, lang: str 
     return f"{base_url()}/anmal" + (f"?{urlencode(query)}" if query else "")
 
 
+def walk_place(store: Store, walk_id: int) -> tuple[float, float, str]:
+    """Where a walk's QR code opens the report page: the middle of its route, else its area's representative
+    point; with the walk's title as the place name. ``NotFoundError`` when neither is known."""
+    walks = store.points("walk", None, ids=[int(walk_id)], columns=("title", "area_id"))
+    if walks.empty:
+        msg = f"no walk with id {walk_id}"
+        raise NotFoundError(msg)
+    row = walks.iloc[0]
+    lon, lat = row.get("lon"), row.get("lat")
+    if pd.isna(lon) or pd.isna(lat):
+        areas = store.areas()
+        hit = areas[areas["id"] == row.get("area_id")] if not pd.isna(row.get("area_id")) else areas.iloc[0:0]
+        if hit.empty:
+            msg = f"walk {walk_id} has neither a route nor an area to place its QR code; give --lon and --lat"
+            raise NotFoundError(msg)
+        lon, lat = float(hit["lon"].iloc[0]), float(hit["lat"].iloc[0])
+    return float(lon), float(lat), str(row["title"])
+
+
 def qr_svg(url: str, scale: int = 6) -> str:
     """An SVG QR code (error correction M) for ``url``, drawn locally (``segno``)."""
     import io
