@@ -261,3 +261,21 @@ def test_cli_writes_qr_codes_and_lists_the_outbox(sqlite_store: Store, tmp_path:
                                                "(TRYGGHETSKARTA_SMTP_HOST), none sent")
     assert main(["--db", sqlite_store.url, "outbox", "list"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "queued 1"
+
+
+def test_gallra_forgets_residents_email_after_their_report_is_closed(store: Store) -> None:
+    import datetime as dt
+
+    from trygghetskarta import outbox
+
+    closed = _send(store, email="a@example.se").finding_id
+    open_ = _send(store, email="b@example.se", addr="192.0.2.77").finding_id
+    store.moderate(closed, False, PLANNER, "Dubblett av en annan anmälan")
+    outbox.collect(store)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert store.purge_public_contacts(later, dry_run=True) == (1, 0)  # the queued message is kept
+    store.message_failed(int(store.outbox_messages().iloc[0]["id"]), "550 no such mailbox", retry_at=None)
+    assert store.purge_public_contacts(later) == (1, 1)
+    assert store.public_report(finding_id=closed)["email"] is None
+    assert store.public_report(finding_id=open_)["email"] == "b@example.se"
+    assert store.outbox_counts() == {}

@@ -255,6 +255,13 @@ def cmd_gallra(args: argparse.Namespace) -> int:
         raise NotYetAvailableError("gallra is not yet available (issue 6)") from None
     store = _store(args)
     status = cli_gallra(store, dry_run=args.dry_run)
+    if status == 0:  # issue 16: residents' e-mail addresses and old e-mail
+        days = int(settings.get("retention_public_email_days"))
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        addresses, messages = store.purge_public_contacts(cutoff, dry_run=args.dry_run)
+        verb = "would forget" if args.dry_run else "forgot"
+        print(f"residents' e-mail: {verb} {addresses} addresses of reports closed more than {days} days ago, "
+              f"{'would delete' if args.dry_run else 'deleted'} {messages} old outbox messages")
     if status == 0 and not args.dry_run:
         from trygghetskarta.ingest import uploads
 

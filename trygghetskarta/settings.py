@@ -118,6 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_timeout_s", "TRYGGHETSKARTA_SMTP_TIMEOUT_S", 20.0, float, "SMTP connection timeout, seconds."),
     Setting("smtp_retry_base_s", "TRYGGHETSKARTA_SMTP_RETRY_BASE_S", 60.0, float,
             "First wait before a failed e-mail is tried again; it doubles per attempt, at most 6 hours."),
+    Setting("retention_public_email_days", "TRYGGHETSKARTA_RETENTION_PUBLIC_EMAIL_DAYS", 180, int,
+            "`gallra` forgets a resident's e-mail address this many days after their report was closed, and "
+            "deletes sent or failed e-mail older than this."),
     Setting("secrets_file", "TRYGGHETSKARTA_SECRETS_FILE", str(PROJECT_DIR / ".streamlit" / "secrets.toml"), str,
             "The secrets file (TOML) that holds the SMTP password (`[smtp] password = ...`)."),
 )

@@ -302,6 +302,27 @@ class PublicMixin(WorkflowMixin):
         with self.read_conn() as conn:
             return _frame(conn.execute(q))
 
+    def purge_public_contacts(self, cutoff: dt.datetime, dry_run: bool = False) -> tuple[int, int]:
+        """Retention for the public face: forget the e-mail address (and unsubscribe link) of residents' reports
+        closed (fixed, verified, will not be fixed, duplicate) before ``cutoff``, and delete sent, failed or
+        cancelled messages created before it. Returns (addresses, messages)."""
+        pr, f, o = t.public_reports, t.findings, t.outbox
+        closed = sa.select(f.c.id).where(f.c.status.in_(["atgardad", "verifierad", "ej_atgardas", "dubblett"]),
+                                         f.c.updated_at < cutoff)
+        who = sa.and_(pr.c.email.is_not(None), pr.c.finding_id.in_(closed))
+        old = sa.and_(o.c.state.in_(["sent", "failed", "cancelled"]), o.c.created_at < cutoff)
+        if dry_run:
+            with self.read_conn() as conn:
+                return (int(conn.execute(sa.select(sa.func.count()).select_from(pr).where(who)).scalar() or 0),
+                        int(conn.execute(sa.select(sa.func.count()).select_from(o).where(old)).scalar() or 0))
+        with self.write() as conn:
+            addresses = conn.execute(sa.update(pr).where(who).values(email=None, unsubscribe_token=None)).rowcount
+            messages = conn.execute(sa.delete(o).where(old)).rowcount
+            if addresses or messages:
+                self.audit("gallra_public", None, None, None, {"addresses": addresses, "messages": messages},
+                           conn=conn)
+        return int(addresses or 0), int(messages or 0)
+
     # --- API keys ----------------------------------------------------------------------------------
 
     def add_api_key(self, name: str, key_prefix: str, key_hash: str, actor: Viewer | None = None) -> int:
