@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -75,9 +74,7 @@ def _endpoint(root: str, item: str | None, work: Callable[[Store, Request, dict[
                 text = (await _body(request)).decode("utf-8", "replace")
                 params.update(dict(parse_qsl(text, keep_blank_values=True, max_num_fields=100)))
             store: Store = request.app.state.store
-            task = _serialised(request, lambda: work(store, request, params)) if write else (
-                lambda: work(store, request, params))
-            data = await run_in_threadpool(task)
+            data = await run_in_threadpool(work, store, request, params)
         except Open311Error as exc:
             return _error(fmt, exc)
         except ValueError as exc:  # parse_qsl's field limit, a ValidationError
@@ -146,28 +143,13 @@ async def public_report(request: Request) -> Response:
             client_id=str(data["client_id"]) if data.get("client_id") else None)
 
     try:
-        receipt = await run_in_threadpool(_serialised(request, work))
+        receipt = await run_in_threadpool(work)
     except public.PublicRefusedError as exc:
         return JSONResponse({"error": exc.message(lang), "reason": exc.key}, status_code=exc.status)
     except ValidationError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse({"receipt_code": receipt.receipt_code, "status_url": receipt.status_url,
                          "created": receipt.created}, status_code=201 if receipt.created else 200)
-
-
-def _serialised(request: Request, work: Callable[[], Any]) -> Callable[[], Any]:
-    """On SQLite, the API's writers take turns through one lock in this process: SQLite has one write lock for
-    the whole file, and threads that wait on its busy timeout poll with growing sleeps, so under load a few
-    of them starved for seconds (benchmarks/bench_public.py). PostgreSQL writers run in parallel."""
-    lock: threading.Lock | None = request.app.state.write_lock
-
-    def run() -> Any:
-        if lock is None:
-            return work()
-        with lock:
-            return work()
-
-    return run
 
 
 async def health(_request: Request) -> Response:
@@ -191,7 +173,6 @@ def create_app(db_url: str | None = None) -> Starlette:
     ]
     app = Starlette(routes=routes)
     app.state.store = store
-    app.state.write_lock = threading.Lock() if store.backend == "sqlite" else None
     return app
 
 
