@@ -77,7 +77,8 @@ def frame(page_key: str) -> str:
 def client_address() -> str:
     """The client's address as the rate limits count it (the connecting address; ``X-Forwarded-For`` only
     from a trusted proxy, setting ``trusted_proxies``)."""
-    peer = getattr(st.context, "ip_address", None)
+    # Streamlit gives None for a connection from localhost (a reverse proxy on the same host, or a developer)
+    peer = getattr(st.context, "ip_address", None) or "127.0.0.1"
     forwarded = None
     try:
         forwarded = st.context.headers.get("X-Forwarded-For")

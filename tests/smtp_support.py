@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -43,13 +43,26 @@ class Inbox:
 class SmtpServer:
     """``start()`` / ``stop()`` an aiosmtpd server on a fixed 127.0.0.1 port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, login: tuple[str, str] | None = None) -> None:
         self.port = port
         self.inbox = Inbox()
+        self.login = login  # (user, password) the server demands, or None for no AUTH
+        self.logins: list[str] = []
         self._controller: Controller | None = None
 
+    def _authenticate(self, server: Any, session: Session, envelope: Envelope, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        ok = self.login is not None and isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(), auth_data.password.decode()) == self.login
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        extra: dict[str, Any] = {}
+        if self.login is not None:  # plain AUTH on loopback only (a test server has no certificate)
+            extra = {"authenticator": self._authenticate, "auth_require_tls": False}
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import threading
+from pathlib import Path
 
 import pytest
 from e2e_support import free_port
@@ -185,3 +186,40 @@ def test_parties_are_told_of_assigned_actions_and_get_one_overdue_digest_a_day(s
     assert f"Åtgärd nr {action}: Byt armatur" in assigned.get_content()
     assert digest["Subject"] == "Försenade åtgärder 2026-12-04: 1"
     assert f"nr {action}: Byt armatur (senast 2026-11-01, 33 dagar sen)" in digest.get_content()
+
+
+def test_smtp_password_comes_from_the_environment_or_the_secrets_file(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from trygghetskarta import settings
+
+    secrets = tmp_path / "secrets.toml"
+    monkeypatch.setenv("TRYGGHETSKARTA_SECRETS_FILE", str(secrets))
+    monkeypatch.delenv("TRYGGHETSKARTA_SMTP_PASSWORD", raising=False)
+    assert settings.smtp_password() == ""
+    secrets.write_text('[auth]\nredirect_uri = "x"\n\n[smtp]\npassword = "från-filen"\n', encoding="utf-8")
+    assert settings.smtp_password() == "från-filen"
+    monkeypatch.setenv("TRYGGHETSKARTA_SMTP_PASSWORD", "från-miljön")
+    assert settings.smtp_password() == "från-miljön"
+    monkeypatch.delenv("TRYGGHETSKARTA_SMTP_PASSWORD")
+    secrets.write_text("[smtp\npassword=", encoding="utf-8")
+    with pytest.raises(ValidationError, match="the secrets file cannot be read"):
+        settings.smtp_password()
+
+
+def test_sender_logs_in_with_the_user_and_the_secret_password(sqlite_store: Store, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("STARTTLS", "0"), ("USER", "trygghet")):
+        monkeypatch.setenv(f"TRYGGHETSKARTA_SMTP_{name}", value)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[smtp]\npassword = "hemligt-losen-2026"\n', encoding="utf-8")
+    monkeypatch.setenv("TRYGGHETSKARTA_SECRETS_FILE", str(secrets))
+    server = SmtpServer(port, login=("trygghet", "hemligt-losen-2026")).start()
+    try:
+        fid = _report(sqlite_store)
+        sqlite_store.moderate(fid, True, PLANNER)
+        outbox.collect(sqlite_store)
+        assert outbox.send_due(sqlite_store).sent == 1
+        assert server.logins == ["trygghet"] and len(server.inbox.messages) == 1
+    finally:
+        server.stop()
