@@ -181,3 +181,33 @@ def test_quick_exit_leaves_the_help_page_and_back_does_not_return(server: tuple,
     assert "/hjalp" not in direct.url, direct.url
     assert phone.refused == [], phone.refused
     phone.close()
+
+
+@pytest.mark.browser
+def test_resident_picks_the_place_with_a_tap_on_the_map(server: tuple, browser: Any) -> None:
+    """Without a place in the link, a tap on the map (a phone, in English) chooses it."""
+    from e2e_support import folium_frame
+
+    app = server[0]
+    phone = new_context(browser, app.url, phone=True)
+    page = phone.new_page()
+    page.goto(f"{app.url}/anmal?lang=en")
+    page.get_by_role("heading", name="Report a place").wait_for(timeout=60_000)
+    wait_idle(page)
+    choose(page, page, "What is it about?", "Broken/unlit lighting")
+    frame = folium_frame(page)
+    frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=60_000)
+    point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, {animate: false});"
+                           " const p = m.latLngToContainerPoint([lat, lon]); return {x: p.x, y: p.y}; }",
+                           [BRO[1], BRO[0]])
+    frame.locator(".leaflet-container").click(position=point)
+    chosen = page.get_by_text("Chosen place:")
+    chosen.wait_for(timeout=60_000)
+    lat, lon = (float(v) for v in chosen.inner_text().split(":")[1].split(","))
+    assert abs(lat - BRO[1]) < 0.001 and abs(lon - BRO[0]) < 0.002
+    wait_idle(page)
+    page.get_by_role("button", name="Send report").click()
+    page.get_by_text("Receipt code: TK-").wait_for(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "public_report_tap_en.png"), full_page=True)
+    assert phone.refused == [], phone.refused
+    phone.close()
