@@ -223,3 +223,16 @@ def test_sender_logs_in_with_the_user_and_the_secret_password(sqlite_store: Stor
         assert server.logins == ["trygghet"] and len(server.inbox.messages) == 1
     finally:
         server.stop()
+
+
+def test_an_event_that_commits_late_below_the_last_id_is_not_skipped(sqlite_store: Store) -> None:
+    fid = _report(sqlite_store)
+    outbox.collect(sqlite_store)
+    # another transaction had already shown a higher id when this change commits (as PostgreSQL allows)
+    assert sqlite_store.status_events_after(0).empty  # a new report has no status event yet
+    seen = 0
+    sqlite_store.set_meta(outbox.WATERMARK_KEY, str(seen + 3))
+    sqlite_store.moderate(fid, True, PLANNER)
+    assert outbox.collect(sqlite_store) == 1
+    assert outbox.collect(sqlite_store) == 0
+    assert sqlite_store.get_meta(outbox.WATERMARK_KEY) == str(seen + 3)

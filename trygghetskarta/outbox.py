@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 WATERMARK_KEY = "outbox_status_event_id"
 CONTACTS_KEY = "party_contacts"
 LEASE_S = 300.0
+LOOKBACK = 200  # status event ids read again behind the last run's highest (see ``collect``)
 MAX_BACKOFF_S = 6 * 3600.0
 _REPORTER_STATUSES = {"bedomd": "mail_status_approved", "tilldelad": "mail_status_assigned",
                       "atgardad": "mail_status_fixed", "ej_atgardas": "mail_status_wontfix"}
@@ -128,9 +129,16 @@ def _action_message(store: Store, action: Any, address: str) -> dict[str, Any]:
 
 
 def collect(store: Store) -> int:
-    """Queue the messages for every status event since the last run; returns how many were new."""
+    """Queue the messages for every status event since the last run; returns how many were new.
+
+    The events are read from a little before the last run's highest id (``LOOKBACK`` ids): on PostgreSQL an
+    event can become visible after one with a higher id (ids are drawn before their transactions commit), and
+    such an event must not be skipped. Messages already queued are recognised by their ``dedupe_key``."""
     last = int(store.get_meta(WATERMARK_KEY) or 0)
-    events = store.status_events_after(last)
+    events = store.status_events_after(max(last - LOOKBACK, 0))
+    if not events.empty:  # the ones read again: only recent ones (never a message retention deleted)
+        recent = pd.to_datetime(events["at"], utc=True) >= pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=1)
+        events = events[(events["id"] > last) | recent]
     if events.empty:
         return 0
     rows: list[dict[str, Any]] = []
@@ -158,8 +166,9 @@ def collect(store: Store) -> int:
             address = contacts.get(str(action.responsible))
             if address:
                 rows.append(_action_message(store, action, address))
-    new = store.enqueue_messages(rows)
-    store.set_meta(WATERMARK_KEY, str(int(events["id"].max())))
+    known = store.known_dedupe_keys([r["dedupe_key"] for r in rows])
+    new = store.enqueue_messages([r for r in rows if r["dedupe_key"] not in known])
+    store.set_meta(WATERMARK_KEY, str(max(int(events["id"].max()), last)))
     return new
 
 

@@ -235,6 +235,18 @@ class PublicMixin(WorkflowMixin):
         with self.write() as c:
             return _do(c)
 
+    def known_dedupe_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are in the outbox already."""
+        if not keys:
+            return set()
+        found: set[str] = set()
+        with self.read_conn() as conn:
+            for start in range(0, len(keys), 500):
+                part = list(keys[start:start + 500])
+                found |= {str(k) for k in conn.execute(sa.select(t.outbox.c.dedupe_key).where(
+                    t.outbox.c.dedupe_key.in_(part))).scalars()}
+        return found
+
     def claim_message(self, lease_s: float, now: dt.datetime | None = None) -> dict[str, Any] | None:
         """Take the next due message for sending (state ``sending`` with a lease), or None. A message whose
         sender died keeps its lease until it runs out; only then may another sender take it."""
