@@ -279,3 +279,22 @@ def test_gallra_forgets_residents_email_after_their_report_is_closed(store: Stor
     assert store.public_report(finding_id=closed)["email"] is None
     assert store.public_report(finding_id=open_)["email"] == "b@example.se"
     assert store.outbox_counts() == {}
+
+
+def test_migration_0004_upgrades_in_place_and_back(store: Store) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    receipt = _send(store)
+    cfg = store._alembic_config()  # noqa: SLF001 - the store's own Alembic configuration
+    with store.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        conn.commit()
+        assert "public_reports" not in sa.inspect(conn).get_table_names()
+    assert store.revision() == "0003" and store.count("finding") == 1  # the finding itself stays
+    assert store.init() == "0004"
+    with store.read_conn() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"public_reports", "outbox", "api_keys", "rate_counters"} <= tables
+    assert store.public_report(finding_id=receipt.finding_id) is None  # the public metadata went with 0003
