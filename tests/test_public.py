@@ -286,7 +286,7 @@ def test_migration_0004_upgrades_in_place_and_back(store: Store) -> None:
     from alembic import command
 
     receipt = _send(store)
-    cfg = store._alembic_config()  # noqa: SLF001 - the store's own Alembic configuration
+    cfg = store._alembic_config()
     with store.engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")
