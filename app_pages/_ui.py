@@ -54,7 +54,11 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("granskning", ":material/fact_check:", frozenset({"planerare", "admin"})),
     PageDef("import_export", ":material/swap_vert:", frozenset({"planerare", "admin"})),
     PageDef("admin", ":material/admin_panel_settings:", frozenset({"admin"})),
+    PageDef("moderering", ":material/rate_review:", frozenset({"planerare", "admin"})),  # issue 16
 )
+# Public pages (issue 16): reachable with no account, by everyone; their texts are in four languages
+# (``app_pages/_public.py``, ``trygghetskarta.public_texts``).
+PUBLIC_PAGE_KEYS: tuple[str, ...] = ("anmal", "status", "publik_karta", "hjalp")
 PAGE = {p.key: p for p in PAGES}
 # Where a role lands after logging in: the work it came to do.
 HOME: dict[str, str] = {"deltagare": "rapportera", "nattvandrare": "rapportera", "faltgrupp": "rapportera"}

@@ -240,12 +240,106 @@ def cmd_gallra(args: argparse.Namespace) -> int:
     from trygghetskarta.privacy import cli_gallra
     store = _store(args)
     status = cli_gallra(store, dry_run=args.dry_run)
+    if status == 0:  # issue 16: residents' e-mail addresses and old e-mail
+        days = int(settings.get("retention_public_email_days"))
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        addresses, messages = store.purge_public_contacts(cutoff, dry_run=args.dry_run)
+        verb = "would forget" if args.dry_run else "forgot"
+        print(f"residents' e-mail: {verb} {addresses} addresses of reports closed more than {days} days ago, "
+              f"{'would delete' if args.dry_run else 'deleted'} {messages} old outbox messages")
     if status == 0 and not args.dry_run:
         from trygghetskarta.ingest import uploads
 
         print(f"uploads: deleted {uploads.remove_stale()} unconfirmed import files older than "
               f"{settings.get('upload_max_age_hours'):g} h")
     return status
+
+
+# --- the public face (issue 16) -----------------------------------------------------------------------
+
+
+def cmd_serve_api(args: argparse.Namespace) -> int:
+    from trygghetskarta import api
+
+    store = _store(args)  # fails with one line when the database is not initialised
+    store.dispose()
+    print(f"Open311 GeoReport v2 at http://{args.host}:{args.port or settings.get('api_port')}/open311/v2/"
+          "discovery.json (stop with Ctrl+C)", flush=True)
+    api.serve(args.db, args.host, args.port)
+    return 0
+
+
+def cmd_api_keys(args: argparse.Namespace) -> int:
+    from trygghetskarta import open311
+
+    store = _store(args)
+    if args.keys_command == "add":
+        key = open311.add_key(store, args.name)
+        print(f"API key for {args.name} (shown once; store it now, only its hash is kept):")
+        print(key)
+        return 0
+    if args.keys_command == "revoke":
+        if not store.revoke_api_key(args.name):
+            print(f"trygghetskarta api-keys: no active API key named {args.name!r}", file=sys.stderr)
+            return 1
+        print(f"API key {args.name} revoked")
+        return 0
+    keys = store.api_keys()
+    if keys.empty:
+        print("no API keys")
+    for row in keys.itertuples():
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at is not None else "active"
+        used = f", last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at is not None else ""
+        print(f"{row.name}\ttk_{row.key_prefix}_…\t{state}{used}")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from trygghetskarta import outbox
+
+    store = _store(args)
+    if args.outbox_command == "digest":
+        day = args.date or dt.date.today()
+        print(f"digest {day.isoformat()}: queued {outbox.digest(store, day)} messages")
+        return 0
+    if args.outbox_command == "list":
+        frame = store.outbox_messages(states=args.state or None, limit=args.limit)
+        for row in frame.itertuples():
+            print(f"{row.id}\t{row.state}\t{row.attempts}\t{row.kind}\t{row.recipient}\t{row.subject}")
+        print(", ".join(f"{k} {v}" for k, v in sorted(store.outbox_counts().items())) or "the outbox is empty")
+        return 0
+    queued = outbox.collect(store)
+    if not settings.get("smtp_host"):
+        print(f"queued {queued} new messages; no SMTP server configured (TRYGGHETSKARTA_SMTP_HOST), none sent")
+        return 0
+    report = outbox.send_due(store, limit=args.limit)
+    print(f"queued {queued} new, sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    if report.retried and report.error:
+        print(f"trygghetskarta outbox: {report.error}; the messages stay queued", file=sys.stderr)
+    return 0
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    from trygghetskarta import public
+
+    lon, lat, place = args.lon, args.lat, args.place
+    if args.walk is not None:
+        lon, lat, title = public.walk_place(_store(args), args.walk)
+        place = place or title
+    if lon is None or lat is None:
+        print("trygghetskarta qr: give --walk ID or --lon and --lat", file=sys.stderr)
+        return 2
+    url = public.report_url(lon, lat, lang=args.lang, place=place)
+    out = Path(args.out)
+    if out.suffix.lower() == ".svg":
+        out.write_text(public.qr_svg(url), encoding="utf-8")
+    elif out.suffix.lower() == ".png":
+        out.write_bytes(public.qr_png(url))
+    else:
+        print(f"trygghetskarta qr: {out}: write a .png or .svg file", file=sys.stderr)
+        return 1
+    print(f"QR code for {url} written to {out}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,6 +424,40 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("gallra", help="apply the retention rules (safe to run daily)")
     s.add_argument("--dry-run", action="store_true")
     s.set_defaults(func=cmd_gallra)
+
+    s = sub.add_parser("serve-api", help="serve Open311 GeoReport v2 and the residents' report endpoint")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: setting api_port, 8502)")
+    s.set_defaults(func=cmd_serve_api)
+
+    s = sub.add_parser("api-keys", help="Open311 API keys: add (printed once), revoke, list")
+    keys_sub = s.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    a = keys_sub.add_parser("add", help="make a key for client NAME and print it once")
+    a.add_argument("name")
+    a = keys_sub.add_parser("revoke", help="revoke client NAME's key")
+    a.add_argument("name")
+    keys_sub.add_parser("list", help="list the clients and their keys' state")
+    s.set_defaults(func=cmd_api_keys)
+
+    s = sub.add_parser("outbox", help="e-mail: send due messages, queue the daily digest, list the outbox")
+    out_sub = s.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    a = out_sub.add_parser("send", help="queue messages for new status changes and send every due message")
+    a.add_argument("--limit", type=int, default=None, help="send at most this many")
+    a = out_sub.add_parser("digest", help="queue today's overdue-actions digest per responsible party")
+    a.add_argument("--date", type=_date, default=None, help="the day (default: today)")
+    a = out_sub.add_parser("list", help="list the outbox, newest first")
+    a.add_argument("--state", nargs="*", choices=["queued", "sending", "sent", "failed", "cancelled"])
+    a.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_outbox)
+
+    s = sub.add_parser("qr", help="a QR code that opens the public report page at a walk or place")
+    s.add_argument("--walk", type=int, default=None, help="the walk's id (its place and title)")
+    s.add_argument("--lon", type=float, default=None)
+    s.add_argument("--lat", type=float, default=None)
+    s.add_argument("--place", default=None, help="name of the place shown on the report page")
+    s.add_argument("--lang", choices=["sv", "en", "ar", "so"], default=None)
+    s.add_argument("--out", required=True, help="FILE.png or FILE.svg")
+    s.set_defaults(func=cmd_qr)
     return p
 
 

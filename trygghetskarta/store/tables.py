@@ -7,6 +7,7 @@ lets both backends filter and bin quickly without decoding geometry.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -350,3 +351,63 @@ TABLE_OF_KIND: dict[str, Table] = {
     "area": areas, "walk": walks, "finding": findings, "sighting": sightings, "nightwalk": nightwalks,
     "incident": incidents, "action": actions,
 }
+
+# --- added by migration 0004 (the public face, issue 16) ----------------------------------------------
+
+public_reports = Table(
+    "public_reports", metadata,
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True),
+    Column("receipt_code", String(20), nullable=False, unique=True),
+    Column("status_token", String(64), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("api_client", String(100)),
+    Column("lang", String(5), nullable=False),
+    Column("email", String(320)),
+    Column("unsubscribe_token", String(64), unique=True),
+    Column("unsubscribed_at", UTCDateTime),
+    Column("address", String(300), nullable=False, default=""),
+    Column("moderation", String(20), nullable=False, index=True),
+    Column("moderated_by", String(100)),
+    Column("moderated_at", UTCDateTime),
+    Column("moderation_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("kind", String(30), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("unsubscribe_url", String(500)),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL")),
+    Column("state", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(300), nullable=False),
+    Column("created_by", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+rate_counters = Table(
+    "rate_counters", metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
