@@ -48,6 +48,7 @@ category = st.selectbox(t("category"), schema.keys("category"), index=None, plac
                         format_func=lambda k: public_texts.category_label(k, lang), key="pub_category")
 st.markdown(f"**{t('place')}**")
 linked = _from_link()
+place: tuple[float, float] | None
 if linked is not None:
     st.info(t("place_from_link", pos=f"{linked[1]:.5f}, {linked[0]:.5f}"))
     place = linked

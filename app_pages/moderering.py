@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import outbox, public, public_texts, schema
+from trygghetskarta import outbox, public, public_texts, schema, workflow
 
 _MODERATION = {"vantar": "Väntar", "godkand": "Godkänd", "avvisad": "Avvisad"}
 
@@ -34,7 +34,7 @@ with _ui.guard():
     pending = store.public_reports(viewer, moderation=["vantar"])
     # a choice that stays put across reruns (a status change reruns the page; tabs would fall back to the first)
     views = {"pending": _ui.t("mod_pending", n=len(pending)), "all": _ui.t("mod_all"), "qr": _ui.t("mod_qr")}
-    view = st.segmented_control(_ui.t("page_moderering"), list(views), format_func=views.get, key="mod_view",
+    view = st.segmented_control(_ui.t("page_moderering"), list(views), format_func=lambda k: views[k], key="mod_view",
                                 default="pending", label_visibility="collapsed") or "pending"
 
     if view == "pending":
@@ -58,11 +58,11 @@ with _ui.guard():
                     st.image([str(p) for p in shots["thumb_path"]], width=160)
                 c1, c2 = st.columns(2)
                 if c1.button(_ui.t("mod_approve"), key=f"mod_ok_{row.finding_id}", type="primary", width="stretch"):
-                    store.moderate(int(row.finding_id), True, viewer)
+                    public.moderate(store, int(row.finding_id), True, viewer)
                     _done(_ui.t("mod_approved", id=row.finding_id))
                 reason = c2.text_input(_ui.t("mod_reason"), key=f"mod_reason_{row.finding_id}")
                 if c2.button(_ui.t("mod_reject"), key=f"mod_no_{row.finding_id}", width="stretch"):
-                    store.moderate(int(row.finding_id), False, viewer, reason)
+                    public.moderate(store, int(row.finding_id), False, viewer, reason)
                     _done(_ui.t("mod_rejected", id=row.finding_id))
 
     if view == "all":
@@ -94,8 +94,9 @@ with _ui.guard():
                         party = st.selectbox(_ui.t("mod_party"), schema.keys("party"), key=f"mod_party_{chosen}",
                                              format_func=lambda k: _ui.label("party", k))
                     comment = st.text_input(_ui.t("mod_comment"), key=f"mod_comment_{chosen}")
-                    if st.button(_ui.t("mod_change"), key=f"mod_change_{chosen}", type="primary", disabled=to is None):
-                        store.change_status(int(chosen), to, viewer, comment or "", responsible=party)
+                    if st.button(_ui.t("mod_change"), key=f"mod_change_{chosen}", type="primary",
+                                 disabled=to is None) and to is not None:
+                        workflow.change_status(store, int(chosen), to, viewer, comment or "", responsible=party)
                         _done(_ui.t("mod_changed", id=chosen, status=_ui.label("status", to)))
 
     if view == "qr":
@@ -110,7 +111,7 @@ with _ui.guard():
         name = st.text_input(_ui.t("qr_name"), key="mod_qr_name")
         qr_lang = st.selectbox(_ui.t("qr_lang"), list(public_texts.PUBLIC_LANGUAGES), key="mod_qr_lang",
                                format_func=lambda k: public_texts.LANGUAGE_NAMES[k])
-        place = None
+        place: tuple[float, float, str | None] | None = None
         if walk is not None:
             lon_w, lat_w, title = public.walk_place(store, int(walk))
             place = (lon_w, lat_w, name or title)

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from e2e_support import PYTHON, ROOT, app_env, free_port
 
@@ -60,3 +61,10 @@ def running_api(data_dir: Path, db_url: str | None = None, extra_env: dict[str, 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+def report_row(store: Any, **key: Any) -> dict[str, Any]:
+    """The stored resident's report (``store.public_report``); fails the test when there is none."""
+    row = store.public_report(**key)
+    assert row is not None, f"no resident's report for {key}"
+    return dict(row)

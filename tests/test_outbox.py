@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from e2e_support import free_port
+from public_support import report_row
 from smtp_support import SmtpServer
 
-from trygghetskarta import outbox, public
+from trygghetskarta import actions, outbox, public, workflow
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.store import Store, open_store
@@ -44,9 +45,9 @@ def _report(store: Store, lang: str = "ar", email: str = "boende@example.se", ad
 def test_reporter_is_told_each_status_change_in_their_language(sqlite_store: Store, smtp: SmtpServer) -> None:
     smtp.start()
     fid = _report(sqlite_store, "ar")
-    sqlite_store.moderate(fid, True, PLANNER)
-    sqlite_store.change_status(fid, "tilldelad", PLANNER, responsible="kommun_gata_park")
-    sqlite_store.change_status(fid, "atgardad", PLANNER)
+    public.moderate(sqlite_store, fid, True, PLANNER)
+    workflow.change_status(sqlite_store, fid, "tilldelad", PLANNER, responsible="kommun_gata_park")
+    workflow.change_status(sqlite_store, fid, "atgardad", PLANNER)
     assert outbox.collect(sqlite_store) == 3
     report = outbox.send_due(sqlite_store)
     assert (report.sent, report.retried, report.failed) == (3, 0, 0)
@@ -56,7 +57,7 @@ def test_reporter_is_told_each_status_change_in_their_language(sqlite_store: Sto
     assert fixed["To"] == "boende@example.se" and fixed["Content-Language"] == "ar"
     body = fixed.get_content()
     assert "تم إصلاح ما أبلغت عنه" in body
-    row = sqlite_store.public_report(finding_id=fid)
+    row = report_row(sqlite_store, finding_id=fid)
     assert f"http://tk.test/status?t={row['status_token']}&lang=ar" in body
     assert f"http://tk.test/status?avregistrera={row['unsubscribe_token']}&lang=ar" in body
     assert fixed["List-Unsubscribe"].strip() == f"<http://tk.test/status?avregistrera={row['unsubscribe_token']}&lang=ar>"
@@ -72,12 +73,12 @@ def test_rejection_reason_reaches_the_reporter_and_reporters_without_email_get_n
     fid = _report(sqlite_store, "sv")
     silent = public.submit_public_report(sqlite_store, category="klotter", lon=BRO[0], lat=BRO[1],
                                          client_addr="10.0.0.2").finding_id
-    sqlite_store.moderate(fid, False, PLANNER, "Gäller privat mark, kontakta fastighetsägaren")
-    sqlite_store.moderate(silent, True, PLANNER)
+    public.moderate(sqlite_store, fid, False, PLANNER, "Gäller privat mark, kontakta fastighetsägaren")
+    public.moderate(sqlite_store, silent, True, PLANNER)
     outbox.collect(sqlite_store)
     assert outbox.send_due(sqlite_store).sent == 1
     (message,) = smtp.inbox.messages
-    code = sqlite_store.public_report(finding_id=fid)["receipt_code"]
+    code = report_row(sqlite_store, finding_id=fid)["receipt_code"]
     assert message["Subject"] == f"Din anmälan {code}: Ej åtgärdas"
     assert "Skäl: Gäller privat mark, kontakta fastighetsägaren" in message.get_content()
 
@@ -85,8 +86,8 @@ def test_rejection_reason_reaches_the_reporter_and_reporters_without_email_get_n
 def test_with_the_server_down_messages_wait_and_are_sent_once_when_it_is_back(store: Store, smtp: SmtpServer) -> None:
     first, second = _report(store, "so", "a@example.se", "10.0.0.1"), _report(store, "en", "b@example.se", "10.0.1.1")
     for fid in (first, second):
-        store.moderate(fid, True, PLANNER)
-        store.change_status(fid, "tilldelad", PLANNER, responsible="upplands_brohus")
+        public.moderate(store, fid, True, PLANNER)
+        workflow.change_status(store, fid, "tilldelad", PLANNER, responsible="upplands_brohus")
     assert outbox.collect(store) == 4
     down = outbox.send_due(store)  # nothing listens on the port
     assert (down.sent, down.retried) == (0, 1)
@@ -120,7 +121,7 @@ def test_backoff_doubles_and_a_permanent_refusal_is_kept_as_failed(sqlite_store:
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRYGGHETSKARTA_SMTP_RETRY_BASE_S", "60")
     fid = _report(sqlite_store)
-    sqlite_store.moderate(fid, True, PLANNER)
+    public.moderate(sqlite_store, fid, True, PLANNER)
     outbox.collect(sqlite_store)
     t0 = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
     outbox.send_due(sqlite_store, now=lambda: t0)
@@ -143,7 +144,7 @@ def test_starttls_is_required_when_configured(sqlite_store: Store, smtp: SmtpSer
     monkeypatch.setenv("TRYGGHETSKARTA_SMTP_STARTTLS", "1")
     smtp.start()  # a plain server: it offers no STARTTLS
     fid = _report(sqlite_store)
-    sqlite_store.moderate(fid, True, PLANNER)
+    public.moderate(sqlite_store, fid, True, PLANNER)
     outbox.collect(sqlite_store)
     report = outbox.send_due(sqlite_store)
     assert report.retried == 1 and "does not offer STARTTLS" in report.error
@@ -155,14 +156,14 @@ def test_starttls_is_required_when_configured(sqlite_store: Store, smtp: SmtpSer
 def test_unsubscribe_with_one_link_stops_mail(sqlite_store: Store, smtp: SmtpServer) -> None:
     smtp.start()
     fid = _report(sqlite_store, "sv")
-    sqlite_store.moderate(fid, True, PLANNER)
+    public.moderate(sqlite_store, fid, True, PLANNER)
     outbox.collect(sqlite_store)
-    token = sqlite_store.public_report(finding_id=fid)["unsubscribe_token"]
+    token = report_row(sqlite_store, finding_id=fid)["unsubscribe_token"]
     assert sqlite_store.unsubscribe(token) is True
     assert sqlite_store.unsubscribe(token) is True  # the link works again (already done)
     assert sqlite_store.unsubscribe("not-a-token") is False
     assert sqlite_store.outbox_counts() == {"cancelled": 1}
-    sqlite_store.change_status(fid, "tilldelad", PLANNER, responsible="kommun_gata_park")
+    workflow.change_status(sqlite_store, fid, "tilldelad", PLANNER, responsible="kommun_gata_park")
     assert outbox.collect(sqlite_store) == 0
     assert outbox.send_due(sqlite_store).sent == 0 and smtp.inbox.messages == []
 
@@ -174,8 +175,8 @@ def test_parties_are_told_of_assigned_actions_and_get_one_overdue_digest_a_day(s
     with pytest.raises(ValidationError, match="not an e-mail address"):
         outbox.set_party_contacts(sqlite_store, {"upplands_brohus": "nej"}, None)
     fid = _report(sqlite_store, "sv", "", "10.0.0.9")
-    sqlite_store.moderate(fid, True, PLANNER)
-    action = sqlite_store.create_action([fid], "Byt armatur", "kommun_gata_park", PLANNER,
+    public.moderate(sqlite_store, fid, True, PLANNER)
+    action = actions.create_action(sqlite_store, [fid], "Byt armatur", "kommun_gata_park", PLANNER,
                                         deadline=dt.date(2026, 11, 1))
     assert outbox.collect(sqlite_store) == 1
     assert outbox.digest(sqlite_store, dt.date(2026, 12, 4)) == 1
@@ -217,7 +218,7 @@ def test_sender_logs_in_with_the_user_and_the_secret_password(sqlite_store: Stor
     server = SmtpServer(port, login=("trygghet", "hemligt-losen-2026")).start()
     try:
         fid = _report(sqlite_store)
-        sqlite_store.moderate(fid, True, PLANNER)
+        public.moderate(sqlite_store, fid, True, PLANNER)
         outbox.collect(sqlite_store)
         assert outbox.send_due(sqlite_store).sent == 1
         assert server.logins == ["trygghet"] and len(server.inbox.messages) == 1
@@ -232,7 +233,7 @@ def test_an_event_that_commits_late_below_the_last_id_is_not_skipped(sqlite_stor
     assert sqlite_store.status_events_after(0).empty  # a new report has no status event yet
     seen = 0
     sqlite_store.set_meta(outbox.WATERMARK_KEY, str(seen + 3))
-    sqlite_store.moderate(fid, True, PLANNER)
+    public.moderate(sqlite_store, fid, True, PLANNER)
     assert outbox.collect(sqlite_store) == 1
     assert outbox.collect(sqlite_store) == 0
     assert sqlite_store.get_meta(outbox.WATERMARK_KEY) == str(seen + 3)

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import shapely
 from PIL import Image
+from public_support import report_row
 
-from trygghetskarta import geography, helpinfo, privacy, public, public_texts
+from trygghetskarta import geography, helpinfo, privacy, public, public_texts, workflow
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.store import Store, open_store
@@ -47,21 +48,21 @@ def test_report_gives_receipt_and_status_and_stays_off_every_public_view_until_a
     assert store.read("finding", Viewer("p", "polis", "polis")).empty
     assert receipt.finding_id in store.public_reports(PLANNER, moderation=["vantar"])["finding_id"].tolist()
     with pytest.raises(PermissionDeniedError):
-        store.moderate(receipt.finding_id, True, Viewer("p", "polis", "polis"))
+        public.moderate(store, receipt.finding_id, True, Viewer("p", "polis", "polis"))
     with pytest.raises(PermissionDeniedError):
         store.public_reports(Viewer("boende", "deltagare"))
-    store.moderate(receipt.finding_id, True, PLANNER)
+    public.moderate(store, receipt.finding_id, True, PLANNER)
     shown = store.public_points()
     assert shown["id"].tolist() == [receipt.finding_id] and shown["status"].tolist() == ["bedomd"]
     with pytest.raises(ValidationError, match="already moderated"):
-        store.moderate(receipt.finding_id, False, PLANNER, "spam")
+        public.moderate(store, receipt.finding_id, False, PLANNER, "spam")
 
 
 def test_rejected_reports_stay_private_and_say_why(store: Store) -> None:
     receipt = _send(store)
     with pytest.raises(ValidationError, match="say why"):
-        store.moderate(receipt.finding_id, False, PLANNER, " ")
-    store.moderate(receipt.finding_id, False, PLANNER, "Gäller privat mark")
+        public.moderate(store, receipt.finding_id, False, PLANNER, " ")
+    public.moderate(store, receipt.finding_id, False, PLANNER, "Gäller privat mark")
     view = public.status_view(store, token=receipt.status_token)
     assert (view["moderation"], view["status"], view["reason"]) == ("avvisad", "ej_atgardas", "Gäller privat mark")
     assert store.public_points().empty
@@ -72,7 +73,7 @@ def test_public_map_shows_only_publik_records_with_coarse_positions(store: Store
              "geometry": shapely.Point(BRO[0] + 0.0003 * i, BRO[1])}
             for i, audience in enumerate(["publik", "partner", "begransad"])]
     ids = store.insert("finding", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")).ids
-    store.change_status(ids[0], "dubblett", PLANNER, duplicate_of=ids[1])
+    workflow.change_status(store, ids[0], "dubblett", PLANNER, duplicate_of=ids[1])
     kept = store.insert("finding", gpd.GeoDataFrame([{**rows[0], "geometry": shapely.Point(*BRO)}],
                                                     geometry="geometry", crs="EPSG:4326")).ids[0]
     frame = public.public_map_frame(store, "so")
@@ -254,7 +255,7 @@ def test_cli_writes_qr_codes_and_lists_the_outbox(sqlite_store: Store, tmp_path:
     assert main(["--db", sqlite_store.url, "qr", "--lon", "17.64", "--lat", "59.52", "--out",
                  str(tmp_path / "qr.pdf")]) == 1
     receipt = _send(sqlite_store, email="x@example.se")
-    sqlite_store.moderate(receipt.finding_id, True, PLANNER)
+    public.moderate(sqlite_store, receipt.finding_id, True, PLANNER)
     capsys.readouterr()
     assert main(["--db", sqlite_store.url, "outbox", "send"]) == 0
     assert capsys.readouterr().out.strip() == ("queued 1 new messages; no SMTP server configured "
@@ -270,14 +271,14 @@ def test_gallra_forgets_residents_email_after_their_report_is_closed(store: Stor
 
     closed = _send(store, email="a@example.se").finding_id
     open_ = _send(store, email="b@example.se", addr="192.0.2.77").finding_id
-    store.moderate(closed, False, PLANNER, "Dubblett av en annan anmälan")
+    public.moderate(store, closed, False, PLANNER, "Dubblett av en annan anmälan")
     outbox.collect(store)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     assert store.purge_public_contacts(later, dry_run=True) == (1, 0)  # the queued message is kept
     store.message_failed(int(store.outbox_messages().iloc[0]["id"]), "550 no such mailbox", retry_at=None)
     assert store.purge_public_contacts(later) == (1, 1)
-    assert store.public_report(finding_id=closed)["email"] is None
-    assert store.public_report(finding_id=open_)["email"] == "b@example.se"
+    assert report_row(store, finding_id=closed)["email"] is None
+    assert report_row(store, finding_id=open_)["email"] == "b@example.se"
     assert store.outbox_counts() == {}
 
 

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from public_support import report_row  # noqa: E402
+
 from trygghetskarta import helpinfo, public, public_texts  # noqa: E402
 from trygghetskarta.access import Viewer  # noqa: E402
 from trygghetskarta.store import Store, open_store  # noqa: E402
@@ -69,7 +71,7 @@ def test_report_page_saves_with_the_link_place_and_refuses_bots_and_floods(db: S
     assert not at.exception
     code = at.session_state["pub_receipt"]["code"]
     assert _texts(at.success)[0] == public_texts.text("sent", "so", code=code)
-    row = db.public_report(receipt_code=code)
+    row = report_row(db, receipt_code=code)
     assert (row["lang"], row["address"], row["moderation"]) == ("so", "Bro station", "vantar")
 
     bot = _page("anmal", {"lon": str(BRO[0]), "lat": str(BRO[1])})
@@ -91,10 +93,10 @@ def test_status_page_and_one_link_unsubscribe(db: Store) -> None:
                                           lang="ar", client_addr="192.0.2.1")
     at = _page("status", {"t": receipt.status_token, "lang": "ar"})
     assert _texts(at.info) == [public_texts.text("status_now", "ar", status=public_texts.text("status_pending", "ar"))]
-    token = db.public_report(finding_id=receipt.finding_id)["unsubscribe_token"]
+    token = report_row(db, finding_id=receipt.finding_id)["unsubscribe_token"]
     out = _page("status", {"avregistrera": token, "lang": "ar"})
     assert _texts(out.success) == [public_texts.text("unsubscribed", "ar")]
-    assert db.public_report(finding_id=receipt.finding_id)["email"] is None
+    assert report_row(db, finding_id=receipt.finding_id)["email"] is None
     unknown = _page("status", {"avregistrera": "nope"})
     assert _texts(unknown.warning) == [public_texts.text("unsubscribe_unknown", "sv")]
 
@@ -115,7 +117,7 @@ def test_moderation_page_approves_and_admin_section_makes_a_key(db: Store) -> No
     assert not at.exception
     at.button(key=f"mod_ok_{receipt.finding_id}").click().run()
     assert not at.exception
-    assert db.public_report(finding_id=receipt.finding_id)["moderation"] == "godkand"
+    assert report_row(db, finding_id=receipt.finding_id)["moderation"] == "godkand"
     admin = _page("admin", role="admin")
     assert not admin.exception
     admin.text_input(key="adm_key_name").input("felanmalan")

@@ -16,7 +16,7 @@ import copy
 import json
 from typing import TYPE_CHECKING, Any
 
-from trygghetskarta import settings
+from trygghetskarta import actions, settings
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.public_texts import lang_or_default
 
@@ -173,7 +173,7 @@ def save(store: Store, text_or_data: str | dict[str, Any], actor: Viewer | None 
     else:
         data = text_or_data
     clean = validate(data)
-    store.set_app_setting(_key(), clean, actor)
+    actions.set_app_setting(store, _key(), clean, actor)
     return clean
 
 

@@ -84,7 +84,7 @@ def set_party_contacts(store: Store, contacts: dict[str, str], actor: Viewer | N
             msg = f"{schema.label('party', party)}: {value!r} is not an e-mail address"
             raise ValidationError(msg)
         clean[party] = value
-    store.set_app_setting(CONTACTS_KEY, clean, actor)
+    actions.set_app_setting(store, CONTACTS_KEY, clean, actor)
 
 
 # --- queueing -------------------------------------------------------------------------------------------

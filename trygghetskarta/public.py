@@ -22,11 +22,15 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from trygghetskarta import capture, privacy, public_texts, schema, settings
-from trygghetskarta.errors import NotFoundError, StoreError, ValidationError
+from trygghetskarta import access, capture, privacy, public_texts, schema, settings, workflow
+from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
 from trygghetskarta.public_texts import lang_or_default
+from trygghetskarta.scrub import scrub_text
+from trygghetskarta.store.actions import actor_name
+from trygghetskarta.timeutil import now_utc
 
 if TYPE_CHECKING:
+    from trygghetskarta.access import Viewer
     from trygghetskarta.store import Store
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a phone
@@ -216,6 +220,59 @@ def _existing(store: Store, external_id: str) -> Receipt | None:
                    status_url(str(row["status_token"]), str(row["lang"])), created=False)
 
 
+def _checked_submission(category: str, text: str, address: str, email: str | None, photo: bytes | None,
+                        lon: Any, lat: Any) -> tuple[str | None, tuple[float, float]]:
+    """The report's fields checked against the caps (``PublicRefusedError`` with the reason): the e-mail as
+    stored and the position in the kommun."""
+    if category not in schema.CATEGORY:
+        raise PublicRefusedError("bad_category")
+    limit = int(settings.get("public_text_max_chars"))
+    if not isinstance(text, str) or len(text) > limit or len(address or "") > 300:
+        raise PublicRefusedError("too_long", n=limit)
+    email = _check_email(email)
+    if photo is not None and len(photo) > float(settings.get("public_photo_max_mb")) * 1024 * 1024:
+        raise PublicRefusedError("bad_photo", status=413, reason=f"> {settings.get('public_photo_max_mb'):g} MB")
+    try:
+        return email, capture._check_position(lon, lat)
+    except ValidationError:
+        raise PublicRefusedError("bad_place") from None
+
+
+def _stored_photo(photo: bytes | None) -> Any:
+    """The photo verified, re-encoded without metadata and stored (``photos``), or None."""
+    if photo is None:
+        return None
+    from trygghetskarta import photos
+
+    try:
+        return photos.photo_from_bytes(bytes(photo), "foto")
+    except ValidationError as exc:
+        raise PublicRefusedError("bad_photo", reason=str(exc)) from None
+
+
+def _write_report(store: Store, batch: Any, stored: Any, *, channel: str, lang: str, email: str | None,
+                  address: str, api_client: str | None) -> Receipt | None:
+    """One transaction: the finding, its resident's report with a new receipt code and tokens, the photo and
+    the audit. None when the same client id was stored a moment ago."""
+    code, token = _new_code(), secrets.token_urlsafe(24)
+    unsubscribe = secrets.token_urlsafe(24) if email else None
+    with store.write() as conn:
+        res = store.insert("finding", batch, actor=None, conn=conn)
+        if not res.ids:
+            return None
+        finding_id = int(res.ids[0])
+        store.add_public_report(conn, finding_id, receipt_code=code, status_token=token, channel=channel,
+                                lang=lang, email=email, unsubscribe_token=unsubscribe,
+                                address=address or "", api_client=api_client)
+        if stored is not None:
+            store.add_photo(finding_id, str(stored.path), str(stored.thumb_path), stored.sha256, stored.width,
+                            stored.height, stored.taken_at, conn=conn)
+        store.audit("public_report", None, "finding", finding_id,
+                    {"channel": channel, "api_client": api_client, "photo": stored is not None,
+                     "email": email is not None}, conn=conn, unauthenticated=True)
+    return Receipt(finding_id, code, token, status_url(token, lang), created=True)
+
+
 def submit_public_report(store: Store, *, category: str, lon: Any, lat: Any, text: str = "", address: str = "",
                          email: str | None = None, lang: str = "sv", photo: bytes | None = None,
                          client_addr: str = "unknown", honeypot: str = "", client_id: str | None = None,
@@ -237,56 +294,25 @@ def submit_public_report(store: Store, *, category: str, lon: Any, lat: Any, tex
         again = _existing(store, external_id)
         if again is not None:
             return again
-    if category not in schema.CATEGORY:
-        raise PublicRefusedError("bad_category")
-    limit = int(settings.get("public_text_max_chars"))
-    if not isinstance(text, str) or len(text) > limit or len(address or "") > 300:
-        raise PublicRefusedError("too_long", n=limit)
-    email = _check_email(email)
-    if photo is not None and len(photo) > float(settings.get("public_photo_max_mb")) * 1024 * 1024:
-        raise PublicRefusedError("bad_photo", status=413, reason=f"> {settings.get('public_photo_max_mb'):g} MB")
-    try:
-        x, y = capture._check_position(lon, lat)
-    except ValidationError:
-        raise PublicRefusedError("bad_place") from None
+    email, (x, y) = _checked_submission(category, text, address, email, photo, lon, lat)
     check_rate(store, client_addr, api_key_name=api_client if channel == "open311" else None)
-    stored = None
-    if photo is not None:
-        from trygghetskarta import photos
-
-        try:
-            stored = photos.photo_from_bytes(bytes(photo), "foto")
-        except ValidationError as exc:
-            raise PublicRefusedError("bad_photo", reason=str(exc)) from None
+    stored = _stored_photo(photo)
     row = {"category": category, "severity": 2, "description": text.strip(), "status": "ny",
            "reported_at": capture._now(), "reported_by": None, "audience": "begransad",
            "source": "publik" if channel == "webb" else "open311", "external_id": external_id,
            "geometry": shapely.Point(x, y)}
     batch = store.prepare("finding", gpd.GeoDataFrame([row], geometry="geometry", crs=schema.CRS_STORE))
     for _ in range(5):  # a receipt code that is taken already (one in 10^12) is drawn again
-        code, token = _new_code(), secrets.token_urlsafe(24)
-        unsubscribe = secrets.token_urlsafe(24) if email else None
         try:
-            with store.write() as conn:
-                res = store.insert("finding", batch, actor=None, conn=conn)
-                if not res.ids:
-                    break  # the same client id was stored a moment ago by a parallel retry
-                finding_id = int(res.ids[0])
-                store.add_public_report(conn, finding_id, receipt_code=code, status_token=token, channel=channel,
-                                        lang=lang, email=email, unsubscribe_token=unsubscribe,
-                                        address=address or "", api_client=api_client)
-                if stored is not None:
-                    store.add_photo(finding_id, str(stored.path), str(stored.thumb_path), stored.sha256, stored.width,
-                                    stored.height, stored.taken_at, conn=conn)
-                store.audit("public_report", None, "finding", finding_id,
-                            {"channel": channel, "api_client": api_client, "photo": stored is not None,
-                             "email": email is not None},
-                            conn=conn, unauthenticated=True)
+            receipt = _write_report(store, batch, stored, channel=channel, lang=lang, email=email,
+                                    address=address, api_client=api_client)
         except StoreError:
             if external_id is not None and (again := _existing(store, external_id)) is not None:
                 return again
             continue
-        return Receipt(finding_id, code, token, status_url(token, lang), created=True)
+        if receipt is None:
+            break  # the same client id was stored a moment ago by a parallel retry
+        return receipt
     if external_id is not None and (again := _existing(store, external_id)) is not None:
         return again
     msg = "the report could not be stored; try again"
@@ -333,3 +359,32 @@ def public_map_frame(store: Store, lang: str = "sv", limit: int = 5000) -> pd.Da
 
 def pending_count(store: Store) -> int:
     return len(store.public_reports(None, moderation=["vantar"]))
+
+
+# --- moderation ------------------------------------------------------------------------------------------
+
+def moderate(store: Store, finding_id: int, approve: bool, actor: Viewer | None = None, reason: str = "") -> None:
+    """Approve a resident's report (it becomes ``publik`` and ``bedomd``, so it shows on the public map) or
+    reject it (``ej_atgardas`` with the reason; it stays off every public view). Planners and
+    administrators only; one transaction with the status event and the audit entry."""
+    if not access.is_planner(actor):
+        msg = f"role {actor.role if actor else 'admin'} may not moderate residents' reports"
+        raise PermissionDeniedError(msg)
+    if not approve and not str(reason or "").strip():
+        msg = "say why the report is rejected (the reporter is told)"
+        raise ValidationError(msg)
+    with store.write() as conn:
+        state, status = store.moderation_state(conn, finding_id)
+        if state != "vantar":
+            msg = f"report {finding_id} is already moderated ({state})"
+            raise ValidationError(msg)
+        if approve:
+            store.update_findings(conn, [int(finding_id)], {"audience": "publik"})
+            if status == "ny":
+                workflow.transition_in(store, conn, int(finding_id), "bedomd", actor, "godkänd för allmänheten")
+        elif status not in ("ej_atgardas", "dubblett"):
+            workflow.transition_in(store, conn, int(finding_id), "ej_atgardas", actor, reason, force=True)
+        store.set_moderation(conn, finding_id, {
+            "moderation": "godkand" if approve else "avvisad", "moderated_by": actor_name(actor),
+            "moderated_at": now_utc(), "moderation_reason": None if approve else scrub_text(reason).text})
+        store.audit("moderate", actor, "finding", int(finding_id), {"approve": bool(approve)}, conn=conn)

@@ -14,16 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from trygghetskarta import access
+from trygghetskarta import access, schema
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store import tables as t
-from trygghetskarta.store.core import now_utc
 from trygghetskarta.store.workflow import WorkflowMixin
+from trygghetskarta.timeutil import now_utc
 
 MODERATION_STATES = ("vantar", "godkand", "avvisad")
-MODERATORS = frozenset({"planerare", "admin"})
+MODERATORS = schema.PLANNER_ROLES
 # Findings the public never sees on a map or through Open311, whatever their audience.
 _NEVER_PUBLIC_STATUSES = ("dubblett",)
 _OUTBOX_COLUMNS = ("id", "dedupe_key", "kind", "recipient", "lang", "subject", "state", "attempts", "next_try_at",
@@ -98,38 +98,19 @@ class PublicMixin(WorkflowMixin):
         with self.read_conn() as conn:
             return _frame(conn.execute(q))
 
-    def moderate(self, finding_id: int, approve: bool, actor: Viewer | None = None, reason: str = "") -> None:
-        """Approve a resident's report (it becomes ``publik`` and ``bedomd``, so it shows on the public map) or
-        reject it (``ej_atgardas`` with the reason; it stays off every public view). Planners and
-        administrators only; one transaction with the status event and the audit entry."""
-        if actor is not None and actor.role not in MODERATORS:
-            msg = f"role {actor.role} may not moderate residents' reports"
-            raise PermissionDeniedError(msg)
-        if not approve and not str(reason or "").strip():
-            msg = "say why the report is rejected (the reporter is told)"
-            raise ValidationError(msg)
-        with self.write() as conn:
-            state = conn.execute(sa.select(t.public_reports.c.moderation).where(
-                t.public_reports.c.finding_id == int(finding_id))).scalar()
-            if state is None:
-                msg = f"no resident's report with finding id {finding_id}"
-                raise NotFoundError(msg)
-            if state != "vantar":
-                msg = f"report {finding_id} is already moderated ({state})"
-                raise ValidationError(msg)
-            status = conn.execute(sa.select(t.findings.c.status).where(t.findings.c.id == int(finding_id))).scalar()
-            if approve:
-                conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(
-                    audience="publik", updated_at=now_utc()))
-                if status == "ny":
-                    self.transition_in(conn, int(finding_id), "bedomd", actor, "godkänd för allmänheten")
-            elif status not in ("ej_atgardas", "dubblett"):
-                self.transition_in(conn, int(finding_id), "ej_atgardas", actor, reason, force=True)
-            conn.execute(sa.update(t.public_reports).where(t.public_reports.c.finding_id == int(finding_id)).values(
-                moderation="godkand" if approve else "avvisad", moderated_by=actor.username if actor else
-                "admin (lokal)", moderated_at=now_utc(),
-                moderation_reason=None if approve else scrub_text(reason).text))
-            self.audit("moderate", actor, "finding", int(finding_id), {"approve": bool(approve)}, conn=conn)
+    def moderation_state(self, conn: Connection, finding_id: int) -> tuple[str, str]:
+        """(moderation, finding status) of a resident's report; ``NotFoundError`` when there is none."""
+        row = conn.execute(sa.select(t.public_reports.c.moderation, t.findings.c.status).join(
+            t.findings, t.findings.c.id == t.public_reports.c.finding_id).where(
+            t.public_reports.c.finding_id == int(finding_id))).first()
+        if row is None:
+            msg = f"no resident's report with finding id {finding_id}"
+            raise NotFoundError(msg)
+        return str(row.moderation), str(row.status)
+
+    def set_moderation(self, conn: Connection, finding_id: int, values: dict[str, Any]) -> None:
+        conn.execute(sa.update(t.public_reports).where(t.public_reports.c.finding_id == int(finding_id)).values(
+            **values))
 
     def unsubscribe(self, token: str) -> bool:
         """Stop e-mail to the reporter whose unsubscribe token this is, and cancel their queued messages;
