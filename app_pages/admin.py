@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _importer, _ui
+from trygghetskarta import actions as action_service
 from trygghetskarta import auth, demo, lagesbild, privacy, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.store import Store
@@ -98,14 +99,14 @@ with _ui.guard():
             save, delete = st.columns(2)
             key = (None if category == ANY else category, area if isinstance(area, int) else None)  # else ANY
             if save.form_submit_button(_ui.t("apply"), type="primary"):
-                store.set_route(*key, party, actor=viewer)
+                action_service.set_route(store, *key, party, actor=viewer)
                 st.success(_ui.t("route_saved"))
             if delete.form_submit_button(_ui.t("route_delete")):
-                store.delete_route(*key, actor=viewer)
+                action_service.delete_route(store, *key, actor=viewer)
                 st.success(_ui.t("route_saved"))
         st.caption(_ui.t("routing_defaults_help"))
         if st.button(_ui.t("routing_restore"), key="routing_restore"):
-            n = store.seed_default_routing(viewer, restore=True)
+            n = action_service.seed_default_routing(store, viewer, restore=True)
             _ui.bump()
             st.success(_ui.t("routing_restored", n=n))
     with tabs[3]:

@@ -10,7 +10,6 @@ import streamlit as st
 from app_pages import _ui
 from trygghetskarta import actions, schema
 from trygghetskarta.errors import TrygghetskartaError
-from trygghetskarta.store.actions import ACTION_TRANSITIONS
 
 viewer = _ui.require("atgarder")
 _ui.header("atgarder")
@@ -42,7 +41,7 @@ with _ui.guard():
             if gone:
                 st.warning(_ui.t("findings_gone", ids=", ".join(f"nr {i}" for i in gone)))
             first = open_findings[open_findings["id"] == chosen[0]].iloc[0] if chosen else None
-            proposed = store.propose_party(first["category"], None if pd.isna(first["area_id"]) else
+            proposed = actions.propose_party(store, first["category"], None if pd.isna(first["area_id"]) else
                                            int(first["area_id"])) if first is not None else "okand"
             with st.form(f"new_action_{n}"):
                 what = st.text_input(_ui.t("what"))
@@ -59,7 +58,7 @@ with _ui.guard():
                 deadline = c2.date_input(_ui.t("deadline"), value=None, format="YYYY-MM-DD")
                 if st.form_submit_button(_ui.t("create_action"), type="primary"):
                     try:
-                        action_id = store.create_action(chosen, what, responsible, viewer, priority=priority,
+                        action_id = actions.create_action(store, chosen, what, responsible, viewer, priority=priority,
                                                         kind=kind, planned_date=planned, deadline=deadline,
                                                         shared=shared)
                     except TrygghetskartaError as exc:  # said here; the picker and the list stay
@@ -115,16 +114,16 @@ with _ui.guard():
         action_id = st.selectbox("nr", by_id.index.astype(int).tolist(),
                                  format_func=lambda i: f"nr {i} – {by_id.at[i, 'what']}")
         with st.form("action_status"):
-            allowed = sorted(ACTION_TRANSITIONS[by_id.at[action_id, "status"]])
+            allowed = sorted(schema.ACTION_TRANSITIONS[by_id.at[action_id, "status"]])
             to = st.selectbox(_ui.t("new_status"), allowed, format_func=lambda k: _ui.label("action_status", k))
             comment = st.text_input(_ui.t("comment"))
             c1, c2 = st.columns(2)
             if c1.form_submit_button(_ui.t("apply"), type="primary"):
-                store.change_action_status(int(action_id), to, viewer, comment)
+                actions.change_action_status(store, int(action_id), to, viewer, comment)
                 _ui.bump()
                 st.success(_ui.t("status_changed"))
             if c2.form_submit_button(_ui.t("progress_note")):
-                store.add_action_progress(int(action_id), viewer, comment)
+                actions.add_action_progress(store, int(action_id), viewer, comment)
                 _ui.bump()
                 st.success(_ui.t("status_changed"))
         if planner or by_id.at[action_id, "responsible"] == viewer.organisation:
@@ -136,7 +135,7 @@ with _ui.guard():
                 deadline = c2.date_input(_ui.t("deadline"), value=current["deadline"] if pd.notna(
                     current["deadline"]) else None, format="YYYY-MM-DD", disabled=not planner)
                 if st.form_submit_button(_ui.t("save_dates")):
-                    store.set_action_dates(int(action_id), viewer, planned_date=planned,
+                    actions.set_action_dates(store, int(action_id), viewer, planned_date=planned,
                                            deadline=deadline if planner else current["deadline"])
                     _ui.bump()
                     st.success(_ui.t("dates_saved"))

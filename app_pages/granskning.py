@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import est_reports, schema, settings
+from trygghetskarta import actions, est_reports, schema, settings
 from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("granskning")
@@ -54,7 +54,7 @@ with _ui.guard():
                                     format_func=lambda k: _ui.label("party", k), key="gr_expected",
                                     help=_ui.t("est_expected_help"))
             if st.button(_ui.t("apply"), key="gr_expected_save"):
-                store.set_app_setting(est_reports.EXPECTED_SETTING, list(chosen), viewer)
+                actions.set_app_setting(store, est_reports.EXPECTED_SETTING, list(chosen), viewer)
                 _ui.bump()
                 state["gr_flash"] = _ui.t("setting_saved")
                 st.rerun()

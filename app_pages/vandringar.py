@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import protocol, schema, settings
+from trygghetskarta import actions, protocol, schema, settings
 from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("vandringar")
@@ -51,7 +51,7 @@ def followup_checklist(walk_id: int, area_id: int) -> None:
     store = _ui.store()
     names = _ui.area_names()
     st.subheader(_ui.t("followup"))
-    checklist = store.followup_checklist(area_id, walk_id, viewer)
+    checklist = actions.followup_checklist(store, area_id, walk_id, viewer)
     if checklist.empty:
         st.caption(_ui.t("nothing_to_check"))
         return
@@ -122,7 +122,8 @@ def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
             st.warning(_ui.t("choose_fixed"))
             return
         try:
-            store.record_followup(int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
+            actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer,
+                                    comment=comment)
         except TrygghetskartaError as exc:  # shown on the card; the checklist stays
             st.error(_ui.plain(str(exc)))
         else:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from trygghetskarta import auth
+from trygghetskarta import actions, auth
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.store import Store, open_store
 
@@ -94,10 +94,10 @@ def test_admin_restores_missing_default_routing(tmp_path: Path, monkeypatch: pyt
     store = open_store(url)
     store.init()
     auth.create_user(store, "ada", "admin", PASSWORD)
-    written = store.seed_default_routing()
+    written = actions.seed_default_routing(store, )
     assert written > 0
     first = store.routing_table().iloc[0]
-    store.delete_route(first["category"], None)
+    actions.delete_route(store, first["category"], None)
     assert len(store.routing_table()) == written - 1
     at = _admin_page(url, monkeypatch)
     next(b for b in at.button if b.key == "routing_restore").click().run()

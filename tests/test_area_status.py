@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from trygghetskarta import geography, lagesbild, settings
+from trygghetskarta import actions, geography, lagesbild, settings
 from trygghetskarta.lagesbild import period_from_bounds, period_from_date
 from trygghetskarta.store import Store
 
@@ -145,7 +145,7 @@ def test_an_unpopulated_area_is_judged_against_its_own_baseline(store: Store, ar
 def test_overdue_actions_are_explained_as_a_state_today(store: Store, areas: dict) -> None:
     _findings(store, areas["Tibble"], 1, dt.date(2026, 9, 1))
     fid = int(store.read("finding")["id"].iloc[0])
-    store.create_action([fid], "Byt belysning", "kommun_gata_park", None, planned_date=dt.date(2026, 9, 20))
+    actions.create_action(store, [fid], "Byt belysning", "kommun_gata_park", None, planned_date=dt.date(2026, 9, 20))
     status = _status(lagesbild.build_lagesbild(store, WEEK49, today=TODAY))
     assert status.loc["Tibble", "level"] == "gul"
     assert status.loc["Tibble", "reasons"] == ("Gul: 1 försenad åtgärd i dag (läget nu, oavsett period; "

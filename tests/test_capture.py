@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from trygghetskarta import capture, geography
+from trygghetskarta import capture, geography, workflow
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 
@@ -125,7 +125,7 @@ def test_duplicate_candidates_within_radius_same_category_open_only(store):
     assert [c.id for c in second.duplicate_candidates] == [base.id]
     assert other_cat.id not in [c.id for c in second.duplicate_candidates]
     # A closed finding is no longer offered
-    store.change_status(base.id, "ej_atgardas", comment="ligger på privat mark")
+    workflow.change_status(store, base.id, "ej_atgardas", comment="ligger på privat mark")
     assert [c.id for c in capture.duplicate_candidates(store, "belysning_trasig", *BRO)] == [second.id]
 
 

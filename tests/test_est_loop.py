@@ -17,9 +17,11 @@ import shapely
 import sqlalchemy as sa
 from PIL import Image
 
-from trygghetskarta import access, capture, demo, protocol
-from trygghetskarta.actions import DEFAULT_ROUTING, action_list_from_actions, overdue_mask_from_actions
+from trygghetskarta import access, capture, demo, protocol, workflow
+from trygghetskarta import actions as action_service
+from trygghetskarta.actions import action_list_from_actions, overdue_mask_from_actions
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
+from trygghetskarta.routing import DEFAULT_ROUTING
 from trygghetskarta.store import tables as t
 
 PLANNER = access.Viewer("planerare1", "planerare")
@@ -61,11 +63,11 @@ def _jpeg() -> bytes:
 def test_an_action_has_a_deadline_and_the_list_sorts_by_it(filled):
     store = filled
     ids = store.read("finding", statuses=["ny"])["id"].astype(int).tolist()[:3]
-    late = store.create_action([ids[0]], "Laga lampan", "kommun_gata_park", PLANNER,
+    late = action_service.create_action(store, [ids[0]], "Laga lampan", "kommun_gata_park", PLANNER,
                                planned_date=dt.date(2026, 12, 20), deadline=dt.date(2026, 12, 1))
-    soon = store.create_action([ids[1]], "Klipp häcken", "kommun_gata_park", PLANNER,
+    soon = action_service.create_action(store, [ids[1]], "Klipp häcken", "kommun_gata_park", PLANNER,
                                deadline=dt.date(2026, 12, 10))
-    none = store.create_action([ids[2]], "Utred", "kommun_gata_park", PLANNER)
+    none = action_service.create_action(store, [ids[2]], "Utred", "kommun_gata_park", PLANNER)
     assert store.get("action", late)["deadline"] == dt.date(2026, 12, 1)
     assert store.get("action", late)["planned_date"] == dt.date(2026, 12, 20)
     actions = pd.DataFrame(store.read("action", ids=[late, soon, none]).drop(columns="geometry"))
@@ -78,7 +80,7 @@ def test_an_action_has_a_deadline_and_the_list_sorts_by_it(filled):
     row = listed.iloc[0]
     assert row["days_overdue"] == 4 and row["due_date"] == dt.date(2026, 12, 1)
     with pytest.raises(ValidationError, match="deadline must be a date"):
-        store.create_action([ids[2]], "x", "kommun_gata_park", PLANNER, deadline="imorgon")
+        action_service.create_action(store, [ids[2]], "x", "kommun_gata_park", PLANNER, deadline="imorgon")
 
 
 # --- the follow-up at the next walk -------------------------------------------------------------------------
@@ -89,9 +91,10 @@ def test_not_fixed_at_followup_of_a_planned_finding_keeps_it_planned(filled):
     store = filled
     earlier, last = _walk_pair(store)
     fid = _open_finding_of(store, earlier)
-    store.create_action([fid], "Byt armatur", "kommun_gata_park", PLANNER, planned_date=dt.date(2026, 12, 1))
-    store.change_status(fid, "planerad", PLANNER, "beställt", due_date=dt.date(2026, 12, 1))
-    new = store.record_followup(fid, int(last["id"]), fixed=False, feels_safer=False, actor=PLANNER,
+    action_service.create_action(store, [fid], "Byt armatur", "kommun_gata_park", PLANNER, planned_date=dt.date(2026,
+                                 12, 1))
+    workflow.change_status(store, fid, "planerad", PLANNER, "beställt", due_date=dt.date(2026, 12, 1))
+    new = action_service.record_followup(store, fid, int(last["id"]), fixed=False, feels_safer=False, actor=PLANNER,
                                 comment="lampan är fortfarande trasig")
     assert new == "planerad"
     finding = store.get("finding", fid)
@@ -107,15 +110,16 @@ def test_only_the_walks_participants_answer_its_followup(filled):
     fid = _open_finding_of(store, earlier)
     walk_id = int(last["id"])
     with pytest.raises(PermissionDeniedError, match="Bara deltagare i vandring"):
-        store.record_followup(fid, walk_id, fixed=True, feels_safer=True, actor=WALKER)
+        action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=True, actor=WALKER)
     store.add_participant(walk_id, WALKER.username)
-    assert store.record_followup(fid, walk_id, fixed=True, feels_safer=True, actor=WALKER) == "verifierad"
+    assert action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=True,
+                                          actor=WALKER) == "verifierad"
     with pytest.raises(PermissionDeniedError, match="Bara deltagare i vandring"):  # not on this walk
-        store.record_followup(fid, walk_id, fixed=True, feels_safer=None, actor=OTHER_WALKER)
+        action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=None, actor=OTHER_WALKER)
     with pytest.raises(PermissionDeniedError, match="Bara deltagare i vandring"):  # a partner must take part too
-        store.record_followup(fid, walk_id, fixed=True, feels_safer=None, actor=BROHUS)
+        action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=None, actor=BROHUS)
     with pytest.raises(PermissionDeniedError, match="kan inte svara"):
-        store.record_followup(fid, walk_id, fixed=True, feels_safer=None,
+        action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=None,
                               actor=access.Viewer("nv1", "nattvandrare"))
     answer = store.followups([fid], walk_id=walk_id).iloc[-1]
     assert answer["by"] == WALKER.username and answer["fixed"]
@@ -129,14 +133,14 @@ def test_a_participant_cannot_answer_for_a_finding_they_may_not_see(filled):
         conn.execute(sa.update(t.findings).where(t.findings.c.id == fid).values(audience="begransad"))
     store.add_participant(int(last["id"]), WALKER.username)
     with pytest.raises(NotFoundError, match=f"Fynd nr {fid} finns inte eller syns inte"):
-        store.record_followup(fid, int(last["id"]), fixed=True, feels_safer=True, actor=WALKER)
+        action_service.record_followup(store, fid, int(last["id"]), fixed=True, feels_safer=True, actor=WALKER)
 
 
 def test_followup_checklist_keeps_every_finding_and_the_answers(filled):
     store = filled
     _earlier, last = _walk_pair(store)
     walk_id, area_id = int(last["id"]), int(last["area_id"])
-    before = store.followup_checklist(area_id, walk_id)
+    before = action_service.followup_checklist(store, area_id, walk_id)
     # 40 more open findings in the area, before the walk: none is cut
     area = store.areas().set_index("id").loc[area_id, "geometry"]
     point = area.representative_point()
@@ -144,11 +148,11 @@ def test_followup_checklist_keeps_every_finding_and_the_answers(filled):
              "reported_at": pd.Timestamp(last["started_at"]) - pd.Timedelta(days=3), "source": "app",
              "geometry": shapely.Point(point.x + i * 1e-5, point.y)} for i in range(40)]
     store.insert("finding", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"))
-    checklist = store.followup_checklist(area_id, walk_id)
+    checklist = action_service.followup_checklist(store, area_id, walk_id)
     assert len(checklist) == len(before) + 40 > 30
     fid = int(checklist["id"].iloc[-1])
-    store.record_followup(fid, walk_id, fixed=True, feels_safer=True, actor=PLANNER)
-    again = store.followup_checklist(area_id, walk_id)
+    action_service.record_followup(store, fid, walk_id, fixed=True, feels_safer=True, actor=PLANNER)
+    again = action_service.followup_checklist(store, area_id, walk_id)
     assert len(again) == len(checklist)  # the answered (now verified) finding stays, with its answer
     row = again.set_index("id").loc[fid]
     assert row["status"] == "verifierad" and row["followup_fixed"] is True and row["followup_safer"] is True
@@ -159,24 +163,25 @@ def test_followup_checklist_keeps_every_finding_and_the_answers(filled):
 
 
 def test_default_routing_after_init_is_editable_and_written_once(store):
-    assert store.propose_party("belysning_trasig") == "okand"  # a bare store has no routing yet
-    written = store.seed_default_routing()
+    assert action_service.propose_party(store, "belysning_trasig") == "okand"  # a bare store has no routing yet
+    written = action_service.seed_default_routing(store, )
     assert written == len(DEFAULT_ROUTING)
-    assert store.propose_party("belysning_trasig") == "kommun_gata_park"
-    assert store.propose_party("vegetation") == "kommun_gata_park"
-    assert store.propose_party("entre_trapphus") == "upplands_brohus"
-    assert store.propose_party("hallplats") == "region_sl"
-    assert {store.propose_party(c) for c in DEFAULT_ROUTING} - {"okand"} == set(DEFAULT_ROUTING.values())
-    store.set_route("entre_trapphus", None, "privat_fastighetsagare", ADMIN)  # the admin edits it
-    store.delete_route("klotter", None, ADMIN)
-    assert store.seed_default_routing() == 0  # a second init changes nothing the admin did
-    assert store.propose_party("entre_trapphus") == "privat_fastighetsagare"
-    assert store.propose_party("klotter") == "okand"
-    assert store.seed_default_routing(ADMIN, restore=True) == 1  # the admin restores what is missing
-    assert store.propose_party("klotter") == "kommun_gata_park"
-    assert store.propose_party("entre_trapphus") == "privat_fastighetsagare"
+    assert action_service.propose_party(store, "belysning_trasig") == "kommun_gata_park"
+    assert action_service.propose_party(store, "vegetation") == "kommun_gata_park"
+    assert action_service.propose_party(store, "entre_trapphus") == "upplands_brohus"
+    assert action_service.propose_party(store, "hallplats") == "region_sl"
+    assert {action_service.propose_party(store,
+                                         c) for c in DEFAULT_ROUTING} - {"okand"} == set(DEFAULT_ROUTING.values())
+    action_service.set_route(store, "entre_trapphus", None, "privat_fastighetsagare", ADMIN)  # the admin edits it
+    action_service.delete_route(store, "klotter", None, ADMIN)
+    assert action_service.seed_default_routing(store, ) == 0  # a second init changes nothing the admin did
+    assert action_service.propose_party(store, "entre_trapphus") == "privat_fastighetsagare"
+    assert action_service.propose_party(store, "klotter") == "okand"
+    assert action_service.seed_default_routing(store, ADMIN, restore=True) == 1  # the admin restores what is missing
+    assert action_service.propose_party(store, "klotter") == "kommun_gata_park"
+    assert action_service.propose_party(store, "entre_trapphus") == "privat_fastighetsagare"
     with pytest.raises(PermissionDeniedError):
-        store.seed_default_routing(PLANNER, restore=True)
+        action_service.seed_default_routing(store, PLANNER, restore=True)
 
 
 def test_cli_init_writes_the_default_routing(tmp_path):
@@ -188,7 +193,7 @@ def test_cli_init_writes_the_default_routing(tmp_path):
     from trygghetskarta.store import open_store
 
     s = open_store(url)
-    assert s.propose_party("entre_trapphus") == "upplands_brohus"
+    assert action_service.propose_party(s, "entre_trapphus") == "upplands_brohus"
     s.dispose()
 
 
@@ -224,9 +229,10 @@ def test_protocols_show_the_followup_on_both_walks(filled, tmp_path):
     store = filled
     earlier, last = _walk_pair(store)
     fid = _open_finding_of(store, earlier)
-    store.create_action([fid], "Byt armatur vid gångvägen", "kommun_gata_park", PLANNER,
+    action_service.create_action(store, [fid], "Byt armatur vid gångvägen", "kommun_gata_park", PLANNER,
                               planned_date=dt.date(2026, 11, 12), deadline=dt.date(2026, 11, 30))
-    store.record_followup(fid, int(last["id"]), fixed=True, feels_safer=True, actor=PLANNER, comment="ny lampa")
+    action_service.record_followup(store, fid, int(last["id"]), fixed=True, feels_safer=True, actor=PLANNER,
+                                   comment="ny lampa")
     old = protocol.walk_protocol(store, int(earlier["id"]), viewer=PLANNER, lang="sv")
     row = old.findings.set_index("id").loc[fid]
     assert (row["followup_fixed"], row["followup_safer"]) == (True, True)

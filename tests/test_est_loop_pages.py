@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # the pages import app_pages as the running app d
     sys.path.insert(0, str(ROOT))
 
 from app_pages import _ui  # noqa: E402
-from trygghetskarta import access, demo  # noqa: E402
+from trygghetskarta import access, actions, demo  # noqa: E402
 from trygghetskarta.store import open_store  # noqa: E402
 
 PLANNER = access.Viewer("test_planerare", "planerare")
@@ -187,7 +187,7 @@ def test_followup_checklist_holds_every_finding_with_place_photo_and_text(app_db
     store = open_store(app_db)
     walk = _last_walk(store)
     _with_findings_before(store, walk, 35, "Klotter på elskåpet")
-    expected = store.followup_checklist(int(walk["area_id"]), int(walk["id"]))
+    expected = actions.followup_checklist(store, int(walk["area_id"]), int(walk["id"]))
     assert len(expected) > 30
     with_photo = int(expected["id"].iloc[0])
     stored = photos.photo_from_bytes(_jpeg(), "skap.jpg")
@@ -215,7 +215,7 @@ def test_not_fixed_on_a_planned_finding_keeps_the_checklist(app_db: str) -> None
     """Regression: "inte åtgärdat" on a planned finding gave an English error and the checklist disappeared."""
     store = open_store(app_db)
     walk = _last_walk(store)
-    checklist = store.followup_checklist(int(walk["area_id"]), int(walk["id"]))
+    checklist = actions.followup_checklist(store, int(walk["area_id"]), int(walk["id"]))
     planned = int(checklist.loc[checklist["status"] == "planerad", "id"].iloc[0])
     at = _page("vandringar", "test_planerare", "planerare")
     pager = [g for g in at.button_group if g.label == _ui.text("followup_page")]
@@ -286,8 +286,9 @@ def test_protocol_download_is_rendered_from_the_current_state(app_db: str, monke
     [pdf_button] = [b for b in at.get("download_button") if b.proto.label == _ui.text("download_pdf")]
     assert pdf_button.proto.deferred_file_id  # made when clicked, not cached from an earlier run
     assert "walk_pdf" not in at.session_state
-    fid = int(store.followup_checklist(int(walk["area_id"]), walk_id)["id"].iloc[0])
-    store.record_followup(fid, walk_id, fixed=True, feels_safer=True, actor=PLANNER, comment="ny armatur uppsatt")
+    fid = int(actions.followup_checklist(store, int(walk["area_id"]), walk_id)["id"].iloc[0])
+    actions.record_followup(store, fid, walk_id, fixed=True, feels_safer=True, actor=PLANNER,
+                            comment="ny armatur uppsatt")
     # a click after the change (no rerun of the page in between) gets the change
     data = made[f"protokoll_{walk_id}.pdf"]()  # type: ignore[operator]
     assert data.startswith(b"%PDF")

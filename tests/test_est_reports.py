@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from trygghetskarta import access, auth, est_reports, geography, lagesbild, schema
+from trygghetskarta import access, actions, auth, est_reports, geography, lagesbild, schema
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.store import open_store
 
@@ -248,7 +248,7 @@ def test_missing_reporters_is_the_reminder_list(est):
     assert list(missing.index) == ["upplands_brohus", "privat_fastighetsagare", "vaktarbolag", "raddningstjanst"]
     assert missing.loc["vaktarbolag", "state"] == "returnerad"
     assert missing.loc["upplands_brohus", "users"] == "bo1"
-    store.set_app_setting(est_reports.EXPECTED_SETTING, ["polis", "raddningstjanst"])
+    actions.set_app_setting(store, est_reports.EXPECTED_SETTING, ["polis", "raddningstjanst"])
     assert est_reports.missing_reporters(store, PLANNER, WEEK)["organisation"].tolist() == ["raddningstjanst"]
 
 

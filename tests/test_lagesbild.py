@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 from PIL import Image
 
-from trygghetskarta import demo, lagesbild
+from trygghetskarta import actions, demo, est_reports, lagesbild
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.lagesbild import Period, period_from_bounds, period_from_date
 from trygghetskarta.store import open_store
@@ -33,10 +33,10 @@ def season(tmp_path_factory):
     store.init()
     demo.fill(store, seed=11)
     fid = int(store.read("finding", statuses=["ny"])["id"].iloc[0])
-    store.create_action([fid], "<script>alert(1)</script> =SUM(A1)", "kommun_gata_park", None,
+    actions.create_action(store, [fid], "<script>alert(1)</script> =SUM(A1)", "kommun_gata_park", None,
                         planned_date=dt.date(2026, 10, 15))
     week = {"period_start": dt.date(2026, 10, 5), "period_end": dt.date(2026, 10, 11)}
-    store.save_partner_reports(pd.DataFrame([
+    est_reports.save_partner_reports(store, pd.DataFrame([
         {"organisation": "upplands_brohus", "area_id": None, "type": "klotter", "count": 12, **week},
         {"organisation": "polis", "area_id": None, "type": "narkotika", "count": 2, **week}]))
     yield store
@@ -212,7 +212,7 @@ def test_intern_export_geopackage_geojson_and_csv(season, reports, tmp_path):
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(season, tmp_path):
     fid = int(season.read("finding", start=MONTH.start, end=MONTH.end)["id"].iloc[0])
-    season.create_action([fid], "=HYPERLINK(\"http://x\")", "polis", None, planned_date=dt.date(2026, 10, 20))
+    actions.create_action(season, [fid], "=HYPERLINK(\"http://x\")", "polis", None, planned_date=dt.date(2026, 10, 20))
     report = lagesbild.build_lagesbild(season, MONTH, today=TODAY)
     lagesbild.export_lagesbild(report, tmp_path / "f.csv")
     cells = pd.read_csv(tmp_path / "f_atgarder.csv", dtype=str)["what"]
@@ -233,17 +233,17 @@ def test_area_status_explains_its_colour_and_follows_admin_thresholds(season):
         assert (strict.area_status["level"] == "rod").all()
         assert strict.area_status["reasons"].str.contains("försenade åtgärder i dag|försenad åtgärd i dag").all()
     finally:
-        season.set_app_setting(lagesbild.THRESHOLDS_KEY, {})
+        actions.set_app_setting(season, lagesbild.THRESHOLDS_KEY, {})
     with pytest.raises(ValidationError, match="gul <= orange <= rod"):
         lagesbild.validate_thresholds({"incidents_per_1000": {"gul": 9, "orange": 3}})
     with pytest.raises(ValidationError, match="unknown indicator"):
         lagesbild.validate_thresholds({"nope": {}})
     # an override saved for an indicator of an earlier version is ignored, not an error for every lägesbild
-    season.set_app_setting(lagesbild.THRESHOLDS_KEY, {"open_findings": {"gul": 0, "orange": 0, "rod": 0}})
+    actions.set_app_setting(season, lagesbild.THRESHOLDS_KEY, {"open_findings": {"gul": 0, "orange": 0, "rod": 0}})
     try:
         assert lagesbild.thresholds_from_store(season) == lagesbild.default_thresholds()
     finally:
-        season.set_app_setting(lagesbild.THRESHOLDS_KEY, {})
+        actions.set_app_setting(season, lagesbild.THRESHOLDS_KEY, {})
     assert lagesbild.level_from_value(10, {"gul": 5, "orange": 10, "rod": 20}) == "orange"
     assert lagesbild.level_from_value(10, {"gul": 5, "orange": 10, "rod": 20}, scale=2.0) == "gul"
 

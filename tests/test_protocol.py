@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from trygghetskarta import demo, photos, protocol
+from trygghetskarta import actions, demo, photos, protocol
 from trygghetskarta.errors import NotFoundError
 
 
@@ -37,7 +37,7 @@ def test_protocol_shows_public_findings_with_photo_and_followup(walked, tmp_path
     target = int(public["id"].iloc[0])
     stored = photos.photo_from_bytes(_jpeg(), "lampa.jpg")
     store.add_photo(target, str(stored.path), str(stored.thumb_path), stored.sha256, stored.width, stored.height)
-    store.record_followup(target, next_id, fixed=True, feels_safer=False)
+    actions.record_followup(store, target, next_id, fixed=True, feels_safer=False)
 
     prot = protocol.walk_protocol(store, walk_id)
     assert set(prot.findings["id"]) == set(public["id"])
@@ -87,7 +87,7 @@ def test_protocol_shows_action_texts_only_to_those_who_may_read_the_action(walke
     store, walk_id, _ = walked
     public = store.read("finding", walk_id=walk_id)
     target = int(public[public["audience"] == "publik"]["id"].iloc[0])
-    store.create_action([target], "Byt armatur vid gångtunneln", "kommun_gata_park")
+    actions.create_action(store, [target], "Byt armatur vid gångtunneln", "kommun_gata_park")
     planner = protocol.walk_protocol(store, walk_id, viewer=access.viewer_for_role("planerare"))
     shown = planner.findings.set_index("id")["action_label"]
     assert shown[target].startswith("Byt armatur vid gångtunneln")

@@ -105,10 +105,60 @@ class Policy:
 
 _PUBLIC = frozenset({"publik"})
 _PARTNER = frozenset({"publik", "partner"})
-_INTERNAL = ("faltgrupp", "planerare", "admin")
 # Partners may count sightings per area (and type), never per person, place, time of day or text.
 _SIGHTING_AGGREGATE_BY = frozenset({"area_id", "type"})
 _SIGHTING_AGGREGATE_FILTERS = frozenset({"area_ids", "types"})
+
+
+_NONE = Policy("none")
+_ALL = Policy("all")
+_PARTNERS = tuple(sorted(schema.PARTNER_ROLES))
+_STAFF = tuple(sorted(schema.KOMMUN_STAFF_ROLES))
+_PLANNERS = tuple(sorted(schema.PLANNER_ROLES))
+
+
+def _rows(*pairs: tuple[tuple[str, ...], Policy]) -> dict[str, Policy]:
+    """One kind's policies: each role of a group gets the group's policy (roles not named get none)."""
+    return {role: pol for roles, pol in pairs for role in roles}
+
+
+# The matrix at the top of this module, as data: kind -> role -> policy. The store turns a policy into SQL.
+POLICIES: dict[str, dict[str, Policy]] = {
+    "area": dict.fromkeys(schema.ROLE, _ALL),
+    "finding": _rows(
+        (_STAFF, _ALL),
+        (("deltagare",), Policy("filtered", audiences=_PUBLIC, own_walks=True, own_reporter=True)),
+        (("nattvandrare",), Policy("filtered", audiences=_PUBLIC)),
+        (_PARTNERS, Policy("filtered", audiences=_PARTNER)),
+    ),
+    "walk": _rows(
+        (_STAFF, _ALL),
+        (("deltagare",), Policy("filtered", audiences=_PUBLIC, own_walks=True)),
+        (("nattvandrare",), Policy("filtered", audiences=_PUBLIC)),
+        (_PARTNERS, Policy("filtered", audiences=_PARTNER)),
+    ),
+    "sighting": _rows(
+        (_STAFF, _ALL),
+        (_PARTNERS, Policy("aggregate", aggregate_by=_SIGHTING_AGGREGATE_BY,
+                           aggregate_filters=_SIGHTING_AGGREGATE_FILTERS)),
+    ),
+    "incident": _rows(
+        (_PLANNERS, _ALL),
+        (("faltgrupp",), Policy("filtered", audiences=_PARTNER)),
+        (_PARTNERS, Policy("filtered", audiences=_PARTNER, own_org_column="owner_org",
+                           redact_unless_own=("description", "title", "external_id", "reported_by"))),
+    ),
+    "action": _rows(
+        (_PLANNERS, _ALL),
+        (("deltagare",), Policy("filtered", own_walks=True, audience_rows=False)),
+        (_PARTNERS, Policy("filtered", own_org_column="responsible", shared_column="shared", audience_rows=False)),
+    ),
+    "nightwalk": _rows(
+        (_STAFF, _ALL),
+        (("nattvandrare",), Policy("filtered", own_reporter=True, audience_rows=False)),
+        (_PARTNERS, Policy("filtered", audiences=_PARTNER)),
+    ),
+}
 
 
 def policy(viewer: Viewer | None, kind: str) -> Policy:
@@ -116,66 +166,16 @@ def policy(viewer: Viewer | None, kind: str) -> Policy:
     if kind not in schema.RECORD_KIND:
         msg = f"unknown record kind {kind!r}; allowed: {', '.join(schema.RECORD_KIND)}"
         raise ValidationError(msg)
-    role = "admin" if viewer is None else viewer.role
-    partner = role in schema.PARTNER_ROLES
-    if kind == "area":
-        return Policy("all")
-    if kind == "finding":
-        if role in ("faltgrupp", "planerare", "admin"):
-            return Policy("all")
-        if role == "deltagare":
-            return Policy("filtered", audiences=_PUBLIC, own_walks=True, own_reporter=True)
-        if role == "nattvandrare":
-            return Policy("filtered", audiences=_PUBLIC)
-        if partner:
-            return Policy("filtered", audiences=_PARTNER)
-        return Policy("none")
-    if kind == "walk":
-        if role in _INTERNAL:
-            return Policy("all")
-        if role == "deltagare":
-            return Policy("filtered", audiences=_PUBLIC, own_walks=True)
-        return Policy("filtered", audiences=_PARTNER if partner else _PUBLIC)
-    if kind == "sighting":
-        if role in _INTERNAL:
-            return Policy("all")
-        if partner:
-            return Policy("aggregate", aggregate_by=_SIGHTING_AGGREGATE_BY,
-                          aggregate_filters=_SIGHTING_AGGREGATE_FILTERS)
-        return Policy("none")
-    if kind == "incident":
-        if role in ("planerare", "admin"):
-            return Policy("all")
-        if role == "faltgrupp":
-            return Policy("filtered", audiences=_PARTNER)
-        if partner:
-            return Policy("filtered", audiences=_PARTNER, own_org_column="owner_org",
-                          redact_unless_own=("description", "title", "external_id", "reported_by"))
-        return Policy("none")
-    if kind == "action":
-        if role in ("planerare", "admin"):
-            return Policy("all")
-        if role == "deltagare":
-            return Policy("filtered", own_walks=True, audience_rows=False)
-        if partner:
-            return Policy("filtered", own_org_column="responsible", shared_column="shared", audience_rows=False)
-        return Policy("none")
-    if kind == "nightwalk":
-        if role in _INTERNAL:
-            return Policy("all")
-        if role == "nattvandrare":
-            return Policy("filtered", own_reporter=True, audience_rows=False)
-        if partner:
-            return Policy("filtered", audiences=_PARTNER)
-        return Policy("none")
-    msg = f"no read policy for {kind!r}"
-    raise ValidationError(msg)
+    if kind not in POLICIES:
+        msg = f"no read policy for {kind!r}"
+        raise ValidationError(msg)
+    return POLICIES[kind].get("admin" if viewer is None else viewer.role, _NONE)
 
 
 # Audience levels from the widest to the narrowest (schema order).
 AUDIENCE_ORDER: tuple[str, ...] = tuple(schema.AUDIENCE)
 # Who may add other users to a walk (an invitation), whatever the walk's date and audience.
-INVITING_ROLES = frozenset({"planerare", "admin"})
+INVITING_ROLES = schema.PLANNER_ROLES
 
 
 def walk_audiences_showing(record_audience: str) -> tuple[str, ...]:
@@ -230,7 +230,7 @@ class EstReportPolicy:
 def est_report_policy(viewer: Viewer | None) -> EstReportPolicy:
     """The EST weekly report rights of ``viewer`` (None: local administrator)."""
     role = "admin" if viewer is None else viewer.role
-    if role in ("planerare", "admin"):
+    if role in schema.PLANNER_ROLES:
         return EstReportPolicy("all", submit=True, review=True)
     if role in schema.PARTNER_ROLES and viewer is not None:
         own = frozenset({viewer.organisation}) if viewer.organisation else frozenset()
@@ -241,3 +241,84 @@ def est_report_policy(viewer: Viewer | None) -> EstReportPolicy:
 def may_administer(viewer: Viewer | None) -> bool:
     """Users, routing, thresholds and retention are for administrators only."""
     return viewer is None or viewer.role == "admin"
+
+
+# --- who may write (the services check these inside their write transaction) ----------------------------
+
+def _deny(msg: str) -> None:
+    raise PermissionDeniedError(msg)
+
+
+def is_planner(viewer: Viewer | None) -> bool:
+    """Planners and administrators (and the local administrator, ``None``) act on every record."""
+    return viewer is None or viewer.role in schema.PLANNER_ROLES
+
+
+def check_may_create_action(actor: Viewer | None) -> None:
+    if not is_planner(actor):
+        _deny(f"role {actor.role if actor else 'admin'} may not create actions; a planner or administrator does")
+
+
+def check_may_act_on_action(actor: Viewer | None, action_id: int, responsible: str, shared: bool, *,
+                            comment_only: bool) -> None:
+    """Planners and admins act on every action; a partner on its own (and comments on shared ones)."""
+    if actor is None or is_planner(actor):
+        return
+    if actor.role in schema.PARTNER_ROLES and actor.organisation:
+        if responsible == actor.organisation:
+            return
+        if comment_only and shared:
+            return
+    what = "comment on" if comment_only else "change the status of"
+    _deny(f"role {actor.role} ({actor.organisation or 'no organisation'}) may not {what} action {action_id}")
+
+
+def check_may_move_deadline(actor: Viewer | None, old: dt.date | None, new: dt.date | None) -> None:
+    """The responsible party plans its own action but does not move the deadline (senast) it was given."""
+    if not is_planner(actor) and new != old:
+        _deny("Bara en planerare ändrar åtgärdens senast-datum.")
+
+
+def check_may_change_finding(actor: Viewer | None, party: str | None) -> None:
+    """Planners move every finding through its lifecycle; a partner only the findings routed to it."""
+    if actor is None or is_planner(actor):
+        return
+    if actor.role in schema.PARTNER_ROLES and party and party == actor.organisation:
+        return
+    _deny(f"role {actor.role} may not change the status of this finding")
+
+
+def check_may_file_est_lines(actor: Viewer | None, organisation: str, where: str) -> None:
+    """Planners file EST lines for anyone; a partner only for its own organisation."""
+    if actor is None or is_planner(actor):
+        return
+    if actor.role not in schema.PARTNER_ROLES:
+        _deny(f"role {actor.role} may not file EST reports")
+    if organisation != actor.organisation:
+        _deny(f"{where}: {actor.username} reports for {actor.organisation}, not {organisation}")
+
+
+def est_lines_status(actor: Viewer | None) -> str:
+    """A report a planner writes is approved at once; a partner's waits for review."""
+    return "godkand" if is_planner(actor) else "inskickad"
+
+
+def check_may_read_partner_reports(viewer: Viewer | None) -> None:
+    if viewer is not None and viewer.role not in schema.EST_READER_ROLES:
+        _deny(f"role {viewer.role} may not read partner EST reports")
+
+
+def hides_other_organisations(viewer: Viewer | None) -> bool:
+    """A partner reads other organisations' EST lines without their comment and reporter."""
+    return viewer is not None and viewer.role in schema.PARTNER_ROLES
+
+
+def check_may_answer_followup(actor: Viewer | None) -> None:
+    if actor is not None and actor.role not in schema.FOLLOWUP_ROLES:
+        _deny(f"Rollen {schema.label('role', actor.role)} kan inte svara på uppföljningen vid en vandring.")
+
+
+def check_may_administer(actor: Viewer | None, what: str) -> None:
+    """Users, routing, thresholds and retention are for administrators only."""
+    if not may_administer(actor):
+        _deny(f"only an administrator {what}")

@@ -43,6 +43,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from trygghetskarta import schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import AuthenticationError, TrygghetskartaError, ValidationError
+from trygghetskarta.timeutil import now_utc, require_aware
 
 PASSWORD_MIN_LENGTH = 12
 # Longer input is refused before hashing, so a huge "password" cannot tie up the server.
@@ -189,7 +190,7 @@ def authenticate(store: Any, username: str, password: str, now: dt.datetime | No
     hash is checked (``Store.reserve_login_attempt``), so parallel guesses cannot get more than
     ``lockout_attempts`` checks against the real hash, and a right password that arrives after them is refused.
     """
-    now = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
+    now = require_aware(now, 'now') if now is not None else now_utc()
     if not _plausible(username) or not isinstance(password, str) or len(password) > PASSWORD_MAX_LENGTH or (
             not _encodable(password)):
         verify_password(_DUMMY_HASH, "x")
@@ -256,16 +257,6 @@ def _audit_unknown(store: Any, username: Any) -> None:
                 unauthenticated=True)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        msg = f"expected a date and time, got {value!r}"
-        raise ValidationError(msg)
-    if value.tzinfo is None:
-        msg = f"{value} has no time zone"
-        raise ValidationError(msg)
-    return value
-
-
 def session_expired(last_seen: dt.datetime | None, now: dt.datetime | None = None) -> bool:
     """Whether a session idle since ``last_seen`` must log in again (``session_timeout_minutes``).
 
@@ -273,8 +264,8 @@ def session_expired(last_seen: dt.datetime | None, now: dt.datetime | None = Non
     """
     if last_seen is None:
         return True
-    now = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
-    idle = now - _aware(last_seen)
+    now = require_aware(now, 'now') if now is not None else now_utc()
+    idle = now - require_aware(last_seen, 'last seen')
     if idle < -dt.timedelta(minutes=1):
         return True
     return idle > dt.timedelta(minutes=int(settings.get("session_timeout_minutes")))

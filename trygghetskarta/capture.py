@@ -10,6 +10,7 @@ same category, still open, within ``duplicate_radius_m``) are computed in SWEREF
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ import shapely
 
 from trygghetskarta import geography, schema, settings
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
+from trygghetskarta.scrub import scrub_text
+from trygghetskarta.workflow import event
 
 if TYPE_CHECKING:
     from trygghetskarta.access import Viewer
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 EXTERNAL_PREFIX = "app:"
 MAX_PHOTOS = 10
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
-SIGHTING_ROLES = frozenset({"faltgrupp", "planerare", "admin"})
-NIGHTWALK_ROLES = frozenset({"nattvandrare", "planerare", "admin"})
+SIGHTING_ROLES = schema.KOMMUN_STAFF_ROLES
+NIGHTWALK_ROLES = schema.PLANNER_ROLES | {"nattvandrare"}
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def duplicate_candidates(store: Store, category: str, lon: float, lat: float, ra
 # --- findings ------------------------------------------------------------------------------------
 
 
-def _stored_photos(photos: Sequence[bytes]) -> list[StoredPhoto]:
+def _stored_photos(photos: Sequence[bytes | tuple[str, bytes]]) -> list[StoredPhoto]:
     from trygghetskarta import photos as photo_module
 
     if isinstance(photos, bytes | bytearray):
@@ -208,6 +211,42 @@ def _line_points(line: Sequence[tuple[float, float]] | None) -> list[tuple[float
     return points
 
 
+def _check_finding_fields(category: str, severity: int, description: str, accuracy_m: float | None) -> None:
+    schema.require_key("category", category, "category")
+    if severity not in (1, 2, 3) or isinstance(severity, bool):
+        msg = f"severity must be 1, 2 or 3, got {severity!r}"
+        raise ValidationError(msg)
+    if not isinstance(description, str) or len(description) > 4000:
+        msg = "the description must be text of at most 4000 characters"
+        raise ValidationError(msg)
+    if accuracy_m is not None and not (isinstance(accuracy_m, int | float) and 0 <= accuracy_m < 100_000):
+        msg = f"accuracy_m must be a distance in metres, got {accuracy_m!r}"
+        raise ValidationError(msg)
+
+
+def _check_walk(store: Store, viewer: Viewer | None, walk_id: int) -> None:
+    """The walk must be one the viewer sees; a deltagare must be allowed to join it (checked before any photo
+    is stored, and again when writing)."""
+    if store.points("walk", viewer, ids=[walk_id], columns=("title",)).empty:
+        msg = f"no walk with id {walk_id} (or you may not see it)"
+        raise NotFoundError(msg)
+    if viewer is not None and _joins_walk(viewer):
+        store.check_participation(walk_id, viewer.username, actor=viewer)
+
+
+def _position(lon: float | None, lat: float | None, stored: Sequence[Any]) -> tuple[float, float, str]:
+    """The finding's checked position and where it came from: given, else the first photo's GPS (``exif``)."""
+    source = "given"
+    if lon is None or lat is None:
+        with_position = [p for p in stored if p.lon is not None and p.lat is not None]
+        if not with_position:
+            msg = "the finding has no position: use the phone's GPS, a photo with a GPS position, or tap the map"
+            raise ValidationError(msg)
+        lon, lat, source = with_position[0].lon, with_position[0].lat, "exif"
+    x, y = _check_position(lon, lat)
+    return x, y, source
+
+
 def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severity: int = 2, description: str = "",
                    lon: float | None, lat: float | None, walk_id: int | None = None,
                    photos: Sequence[bytes | tuple[str, bytes]] = (), accuracy_m: float | None = None,
@@ -225,37 +264,16 @@ def submit_finding(store: Store, viewer: Viewer | None, *, category: str, severi
     before the photos are stored and again in that transaction); a walk the viewer may not see is not found.
     """
     external_id = external_id_from_client_id(client_id)
-    schema.require_key("category", category, "category")
-    if severity not in (1, 2, 3) or isinstance(severity, bool):
-        msg = f"severity must be 1, 2 or 3, got {severity!r}"
-        raise ValidationError(msg)
-    if not isinstance(description, str) or len(description) > 4000:
-        msg = "the description must be text of at most 4000 characters"
-        raise ValidationError(msg)
-    if accuracy_m is not None and not (isinstance(accuracy_m, int | float) and 0 <= accuracy_m < 100_000):
-        msg = f"accuracy_m must be a distance in metres, got {accuracy_m!r}"
-        raise ValidationError(msg)
+    _check_finding_fields(category, severity, description, accuracy_m)
     line_points = _line_points(line)
     if line_points:
         middle = shapely.LineString(line_points).interpolate(0.5, normalized=True)
         lon, lat = middle.x, middle.y
     if walk_id is not None:
         walk_id = int(walk_id)
-        walks = store.points("walk", viewer, ids=[walk_id], columns=("title",))
-        if walks.empty:
-            msg = f"no walk with id {walk_id} (or you may not see it)"
-            raise NotFoundError(msg)
-        if viewer is not None and _joins_walk(viewer):  # before any photo is stored; again when writing
-            store.check_participation(walk_id, viewer.username, actor=viewer)
+        _check_walk(store, viewer, walk_id)
     stored = _stored_photos(photos)
-    source = "given"
-    if lon is None or lat is None:
-        with_position = [p for p in stored if p.lon is not None and p.lat is not None]
-        if not with_position:
-            msg = "the finding has no position: use the phone's GPS, a photo with a GPS position, or tap the map"
-            raise ValidationError(msg)
-        lon, lat, source = with_position[0].lon, with_position[0].lat, "exif"
-    x, y = _check_position(lon, lat)
+    x, y, source = _position(lon, lat, stored)
     row = {
         "category": category, "severity": int(severity), "description": description.strip(), "status": "ny",
         "reported_at": reported_at or _now(), "reported_by": viewer.username if viewer else None,
@@ -313,7 +331,29 @@ def add_to_existing(store: Store, viewer: Viewer | None, finding_id: int, *, des
     if client_id is not None:
         external_id_from_client_id(client_id)  # the same rule as a new report's client id
     stored = _stored_photos(photos)  # verified and re-encoded before anything is written
-    return store.add_report_to_finding(int(finding_id), viewer, description, stored, client_id)
+    return _add_report(store, int(finding_id), viewer, description, stored, client_id)
+
+
+def _add_report(store: Store, finding_id: int, actor: Viewer | None, description: str,
+                photos: Sequence[Any], client_id: str | None) -> int:
+    """Another report of the same problem on an existing finding: counts a supporter, keeps the new text
+    (scrubbed) as a ``tillagg`` event and the new photos on the finding, in one transaction. A report with
+    a ``client_id`` already stored on the finding (a double tap, a retry) adds nothing. Returns the
+    finding's supporter count."""
+    text = scrub_text(str(description or "").strip()).text
+    with store.write() as conn:
+        current = store.finding_state(conn, finding_id)
+        if client_id is not None and client_id in store.report_client_ids(conn, finding_id):
+            return int(current.supporters or 0)
+        n = store.count_supporter(conn, finding_id)
+        photo_ids = [store.add_photo(finding_id, str(p.path), str(p.thumb_path), p.sha256, p.width, p.height,
+                                     p.taken_at, conn=conn) for p in photos]
+        store.insert_status_events(conn, [event(
+            schema.REPORT_EVENT, finding_id, actor, current.status, current.status, scrub=False,
+            comment=json.dumps({"description": text, "photo_ids": photo_ids, "client_id": client_id},
+                               ensure_ascii=False))])
+        store.audit("support", actor, "finding", finding_id, {"photos": len(photo_ids)}, conn=conn)
+        return n
 
 
 # --- field sightings and night walks ---------------------------------------------------------------

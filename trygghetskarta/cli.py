@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trygghetskarta import gdalsafe, schema, settings
+from trygghetskarta import actions, gdalsafe, schema, settings
 from trygghetskarta.errors import NotYetAvailableError, TrygghetskartaError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -75,7 +75,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"{where}: schema {after}, already up to date")
     else:
         print(f"{where}: schema {before or 'none'} -> {after}")
-    routed = store.seed_default_routing()  # once per database; the admin edits it afterwards
+    routed = actions.seed_default_routing(store, )  # once per database; the admin edits it afterwards
     if routed:
         print(f"routing: {routed} default rows (category -> responsible party; edit on the Admin page)")
     return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -22,9 +21,10 @@ import shapely
 
 from trygghetskarta import geography, schema
 from trygghetskarta.errors import ValidationError
-from trygghetskarta.store import Store
+from trygghetskarta.progress import Progress
+from trygghetskarta.store import InsertResult, Store
+from trygghetskarta.timeutil import now_utc
 
-Progress = Callable[[float, str], None]
 TZ = ZoneInfo("Europe/Stockholm")
 DEMO_TAG = "syntetisk demodata"
 SEASON_END = dt.date(2026, 11, 20)
@@ -139,10 +139,9 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     summary = DemoSummary()
     boundary = geography.municipality().geometry.iloc[0].buffer(-0.0005)
 
-    def record(kind: str, res: object) -> None:
-        summary.inserted[kind] = summary.inserted.get(kind, 0) + res.inserted  # type: ignore[attr-defined]
-        summary.already_present[kind] = (summary.already_present.get(kind, 0)
-                                         + res.already_present)  # type: ignore[attr-defined]
+    def record(kind: str, res: InsertResult) -> None:
+        summary.inserted[kind] = summary.inserted.get(kind, 0) + res.inserted
+        summary.already_present[kind] = summary.already_present.get(kind, 0) + res.already_present
 
     say(0.0, "områden")
     if store.count("area") == 0:
@@ -221,7 +220,7 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
         "walk_id": pd.array(np.where(has_walk, finding_walk, -1), dtype="Int64"),
         "audience": audience, "source": "demo",
         "external_id": [f"demo:finding:{seed}:{i}" for i in range(n_findings)],
-        "light": np.where(has_walk, "morker", None),
+        "light": pd.Series(["morker" if w else None for w in has_walk], dtype=object),
     }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
     findings.loc[findings["walk_id"] < 0, "walk_id"] = pd.NA
     due = pd.Series([None] * n_findings, dtype=object)
@@ -316,7 +315,7 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
 
 
 def _insert_chunked(store: Store, kind: str, frame: gpd.GeoDataFrame, say: Progress, lo: float,
-                    hi: float) -> object:
+                    hi: float) -> InsertResult:
     """One transaction per kind; progress is reported per chunk of validation work."""
     say(lo, f"{kind}: {len(frame)} poster")
     res = store.insert(kind, frame)
@@ -377,10 +376,6 @@ def _lifecycle(rng: np.random.Generator, n: int, at: pd.Series) -> np.ndarray:
 
 def _history(store: Store, rng: np.random.Generator, seed: int) -> None:
     """Status events that lead each demo finding to its status (who, when, from, to)."""
-    import sqlalchemy as sa
-
-    from trygghetskarta.store import tables as t
-
     found = store.read("finding")
     found = found[found["external_id"].astype(str).str.startswith(f"demo:finding:{seed}:")]
     path = ["ny", "bedomd", "tilldelad", "planerad", "atgardad", "verifierad"]
@@ -396,19 +391,13 @@ def _history(store: Store, rng: np.random.Generator, seed: int) -> None:
                          "by": "planerare", "from_status": a, "to_status": b, "comment": comment})
     if rows:
         with store.write() as conn:
-            already = conn.execute(sa.select(sa.func.count()).select_from(t.status_events).where(
-                t.status_events.c.record_id.in_([r["record_id"] for r in rows[:1]]))).scalar()
-            if not already:
-                conn.execute(sa.insert(t.status_events), rows)
+            if not store.event_count(conn, [r["record_id"] for r in rows[:1]]):
+                store.insert_status_events(conn, rows)
+            store.audit("demo_history", None, "finding", None, {"events": len(rows)}, conn=conn)
 
 
-def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.DataFrame | None) -> object:
+def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.DataFrame | None) -> InsertResult:
     """Actions grouping assigned findings of each walk by responsible party."""
-    import sqlalchemy as sa
-
-    from trygghetskarta.store import tables as t
-    from trygghetskarta.store.core import InsertResult, now_utc
-
     found = written if written is not None else store.points(
         "finding", columns=["external_id", "walk_id", "responsible", "status", "category", "area_id"])
     found = found[found["external_id"].astype(str).str.startswith(f"demo:finding:{seed}:")
@@ -419,10 +408,12 @@ def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.Data
     area_of = dict(zip(firsts.index, geography.area_ids_from_lonlat(
         firsts["lon"].to_numpy(float), firsts["lat"].to_numpy(float), store.areas()), strict=True)) \
         if len(firsts) else {}
+    rows, links = [], []
     with store.write() as conn:
+        have = store.action_ids_by_external_id(conn, [f"demo:action:{seed}:{k}" for k in range(len(groups))])
         for k, ((walk_id, party), group) in enumerate(groups):
             ext = f"demo:action:{seed}:{k}"
-            if conn.execute(sa.select(t.actions.c.id).where(t.actions.c.external_id == ext)).first():
+            if ext in have:
                 result.already_present += 1
                 continue
             statuses = set(group["status"])
@@ -430,17 +421,17 @@ def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.Data
             started = bool(statuses & {"planerad", "atgardad", "verifierad"})
             planned = group["reported_at"].max() + pd.Timedelta(days=int(rng.integers(14, 75)))
             first = group.iloc[0]
-            what = f"Åtgärda: {schema.label('category', first['category'])} m.fl. ({len(group)} fynd)"
-            aid = conn.execute(sa.insert(t.actions).values(
-                what=what, responsible=party, priority=int(rng.integers(1, 4)),
-                kind="projektering" if first["category"] in ("gangtunnel", "trafiksakerhet") else "enkel",
-                planned_date=planned.date(), done_date=planned.date() if done else None,
-                status="klar" if done else ("pagar" if started else "oppen"), shared=bool(rng.random() < 0.2),
-                walk_id=int(walk_id), area_id=int(area_of[first.name]) if area_of[first.name] >= 0 else None,
-                created_by="planerare", audience="partner", external_id=ext,
-                created_at=now_utc(), updated_at=now_utc(), lon=float(first["lon"]), lat=float(first["lat"]),
-                geom=None,
-            ).returning(t.actions.c.id)).scalar()
-            conn.execute(sa.insert(t.action_findings), [{"action_id": aid, "finding_id": int(i)} for i in group["id"]])
-            result.ids.append(int(aid))
+            rows.append({
+                "what": f"Åtgärda: {schema.label('category', first['category'])} m.fl. ({len(group)} fynd)",
+                "responsible": party, "priority": int(rng.integers(1, 4)),
+                "kind": "projektering" if first["category"] in ("gangtunnel", "trafiksakerhet") else "enkel",
+                "planned_date": planned.date(), "done_date": planned.date() if done else None,
+                "status": "klar" if done else ("pagar" if started else "oppen"), "shared": bool(rng.random() < 0.2),
+                "walk_id": int(walk_id), "area_id": int(area_of[first.name]) if area_of[first.name] >= 0 else None,
+                "created_by": "planerare", "external_id": ext, "created_at": now_utc(), "updated_at": now_utc(),
+                "lon": float(first["lon"]), "lat": float(first["lat"])})
+            links.append([int(i) for i in group["id"]])
+        result.ids.extend(store.insert_actions(conn, rows, links))
+        if rows:
+            store.audit("demo_actions", None, "action", None, {"actions": len(rows)}, conn=conn)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,19 +18,20 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import shapely
 
-from trygghetskarta import access, schema, settings
+from trygghetskarta import access, schema
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
 from trygghetskarta.ingest import est_report as est_file
 from trygghetskarta.ingest import sandbox
 from trygghetskarta.ingest.est_report import parse_week, week_bounds, week_of
+from trygghetskarta.progress import Progress
 from trygghetskarta.scrub import scrub_text
-from trygghetskarta.store.core import now_utc
+from trygghetskarta.store.actions import actor_name
+from trygghetskarta.timeutil import local_today, now_utc
 
 if TYPE_CHECKING:
     from trygghetskarta.access import Viewer
     from trygghetskarta.store import Store
 
-Progress = Callable[[str, float], None]
 MAX_LINES = 500  # lines in one form submission
 EXPECTED_SETTING = "est_reporters"  # admin setting: organisations expected to report every week
 
@@ -41,17 +42,9 @@ __all__ = [
 ]
 
 
-def _by(actor: Viewer | None) -> str:
-    return actor.username if actor else "admin (lokal)"
-
-
 def current_week(today: dt.date | None = None) -> str:
     """The ISO week of ``today`` (default: today in the kommun's time zone)."""
-    if today is None:
-        from zoneinfo import ZoneInfo
-
-        today = dt.datetime.now(ZoneInfo(settings.get("timezone"))).date()
-    return week_of(today)
+    return week_of(today if today is not None else local_today())
 
 
 def _organisation_for(actor: Viewer | None, organisation: str | None) -> str:
@@ -70,7 +63,7 @@ def _organisation_for(actor: Viewer | None, organisation: str | None) -> str:
         if organisation is None:
             organisation = own[0]
         if organisation not in policy.organisations:
-            msg = f"{_by(actor)} reports for {', '.join(own)}, not {organisation}"
+            msg = f"{actor_name(actor)} reports for {', '.join(own)}, not {organisation}"
             raise PermissionDeniedError(msg)
         return organisation
     if organisation is None:
@@ -176,14 +169,14 @@ def submit(store: Store, actor: Viewer | None, week: str, lines: Sequence[dict[s
     week = parse_week(week)
     normalised = _lines(store, lines, week)
     start, end = week_bounds(week)
-    ids = [None] * len(normalised)
+    ids: list[str | None] = [None] * len(normalised)
     if client_id:
         ids = [f"form:{client_id}:{n}" for n in range(len(normalised))]
-        already = store.est_report_of_line(ids[0]) if ids else None
+        already = store.est_report_of_line(f"form:{client_id}:0") if ids else None
         if already is not None:  # the same submit again (a double tap): the report stored the first time
             return already
     when = now_utc()
-    by = _by(actor)
+    by = actor_name(actor)
     with store.write() as conn:
         report_id = store.est_insert_report(conn, {
             "organisation": org, "week": week, "week_start": start, "week_end": end, "status": "inskickad",
@@ -214,58 +207,34 @@ class EstImportResult:
         return f"accepted {self.accepted}, rejected {self.rejected}, already present {self.already_present}"
 
 
-def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, organisation: str | None = None,
-                dry_run: bool = False, report: str | Path | None = None, municipality: Any = None,
-                progress: Progress | None = None, name: str | None = None) -> EstImportResult:
-    """Import a filled-in template: valid rows accepted, each bad row refused with file, row and reason, all
-    written in one transaction; lines already stored (same content) are counted and skipped. The new lines
-    of each organisation and week become one submitted report."""
-    def step(what: str, share: float) -> None:
-        if progress is not None:
-            progress(what, share)
-
-    path = Path(path)
-    name = (name or path.name)[:300]  # the file's name as the user knows it (an upload is stored under another)
-    policy = access.est_report_policy(actor)
-    if not policy.submit:
-        _organisation_for(actor, None)  # says why not
-    # a partner imports for its own organisation; a planner/admin names one or the file has a column
-    fixed_org = (_organisation_for(actor, organisation)
-                 if organisation is not None or policy.organisations is not None else None)
-    step(f"reading {name}", 0.0)
-    # read like every import: in the sandbox's child, within the time and memory budget (SECURITY.md)
-    plan = sandbox.run(est_file.read_est_file, path, organisation=fixed_org, areas=store.areas(),
-                       municipality=municipality, name=name, file=name)
-    step(f"{len(plan.lines)} rows valid, {plan.rejected_rows} rejected", 0.6)
-    report_path = plan.write_report(report) if report is not None else None
-    rejections = plan.rejected.copy()
-    # a row for another organisation than the importer's own is refused, not written
-    allowed = policy.organisations
-    lines = []
-    for line in plan.lines:
+def _importable_lines(lines: list[dict[str, Any]], allowed: frozenset[str] | None, rejections: pd.DataFrame,
+                      name: str, actor: Viewer | None) -> list[dict[str, Any]]:
+    """The read lines the importer may write (a row for another organisation is refused into ``rejections``),
+    scrubbed, each with a stable ``external_id`` (the n-th equal line of a week gets its own)."""
+    out = []
+    for line in lines:
         if allowed is not None and line["organisation"] not in allowed:
             rejections.loc[len(rejections)] = [line["source_row"], "organisation", line["organisation"],
-                                               f"{name} row {line['source_row']}: {_by(actor)} may not report "
+                                               f"{name} row {line['source_row']}: {actor_name(actor)} may not report "
                                                f"for {line['organisation']}"]
             continue
         line["comment"] = scrub_text(line["comment"][:2000]).text
         line["place"] = scrub_text(line["place"]).text if line["place"] else None
-        lines.append(line)
+        out.append(line)
     seen: dict[tuple[str, str, str], int] = {}
-    for line in lines:
+    for line in out:
         base = est_file.line_id(line["organisation"], line["week"], line, 0)
         nth = seen.get((line["organisation"], line["week"], base), 0)
         seen[(line["organisation"], line["week"], base)] = nth + 1
         line["external_id"] = base if nth == 0 else est_file.line_id(line["organisation"], line["week"], line, nth)
-    rejected_rows = int(rejections["source_row"].nunique()) if len(rejections) else 0
-    present = store.est_present_external_ids(line["external_id"] for line in lines)
-    new = [line for line in lines if line["external_id"] not in present]
-    if dry_run or not new:
-        step("dry run: nothing written" if dry_run else "nothing new to write", 1.0)
-        return EstImportResult(len(new) if dry_run else 0, rejected_rows, len(lines) - len(new), [], rejections,
-                               plan.warnings, report_path, dry_run)
-    step(f"writing {len(new)} rows", 0.7)
-    by = _by(actor)
+    return out
+
+
+def _write_imported(store: Store, actor: Viewer | None, new: list[dict[str, Any]], name: str,
+                    rejected_rows: int) -> tuple[int, list[int]]:
+    """Write the new lines as one submitted report per organisation and week, in one transaction; returns the
+    lines written and the reports' ids."""
+    by = actor_name(actor)
     when = now_utc()
     report_ids: list[int] = []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -291,6 +260,45 @@ def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, 
         store.audit("est_report_import", actor, "est_report", None,
                     {"file": name, "accepted": written, "rejected": rejected_rows, "reports": report_ids},
                     conn=conn)
+    return written, report_ids
+
+
+def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, organisation: str | None = None,
+                dry_run: bool = False, report: str | Path | None = None, municipality: Any = None,
+                progress: Progress | None = None, name: str | None = None) -> EstImportResult:
+    """Import a filled-in template: valid rows accepted, each bad row refused with file, row and reason, all
+    written in one transaction; lines already stored (same content) are counted and skipped. The new lines
+    of each organisation and week become one submitted report."""
+    def step(what: str, share: float) -> None:
+        if progress is not None:
+            progress(share, what)
+
+    path = Path(path)
+    name = (name or path.name)[:300]  # the file's name as the user knows it (an upload is stored under another)
+    policy = access.est_report_policy(actor)
+    if not policy.submit:
+        _organisation_for(actor, None)  # says why not
+    # a partner imports for its own organisation; a planner/admin names one or the file has a column
+    fixed_org = (_organisation_for(actor, organisation)
+                 if organisation is not None or policy.organisations is not None else None)
+    step(f"reading {name}", 0.0)
+    # read like every import: in the sandbox's child, within the time and memory budget (SECURITY.md)
+    plan = sandbox.run(est_file.read_est_file, path, organisation=fixed_org, areas=store.areas(),
+                       municipality=municipality, name=name, file=name)
+    step(f"{len(plan.lines)} rows valid, {plan.rejected_rows} rejected", 0.6)
+    report_path = plan.write_report(report) if report is not None else None
+    rejections = plan.rejected.copy()
+    # a row for another organisation than the importer's own is refused, not written
+    lines = _importable_lines(plan.lines, policy.organisations, rejections, name, actor)
+    rejected_rows = int(rejections["source_row"].nunique()) if len(rejections) else 0
+    present = store.est_present_external_ids(line["external_id"] for line in lines)
+    new = [line for line in lines if line["external_id"] not in present]
+    if dry_run or not new:
+        step("dry run: nothing written" if dry_run else "nothing new to write", 1.0)
+        return EstImportResult(len(new) if dry_run else 0, rejected_rows, len(lines) - len(new), [], rejections,
+                               plan.warnings, report_path, dry_run)
+    step(f"writing {len(new)} rows", 0.7)
+    written, report_ids = _write_imported(store, actor, new, name, rejected_rows)
     step("done", 1.0)
     return EstImportResult(written, rejected_rows, len(lines) - written, report_ids, rejections, plan.warnings,
                            report_path)
@@ -318,7 +326,7 @@ def _transition(store: Store, actor: Viewer | None, report_id: int, to: str, com
     if to == "returnerad" and not (reason or "").strip():
         msg = "returning a report needs a reason (--reason TEXT)"
         raise ValidationError(msg)
-    by = _by(actor)
+    by = actor_name(actor)
     when = now_utc()
     with store.write() as conn:
         row = _locked_report(store, conn, report_id)
@@ -376,7 +384,7 @@ def _replace_lines(store: Store, actor: Viewer | None, report_id: int, lines: Se
         raise NotFoundError(msg)
     week = str(current["week"].iloc[0])
     normalised = _lines(store, lines, week)
-    by = _by(actor)
+    by = actor_name(actor)
     when = now_utc()
     with store.write() as conn:
         row = _locked_report(store, conn, report_id)
@@ -490,7 +498,7 @@ def add_decision(store: Store, actor: Viewer | None, week: str, decision: str, o
         did = store.est_insert_decision(conn, {
             "week": week, "priority": int(priority), "area_id": None if area_id is None else int(area_id),
             "place": scrub_text(place.strip()[:300]).text if place else None, "decision": text, "owner": who,
-            "due_date": due_date, "status": "beslutad", "followup": "", "created_by": _by(actor),
+            "due_date": due_date, "status": "beslutad", "followup": "", "created_by": actor_name(actor),
             "created_at": when, "updated_at": when})
         store.audit("est_decision", actor, "est_decision", did, {"week": week, "priority": int(priority)}, conn=conn)
     return did
@@ -508,7 +516,7 @@ def follow_up_decision(store: Store, actor: Viewer | None, decision_id: int, sta
             raise NotFoundError(msg)
         store.est_update_decision(conn, decision_id, {
             "status": status, "followup": scrub_text((followup or "").strip()[:2000]).text,
-            "followed_up_at": when, "followed_up_by": _by(actor), "updated_at": when})
+            "followed_up_at": when, "followed_up_by": actor_name(actor), "updated_at": when})
         store.audit("est_decision_followup", actor, "est_decision", int(decision_id),
                     {"from": row["status"], "to": status}, conn=conn)
 
@@ -520,3 +528,77 @@ def decisions(store: Store, viewer: Viewer | None, weeks: Sequence[str]) -> pd.D
     frame["area_name"] = frame["area_id"].map(lambda a: "" if pd.isna(a) else names.get(int(a), str(a)))
     frame["status_label"] = frame["status"].map(lambda s: schema.label("est_decision_status", s))
     return frame
+
+
+# --- the lägesbild's EST lines written directly (planners' sammanställning, scripts) ----------------------
+
+_LINE_COLUMNS = ("organisation", "period_start", "period_end", "type", "count")
+
+
+def _partner_line(rec: dict[str, Any], n: int, actor: Viewer | None) -> dict[str, Any]:
+    """One checked line of ``save_partner_reports`` (row ``n``)."""
+    where = f"partner report row {n}"
+    org = str(rec["organisation"])
+    if org not in schema.PARTY:
+        msg = f"{where}: unknown organisation {org!r}; allowed: {', '.join(schema.PARTY)}"
+        raise ValidationError(msg)
+    access.check_may_file_est_lines(actor, org, where)
+    typ = str(rec["type"])
+    if typ not in schema.INCIDENT_TYPE:
+        msg = f"{where}: unknown type {typ!r}; allowed: {', '.join(schema.INCIDENT_TYPE)}"
+        raise ValidationError(msg)
+    try:
+        start = pd.Timestamp(rec["period_start"]).date()
+        end = pd.Timestamp(rec["period_end"]).date()
+    except (ValueError, TypeError):
+        msg = f"{where}: period_start/period_end are not dates"
+        raise ValidationError(msg) from None
+    if end < start:
+        msg = f"{where}: period_end {end} is before period_start {start}"
+        raise ValidationError(msg)
+    count = pd.to_numeric(pd.Series([rec["count"]]), errors="coerce").iloc[0]
+    if pd.isna(count) or count < 0 or count % 1:
+        msg = f"{where}: count must be a whole number >= 0, got {rec['count']!r}"
+        raise ValidationError(msg)
+    area = rec.get("area_id")
+    return {"organisation": org, "area_id": None if area is None or pd.isna(area) else int(area),
+            "period_start": start, "period_end": end, "type": typ, "category": schema.EST_CATEGORY_OF_TYPE[typ],
+            "count": int(count), "comment": scrub_text(rec.get("comment") or "").text,
+            "reported_by": actor_name(actor), "created_at": now_utc()}
+
+
+def save_partner_reports(store: Store, frame: pd.DataFrame, actor: Viewer | None = None) -> int:
+    """Insert or replace weekly EST checklist rows (organisation, area_id, period_start, period_end, type,
+    count, optional comment). A partner reports for its own organisation only. Returns rows written.
+
+    Each organisation's rows for one period become one weekly report: approved at once when a planner or
+    administrator writes them, submitted for review (``inskickad``) when a partner does."""
+    if not isinstance(frame, pd.DataFrame):
+        msg = f"expected a DataFrame of partner reports, got {type(frame).__name__}"
+        raise ValidationError(msg)
+    missing = [c for c in _LINE_COLUMNS if c not in frame]
+    if missing:
+        msg = f"partner reports lack column(s) {', '.join(missing)}"
+        raise ValidationError(msg)
+    if actor is not None and not access.is_planner(actor) and actor.role not in schema.PARTNER_ROLES:
+        msg = f"role {actor.role} may not file EST reports"
+        raise PermissionDeniedError(msg)
+    rows = [_partner_line(rec, n, actor) for n, rec in enumerate(frame.to_dict("records"), start=1)]
+    status = access.est_lines_status(actor)
+    with store.write() as conn:
+        headers: dict[tuple[str, dt.date, dt.date], int] = {}
+        for r in rows:
+            key = (r["organisation"], r["period_start"], r["period_end"])
+            if key not in headers:
+                year, week, _ = r["period_start"].isocalendar()
+                when = now_utc()
+                approved = status == "godkand"
+                headers[key] = store.est_insert_report(conn, {
+                    "organisation": key[0], "week": f"{year}-W{week:02d}", "week_start": key[1], "week_end": key[2],
+                    "status": status, "source": "import", "comment": "", "submitted_by": actor_name(actor),
+                    "submitted_at": when, "reviewed_by": actor_name(actor) if approved else None,
+                    "reviewed_at": when if approved else None, "created_at": when, "updated_at": when})
+            r["report_id"] = headers[key]
+        store.replace_partner_lines(conn, rows)
+        store.audit("partner_report", actor, None, None, {"rows": len(rows)}, conn=conn)
+    return len(rows)

@@ -46,7 +46,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -54,6 +53,7 @@ import pandas as pd
 from trygghetskarta import access, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import PermissionDeniedError, TrygghetskartaError, ValidationError
+from trygghetskarta.timeutil import local_zone
 
 SECONDARY = ".."
 OUTSIDE_AREAS = "Utanför områdesindelningen"
@@ -66,6 +66,34 @@ def _k(k: int | None) -> int:
         msg = f"k must be at least 1, got {k}"
         raise ValidationError(msg)
     return k
+
+
+def _protect_cells(idx: np.ndarray, values: np.ndarray, suppressed: np.ndarray, k: int) -> bool:
+    """Hide the smallest shown cells of ``idx`` until its hidden cells cannot be recovered from the shown
+    total (at least two hidden, summing to at least ``k``, or none). Returns whether a cell was hidden."""
+    def unsafe() -> bool:
+        hidden = idx[suppressed[idx]]
+        return 0 < len(hidden) < len(idx) and (len(hidden) < 2 or values[hidden].sum() < k)
+
+    changed = False
+    while unsafe():
+        shown = idx[~suppressed[idx]]
+        suppressed[int(shown[np.argmin(values[shown])])] = True
+        changed = True
+    return changed
+
+
+def _protect_group_totals(groups: list[np.ndarray], values: np.ndarray, suppressed: np.ndarray, k: int) -> bool:
+    """Group totals against the kommun total: hide the smallest shown groups until the wholly hidden groups
+    are at least two and sum to at least ``k`` (or none is hidden). Returns whether a cell was hidden."""
+    changed = False
+    while True:
+        hidden = [g for g in groups if suppressed[g].all()]
+        shown = [g for g in groups if not suppressed[g].all()]
+        if not hidden or not shown or (len(hidden) >= 2 and sum(values[g].sum() for g in hidden) >= k):
+            return changed
+        suppressed[min(shown, key=lambda g: values[g].sum())] = True
+        changed = True
 
 
 def suppress_counts(df: pd.DataFrame, count_col: str = "count", k: int | None = None,
@@ -90,38 +118,17 @@ def suppress_counts(df: pd.DataFrame, count_col: str = "count", k: int | None = 
     suppressed = primary.copy()
     group_cols = [c for c in total_cols if c in out.columns]
 
-    def smallest_shown(idx: np.ndarray) -> int | None:
-        shown = idx[~suppressed[idx]]
-        return None if len(shown) == 0 else int(shown[np.argmin(values[shown])])
-
-    def unsafe(idx: np.ndarray) -> bool:
-        hidden = idx[suppressed[idx]]
-        return 0 < len(hidden) < len(idx) and (len(hidden) < 2 or values[hidden].sum() < k)
-
     changed = True
     while changed:
         changed = False
         for col in group_cols:
             groups = [np.asarray(i) for i in out.groupby(col, dropna=False, sort=False).indices.values()]
             for idx in groups:  # cells against their group's total
-                if len(idx) < 2 or values[idx].sum() < k:
-                    continue
-                while unsafe(idx):
-                    suppressed[smallest_shown(idx)] = True
-                    changed = True
-            while True:  # group totals against the kommun total
-                hidden = [g for g in groups if suppressed[g].all()]
-                shown = [g for g in groups if not suppressed[g].all()]
-                if not hidden or not shown or (len(hidden) >= 2 and sum(values[g].sum() for g in hidden) >= k):
-                    break
-                smallest = min(shown, key=lambda g: values[g].sum())
-                suppressed[smallest] = True
-                changed = True
+                if len(idx) >= 2 and values[idx].sum() >= k:
+                    changed |= _protect_cells(idx, values, suppressed, k)
+            changed |= _protect_group_totals(groups, values, suppressed, k)
         if not group_cols:
-            idx = np.arange(len(out))
-            while unsafe(idx):
-                suppressed[smallest_shown(idx)] = True
-                changed = True
+            changed |= _protect_cells(np.arange(len(out)), values, suppressed, k)
     out["count_display"] = pd.Series(
         [f"<{k}" if p else SECONDARY if s else str(v) for v, p, s in zip(values, primary, suppressed, strict=True)],
         dtype=object, index=out.index)
@@ -213,7 +220,7 @@ def _local_date(value: Any, end: bool) -> dt.date | None:
             raise ValidationError(msg)
         if end:
             value = value - dt.timedelta(microseconds=1)
-        return value.astimezone(ZoneInfo(settings.get("timezone"))).date()
+        return value.astimezone(local_zone()).date()
     if isinstance(value, dt.date):
         return value
     msg = f"period bound must be a date or datetime, got {value!r}"
@@ -305,6 +312,8 @@ def publication_periods(start: Any, end: Any) -> PublicationWindow:
     if first is not None and last is not None and last < first:
         msg = f"the period ends ({last}) before it starts ({first})"
         raise ValidationError(msg)
+    week_start: dt.date | None
+    week_end: dt.date | None
     if first is not None and last is not None and _calendar_months(first, last):
         week_start = _monday(first + dt.timedelta(days=(_THURSDAY - first.weekday()) % 7))
         week_end = _monday(last - dt.timedelta(days=(last.weekday() - _THURSDAY) % 7)) + dt.timedelta(days=6)
@@ -401,7 +410,7 @@ def retention_cutoffs(now: dt.datetime | None = None) -> dict[str, dt.datetime]:
     if not isinstance(now, dt.datetime) or now.tzinfo is None:
         msg = f"now must be a datetime with a time zone, got {now!r}"
         raise ValidationError(msg)
-    local = now.astimezone(ZoneInfo(settings.get("timezone")))
+    local = now.astimezone(local_zone())
     out: dict[str, dt.datetime] = {}
     for kind in RETENTION_KINDS:
         days = int(settings.get(f"retention_{kind}_days"))

@@ -14,7 +14,6 @@ import io
 import logging
 import re
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,11 +27,11 @@ import pandas as pd
 from trygghetskarta import schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError
+from trygghetskarta.progress import Progress
 
 if TYPE_CHECKING:
     from trygghetskarta.store import Store
 
-Progress = Callable[[float, str], None]
 # A walk participant who took part in no walk and reported nothing sees exactly the ``publik`` rows.
 PUBLIC_VIEWER = Viewer("publik (protokoll)", "deltagare")
 _log = logging.getLogger("trygghetskarta.protocol")

@@ -6,10 +6,7 @@ Geometry is always the ``geometry`` column of a GeoDataFrame in EPSG:4326.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-
-from trygghetskarta.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -152,19 +149,3 @@ KINDS: tuple[str, ...] = tuple(FIELDS)
 def field_names(kind: str) -> list[str]:
     """The field names of ``kind`` in order (without id and geometry)."""
     return [f.name for f in FIELDS[kind]]
-
-
-def date_from_value(value: object, what: str, *, allow_datetime: bool = True) -> dt.date:
-    """A date from a date, a datetime (its date, when allowed) or ISO text; else a ValidationError naming ``what``."""
-    if isinstance(value, dt.datetime):
-        if not allow_datetime:
-            msg = f"{what} must be a date, not a datetime ({value!r}); use the local date"
-            raise ValidationError(msg)
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        msg = f"{what} must be a date (YYYY-MM-DD), got {value!r}"
-        raise ValidationError(msg) from None

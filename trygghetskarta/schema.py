@@ -107,6 +107,8 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     "ej_atgardas": frozenset({"bedomd", "tilldelad"}),
     "dubblett": frozenset({"ny"}),
 }
+# Findings a new action may take (not fixed, verified or duplicates).
+ACTIONABLE_STATUSES = OPEN_STATUSES | {"ej_atgardas"}
 
 # --- roles ---------------------------------------------------------------------------------------
 
@@ -122,8 +124,17 @@ ROLES: tuple[Term, ...] = (
     Term("admin", "Administratör", "Administrator"),
 )
 ROLE = _index(ROLES)
+# Role sets, defined here once; ``access`` says what each may see and do.
 # Partners contribute to the lägesbild and never see personal or restricted details (access.py).
 PARTNER_ROLES = frozenset({"polis", "bostadsbolag", "vaktare", "raddningstjanst"})
+# The kommun's unit for trygghet och prevention and the administrator: every record, every action.
+PLANNER_ROLES = frozenset({"planerare", "admin"})
+# The kommun's own roles that read restricted records (field sightings with their positions).
+KOMMUN_STAFF_ROLES = frozenset({"faltgrupp"}) | PLANNER_ROLES
+# Who reads the partners' weekly EST reports and the EST meeting's decisions.
+EST_READER_ROLES = KOMMUN_STAFF_ROLES | PARTNER_ROLES
+# Who answers the follow-up of a finding at a walk (participants on their phones, partners, planners).
+FOLLOWUP_ROLES = PLANNER_ROLES | {"deltagare"} | PARTNER_ROLES
 
 # --- audience of a record ------------------------------------------------------------------------
 
@@ -317,6 +328,17 @@ ACTION_STATUSES: tuple[Term, ...] = (
 )
 ACTION_STATUS = _index(ACTION_STATUSES)
 ACTION_DONE_STATUSES = frozenset({"klar", "stangd"})
+# Action lifecycle: "klar" may be reopened to "pagar" (a follow-up walk found the place not fixed).
+ACTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "oppen": frozenset({"pagar", "klar", "stangd"}),
+    "pagar": frozenset({"oppen", "klar", "stangd"}),
+    "klar": frozenset({"pagar"}),
+    "stangd": frozenset({"oppen"}),
+}
+# Kinds of status events besides the record kinds themselves: a walk's follow-up answer on a finding, and a
+# further report (text and photos) added to an existing finding.
+FOLLOWUP_EVENT = "followup"
+REPORT_EVENT = "tillagg"
 
 PRIORITIES: tuple[Term, ...] = (
     Term("1", "Hög", "High"),

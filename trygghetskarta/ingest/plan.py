@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import gdalsafe, records, schema, settings
 from trygghetskarta.csvsafe import csv_bytes
-from trygghetskarta.errors import ValidationError
+from trygghetskarta.errors import TrygghetskartaError, ValidationError
 from trygghetskarta.ingest import limits, sandbox
 from trygghetskarta.ingest.boundary import municipality as resolve_municipality
 from trygghetskarta.ingest.crs import CrsDecision, detect_crs, normalise_crs, sample_xy, transform_geometries
@@ -265,3 +267,13 @@ def _geometry_value(geom: BaseGeometry | None) -> str:
         return ""
     text = shapely.to_wkt(geom, rounding_precision=7, trim=True)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def warm_up() -> None:
+    """Read one small file here, so the lazy imports, the CRS database and the default kommun's boundary are
+    loaded once in the server and shared by every forked child instead of loaded again by each."""
+    with tempfile.TemporaryDirectory(prefix="tk-warm-") as folder:
+        sample = Path(folder) / "warm.csv"
+        sample.write_text("kategori,datum,lat,lon\nklotter,2026-08-22 21:30,59.4907,17.7523\n", encoding="utf-8")
+        with contextlib.suppress(TrygghetskartaError):
+            read_here(sample, "finding")

@@ -20,7 +20,6 @@ interpreter. Jobs go to it one at a time; if it dies it is started again on the 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import pickle
 import resource
@@ -121,7 +120,8 @@ def _ensure_server() -> subprocess.Popen[bytes]:
     if proc is not None and _Server.owner_pid == os.getpid() and proc.poll() is None:
         return proc
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from trygghetskarta.ingest.sandbox import serve; serve()"],
+        [sys.executable, "-c", "from trygghetskarta.ingest.plan import warm_up; "
+         "from trygghetskarta.ingest.sandbox import serve; serve(warm_up)"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy(), close_fds=True)
     _Server.proc, _Server.owner_pid = proc, os.getpid()
     return proc
@@ -201,22 +201,12 @@ def _child(job: dict[str, Any]) -> None:
         os._exit(code)
 
 
-def _warm_up() -> None:
-    """Read one small file here, so the lazy imports, the CRS database and the default kommun's boundary are
-    loaded once in the server and shared by every forked child instead of loaded again by each."""
-    from trygghetskarta.ingest.plan import read_here
-
-    with tempfile.TemporaryDirectory(prefix="tk-warm-") as folder:
-        sample = Path(folder) / "warm.csv"
-        sample.write_text("kategori,datum,lat,lon\nklotter,2026-08-22 21:30,59.4907,17.7523\n", encoding="utf-8")
-        with contextlib.suppress(TrygghetskartaError):
-            read_here(sample, "finding")
-
-
-def serve() -> None:
-    """Read jobs from stdin; fork a child per job; answer each with one status line on stdout."""
+def serve(warm_up: Callable[[], None] | None = None) -> None:
+    """Read jobs from stdin; fork a child per job; answer each with one status line on stdout. ``warm_up``
+    runs once first (the importer reads a small file, so every forked child shares what it loaded)."""
     gdalsafe.harden()
-    _warm_up()
+    if warm_up is not None:
+        warm_up()
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a reader's stray print must not corrupt the status lines

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from trygghetskarta import records
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.timeutil import date_from_value
 
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "tertial", "quarter", "custom")
 _MONTHS = {"month": 1, "tertial": 4, "quarter": 3}
@@ -93,7 +93,7 @@ class Period:
 
 
 def _as_date(value: object, what: str) -> dt.date:
-    return records.date_from_value(value, what)
+    return date_from_value(value, what)
 
 
 def period_from_date(kind: str, day: dt.date | str) -> Period:

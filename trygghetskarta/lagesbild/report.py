@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from trygghetskarta import access, privacy, schema, settings
+from trygghetskarta import actions as action_service
 from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.actions import action_list_from_actions
@@ -241,7 +242,7 @@ def thresholds_from_store(store: Store) -> dict[str, dict[str, float]]:
 def save_thresholds(store: Store, values: dict[str, Any], actor: Viewer | None = None) -> dict[str, dict[str, float]]:
     """Validate and save threshold overrides (administrators only); returns the effective thresholds."""
     checked = validate_thresholds(values)
-    store.set_app_setting(THRESHOLDS_KEY, values, actor)
+    action_service.set_app_setting(store, THRESHOLDS_KEY, values, actor)
     return checked
 
 

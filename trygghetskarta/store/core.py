@@ -29,6 +29,7 @@ from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store import tables as t
+from trygghetskarta.timeutil import local_zone, now_utc
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CHUNK = 5000  # rows per INSERT round trip (PostgreSQL)
@@ -57,11 +58,6 @@ class PreparedBatch:
     rows: pd.DataFrame
     masked: int
     geoms: np.ndarray | None
-
-
-def now_utc() -> dt.datetime:
-    """The current time, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 def _make_engine(url: str) -> Engine:
@@ -450,59 +446,27 @@ class StoreCore:
                 missing = col.isna().to_numpy()
             if f.required:
                 fail(missing, f"{f.name} is missing")
-            if f.type in ("str", "text"):
-                values = col.astype(object).where(~missing, None)
-                if f.type == "text":
-                    values, m = _scrub_series(values)
-                    masked += m
-                if f.vocab:
-                    allowed = schema.keys(f.vocab)
-                    bad = ~missing & ~values.isin(allowed).to_numpy()
-                    first = values[bad].iloc[0] if bad.any() else None
-                    fail(bad, f"unknown {f.name} {first!r}; allowed: {', '.join(allowed)}")
-                out[f.name] = values
-            elif f.type in ("int", "fk"):
-                num = pd.to_numeric(col, errors="coerce")
-                fail(~missing & (num.isna().to_numpy() | (num % 1 != 0).fillna(False).to_numpy()),
-                     f"{f.name} is not a whole number")
-                out[f.name] = num.astype("Int64")
-            elif f.type == "float":
-                num = pd.to_numeric(col, errors="coerce")
-                fail(~missing & num.isna().to_numpy(), f"{f.name} is not a number")
-                out[f.name] = num.astype("Float64")
-            elif f.type == "bool":
-                out[f.name] = (col.astype(bool) if pd.api.types.is_bool_dtype(col) and not missing.any()
-                               else col.map(_as_bool).astype(object))
-                fail(~missing & out[f.name].isna().to_numpy(), f"{f.name} is not true/false")
-            elif f.type == "datetime":
-                out[f.name] = _as_aware(col, missing, fail, f.name)
-            elif f.type == "date":
-                parsed = pd.to_datetime(col.where(~missing, None), errors="coerce")
-                fail(~missing & parsed.isna().to_numpy(), f"{f.name} is not a date")
-                dates = parsed.dt.date.astype(object)
-                out[f.name] = dates.where(parsed.notna(), None)
+            out[f.name], m = _COLUMN_CONVERTERS[f.type](f, col, missing, fail)
+            masked += m
         rows = pd.DataFrame(out)
-        if kind == "finding":
-            sev = rows["severity"]
-            fail(~sev.isin([1, 2, 3]).fillna(False).to_numpy(), "severity must be 1, 2 or 3")
-            positive_cat = rows["category"].map({c.key: c.positive for c in schema.CATEGORIES})
-            rows["positive"] = rows["positive"].fillna(False).astype(bool) | positive_cat.astype(bool)
-        if kind == "action":
-            fail(~rows["priority"].isin([1, 2, 3]).fillna(False).to_numpy(), "priority must be 1, 2 or 3")
+        _row_rules(kind, rows, fail)
         geoms = self._prepare_geometry(kind, frame, fail)
         if geoms is not None:
             lon, lat = geography.representative_lonlat(geoms)
-            if kind == "area":
-                lon, lat = geography.representative_lonlat(geoms)
             rows["lon"], rows["lat"] = lon, lat
             if "area_id" in rows and assign_areas and kind != "area":
-                missing_area = rows["area_id"].isna().to_numpy()
-                if missing_area.any():
-                    found = geography.area_ids_from_lonlat(lon[missing_area], lat[missing_area], self.areas())
-                    area_col = rows["area_id"].astype("Int64").to_numpy(dtype=object, na_value=None)
-                    area_col[missing_area] = [int(a) if a >= 0 else None for a in found]
-                    rows["area_id"] = pd.array(area_col, dtype="Int64")
+                self._assign_areas(rows, lon, lat)
         return rows, masked, geoms
+
+    def _assign_areas(self, rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> None:
+        """Rows without an area get the smallest stored area their position lies in (none: NULL)."""
+        missing_area = rows["area_id"].isna().to_numpy()
+        if not missing_area.any():
+            return
+        found = geography.area_ids_from_lonlat(lon[missing_area], lat[missing_area], self.areas())
+        area_col = rows["area_id"].astype("Int64").to_numpy(dtype=object, na_value=None)
+        area_col[missing_area] = [int(a) if a >= 0 else None for a in found]
+        rows["area_id"] = pd.array(area_col, dtype="Int64")
 
     def _prepare_geometry(self, kind: str, frame: pd.DataFrame, fail: Any) -> np.ndarray | None:
         allowed = records.GEOMETRY_TYPES[kind]
@@ -550,27 +514,7 @@ class StoreCore:
         if pol.own_reporter and "reported_by" in table.c:
             ors.append(table.c.reported_by == viewer.username)
         if pol.own_walks:
-            def own(walk_audiences: tuple[str, ...] | None = None) -> Any:
-                """The walks the viewer takes part in (of these audiences)."""
-                q = sa.select(t.walk_participants.c.walk_id).where(t.walk_participants.c.username == viewer.username)
-                if walk_audiences is not None:
-                    q = q.join(t.walks, t.walks.c.id == t.walk_participants.c.walk_id).where(
-                        t.walks.c.audience.in_(walk_audiences))
-                return q
-
-            if kind == "walk":
-                ors.append(table.c.id.in_(own()))
-            else:
-                # a walk's records only as far as the walk's audience allows (access.walk_audiences_showing)
-                for level in access.AUDIENCE_ORDER:
-                    walks = own(access.walk_audiences_showing(level))
-                    through: Any = table.c.walk_id.in_(walks)
-                    if kind == "action":
-                        linked = sa.select(t.action_findings.c.action_id).join(
-                            t.findings, t.findings.c.id == t.action_findings.c.finding_id).where(
-                            t.findings.c.walk_id.in_(walks))
-                        through = through | table.c.id.in_(linked)
-                    ors.append((table.c.audience == level) & through)
+            ors.extend(_own_walk_clauses(kind, table, viewer.username))
         if pol.own_org_column and viewer.organisation:
             ors.append(table.c[pol.own_org_column] == viewer.organisation)
         if pol.shared_column:
@@ -881,6 +825,94 @@ def _as_bool(v: Any) -> bool | None:
     return None
 
 
+def _own_walk_clauses(kind: str, table: sa.Table, username: str) -> list[Any]:
+    """Rows that reach a participant through the walks they take part in: a walk itself, else a walk's records
+    only as far as the walk's audience allows (``access.walk_audiences_showing``); an action also through the
+    walks of its findings."""
+    def own(walk_audiences: tuple[str, ...] | None = None) -> Any:
+        q = sa.select(t.walk_participants.c.walk_id).where(t.walk_participants.c.username == username)
+        if walk_audiences is not None:
+            q = q.join(t.walks, t.walks.c.id == t.walk_participants.c.walk_id).where(
+                t.walks.c.audience.in_(walk_audiences))
+        return q
+
+    if kind == "walk":
+        return [table.c.id.in_(own())]
+    clauses = []
+    for level in access.AUDIENCE_ORDER:
+        walks = own(access.walk_audiences_showing(level))
+        through: Any = table.c.walk_id.in_(walks)
+        if kind == "action":
+            linked = sa.select(t.action_findings.c.action_id).join(
+                t.findings, t.findings.c.id == t.action_findings.c.finding_id).where(t.findings.c.walk_id.in_(walks))
+            through = through | table.c.id.in_(linked)
+        clauses.append((table.c.audience == level) & through)
+    return clauses
+
+
+Converted = tuple[Any, int]  # the typed column and how many values the scrubber masked
+
+
+def _text_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    values = col.astype(object).where(~missing, None)
+    masked = 0
+    if f.type == "text":
+        values, masked = _scrub_series(values)
+    if f.vocab:
+        allowed = schema.keys(f.vocab)
+        bad = ~missing & ~values.isin(allowed).to_numpy()
+        first = values[bad].iloc[0] if bad.any() else None
+        fail(bad, f"unknown {f.name} {first!r}; allowed: {', '.join(allowed)}")
+    return values, masked
+
+
+def _int_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    num = pd.to_numeric(col, errors="coerce")
+    fail(~missing & (num.isna().to_numpy() | (num % 1 != 0).fillna(False).to_numpy()),
+         f"{f.name} is not a whole number")
+    return num.astype("Int64"), 0
+
+
+def _float_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    num = pd.to_numeric(col, errors="coerce")
+    fail(~missing & num.isna().to_numpy(), f"{f.name} is not a number")
+    return num.astype("Float64"), 0
+
+
+def _bool_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    values = (col.astype(bool) if pd.api.types.is_bool_dtype(col) and not missing.any()
+              else col.map(_as_bool).astype(object))
+    fail(~missing & values.isna().to_numpy(), f"{f.name} is not true/false")
+    return values, 0
+
+
+def _datetime_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    return _as_aware(col, missing, fail, f.name), 0
+
+
+def _date_column(f: records.Field, col: pd.Series, missing: np.ndarray, fail: Any) -> Converted:
+    parsed = pd.to_datetime(col.where(~missing, None), errors="coerce")
+    fail(~missing & parsed.isna().to_numpy(), f"{f.name} is not a date")
+    return parsed.dt.date.astype(object).where(parsed.notna(), None), 0
+
+
+# How each field type of ``records`` becomes a typed, checked column.
+_COLUMN_CONVERTERS: dict[str, Any] = {
+    "str": _text_column, "text": _text_column, "int": _int_column, "fk": _int_column, "float": _float_column,
+    "bool": _bool_column, "datetime": _datetime_column, "date": _date_column,
+}
+
+
+def _row_rules(kind: str, rows: pd.DataFrame, fail: Any) -> None:
+    """Rules over a row's typed values: severity and priority 1–3; a positive category makes a positive finding."""
+    if kind == "finding":
+        fail(~rows["severity"].isin([1, 2, 3]).fillna(False).to_numpy(), "severity must be 1, 2 or 3")
+        positive_cat = rows["category"].map({c.key: c.positive for c in schema.CATEGORIES})
+        rows["positive"] = rows["positive"].fillna(False).astype(bool) | positive_cat.astype(bool)
+    if kind == "action":
+        fail(~rows["priority"].isin([1, 2, 3]).fillna(False).to_numpy(), "priority must be 1, 2 or 3")
+
+
 def _as_aware(col: pd.Series, missing: np.ndarray, fail: Any, name: str) -> pd.Series:
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return col.dt.tz_convert("UTC")
@@ -916,9 +948,8 @@ def _bound(value: Any, is_date: bool, end: bool) -> Any:
         day = value + dt.timedelta(days=1) if end else value
         if is_date:
             return day
-        from zoneinfo import ZoneInfo
 
-        return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.get("timezone")))
+        return dt.datetime.combine(day, dt.time(), tzinfo=local_zone())
     msg = f"period bound must be a date or datetime, got {value!r}"
     raise ValidationError(msg)
 

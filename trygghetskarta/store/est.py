@@ -29,7 +29,7 @@ DECISION_COLUMNS = ("id", "week", "priority", "area_id", "place", "decision", "o
                     "followup", "followed_up_at", "followed_up_by", "created_by", "created_at")
 
 # The EST meeting's decisions are its shared output: the kommun's own roles and every partner read them.
-_DECISION_READERS = frozenset({"faltgrupp", "planerare", "admin"}) | schema.PARTNER_ROLES
+_DECISION_READERS = schema.EST_READER_ROLES
 
 
 def _readable(viewer: Viewer | None) -> access.EstReportPolicy:
@@ -92,8 +92,7 @@ class EstMixin(StoreCore):
             with self.read_conn() as c:
                 rows = c.execute(q).all()
         frame = pd.DataFrame(rows, columns=list(LINE_COLUMNS))
-        for c in ("area_id",):
-            frame[c] = frame[c].astype("Int64")
+        frame["area_id"] = frame["area_id"].astype("Int64")
         frame["count"] = frame["count"].astype("int64")
         return frame
 
@@ -142,7 +141,7 @@ class EstMixin(StoreCore):
         return dict(row) if row is not None else None
 
     def est_insert_report(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(sa.insert(t.est_reports).values(**values).returning(t.est_reports.c.id)).scalar())
+        return int(conn.execute(sa.insert(t.est_reports).values(**values).returning(t.est_reports.c.id)).scalar_one())
 
     def est_update_report(self, conn: Connection, report_id: int, values: dict[str, Any]) -> None:
         conn.execute(sa.update(t.est_reports).where(t.est_reports.c.id == int(report_id)).values(**values))
@@ -195,7 +194,8 @@ class EstMixin(StoreCore):
         return dict(row) if row is not None else None
 
     def est_insert_decision(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)).scalar())
+        q = sa.insert(t.est_decisions).values(**values).returning(t.est_decisions.c.id)
+        return int(conn.execute(q).scalar_one())
 
     def est_shift_priorities(self, conn: Connection, week: str, from_priority: int) -> None:
         """Move the week's decisions at ``from_priority`` and below one step down (to make room)."""

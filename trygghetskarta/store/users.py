@@ -13,7 +13,8 @@ from trygghetskarta import schema
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError, StoreError, ValidationError
 from trygghetskarta.store import tables as t
-from trygghetskarta.store.core import StoreCore, now_utc
+from trygghetskarta.store.core import StoreCore
+from trygghetskarta.timeutil import now_utc
 
 _USER_COLUMNS = ("id", "username", "role", "organisation", "active", "failed_attempts", "locked_until",
                  "last_login", "created_at", "sso_subject")
@@ -39,7 +40,7 @@ class UsersMixin(StoreCore):
             uid = conn.execute(sa.insert(t.users).values(
                 username=username, role=role, organisation=organisation, password_hash=password_hash,
                 sso_subject=sso_subject, failed_attempts=0, active=True, created_at=now_utc(),
-            ).returning(t.users.c.id)).scalar()
+            ).returning(t.users.c.id)).scalar_one()
             self.audit("user_add", actor, "user", int(uid), {"username": username, "role": role}, conn=conn)
         return int(uid)
 

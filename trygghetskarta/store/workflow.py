@@ -1,23 +1,20 @@
-"""Finding lifecycle, walk participants and photos: the writes a walk and its follow-up make."""
+"""Status events, walk participants and photos: the store side of a walk and its follow-up (the lifecycle's
+rules are ``lifecycle``; the service ``trygghetskarta.workflow`` applies them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
-from trygghetskarta import access, schema, settings
+from trygghetskarta import access
 from trygghetskarta.access import Viewer
-from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
-from trygghetskarta.scrub import scrub_text
+from trygghetskarta.errors import NotFoundError, ValidationError
 from trygghetskarta.store import tables as t
-from trygghetskarta.store.core import StoreCore, now_utc
-
-# Roles that may move a finding through its lifecycle (partners only for findings routed to them).
-_STATUS_ROLES = frozenset({"planerare", "admin"})
+from trygghetskarta.store.core import StoreCore
+from trygghetskarta.timeutil import local_zone, now_utc
 
 
 def _participant_name(username: str) -> str:
@@ -31,75 +28,14 @@ def _participant_name(username: str) -> str:
 class WorkflowMixin(StoreCore):
     """Status changes with their events, walk participants, photo references."""
 
-    def change_status(self, finding_id: int, to_status: str, actor: Viewer | None = None, comment: str = "",
-                      *, responsible: str | None = None, due_date: dt.date | None = None,
-                      duplicate_of: int | None = None, at: dt.datetime | None = None,
-                      allow_reopen: bool = False) -> None:
-        """Move a finding to ``to_status`` along the lifecycle, recording who, when, from, to and why."""
-        schema.require_key("status", to_status, "status")
-        if responsible is not None:
-            schema.require_key("party", responsible, "responsible party")
-        with self.write() as conn:
-            party = conn.execute(sa.select(t.findings.c.responsible).where(
-                t.findings.c.id == int(finding_id))).scalar()
-            self._check_may_change(actor, party)
-            self.transition_in(conn, finding_id, to_status, actor, comment, responsible=responsible,
-                               due_date=due_date, duplicate_of=duplicate_of, at=at, force=allow_reopen)
-
-    def transition_in(self, conn: Any, finding_id: int, to_status: str, actor: Viewer | None = None,
-                      comment: str = "", *, responsible: str | None = None, due_date: dt.date | None = None,
-                      duplicate_of: int | None = None, at: dt.datetime | None = None, force: bool = False) -> str:
-        """The lifecycle rules and the event, inside the caller's transaction; returns the previous status.
-
-        ``force`` allows a move outside the normal transitions (a reopen at a follow-up walk).
-        """
+    def finding_status_row(self, conn: Any, finding_id: int) -> Any:
+        """(status, responsible) of one finding in the caller's transaction; ``NotFoundError`` if none."""
         row = conn.execute(sa.select(t.findings.c.status, t.findings.c.responsible).where(
             t.findings.c.id == int(finding_id))).first()
         if row is None:
             msg = f"no finding with id {finding_id}"
             raise NotFoundError(msg)
-        from_status, current_party = row
-        allowed = schema.STATUS_TRANSITIONS[from_status]
-        if to_status != from_status and to_status not in allowed and not force:
-            msg = (f"finding {finding_id} cannot go from {from_status} to {to_status}; "
-                   f"allowed next: {', '.join(sorted(allowed))}")
-            raise ValidationError(msg)
-        if to_status == "tilldelad" and not (responsible or current_party):
-            msg = f"finding {finding_id}: set a responsible party to assign it"
-            raise ValidationError(msg)
-        if to_status == "planerad" and due_date is None:
-            msg = f"finding {finding_id}: a planned finding needs a date"
-            raise ValidationError(msg)
-        if to_status == "ej_atgardas" and not comment.strip():
-            msg = f"finding {finding_id}: say why it will not be fixed"
-            raise ValidationError(msg)
-        if to_status == "dubblett" and duplicate_of is None:
-            msg = f"finding {finding_id}: name the finding it duplicates"
-            raise ValidationError(msg)
-        values: dict[str, Any] = {"status": to_status, "updated_at": now_utc()}
-        if responsible is not None:
-            values["responsible"] = responsible
-        if due_date is not None:
-            values["due_date"] = due_date
-        if duplicate_of is not None:
-            values["duplicate_of"] = int(duplicate_of)
-        conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(**values))
-        conn.execute(sa.insert(t.status_events), [{
-            "kind": "finding", "record_id": int(finding_id), "at": at or now_utc(),
-            "by": actor.username if actor else "admin (lokal)", "from_status": from_status,
-            "to_status": to_status, "comment": scrub_text(comment).text,
-        }])
-        self.audit("status", actor, "finding", int(finding_id), {"from": from_status, "to": to_status}, conn=conn)
-        return str(from_status)
-
-    @staticmethod
-    def _check_may_change(actor: Viewer | None, party: str | None) -> None:
-        if actor is None or actor.role in _STATUS_ROLES:
-            return
-        if actor.role in schema.PARTNER_ROLES and party and party == actor.organisation:
-            return
-        msg = f"role {actor.role} may not change the status of this finding"
-        raise PermissionDeniedError(msg)
+        return row
 
     def status_events(self, kind: str, record_id: int) -> pd.DataFrame:
         """The history of a record, oldest first."""
@@ -111,18 +47,6 @@ class WorkflowMixin(StoreCore):
         if not frame.empty:
             frame["at"] = pd.to_datetime(frame["at"], utc=True)
         return frame
-
-    def add_supporter(self, finding_id: int, actor: Viewer | None = None) -> int:
-        """"Add to the existing one": count another report of the same problem; returns the new count."""
-        with self.write() as conn:
-            n = conn.execute(sa.update(t.findings).where(t.findings.c.id == int(finding_id)).values(
-                supporters=t.findings.c.supporters + 1, updated_at=now_utc()).returning(
-                t.findings.c.supporters)).scalar()
-            if n is None:
-                msg = f"no finding with id {finding_id}"
-                raise NotFoundError(msg)
-            self.audit("support", actor, "finding", int(finding_id), conn=conn)
-            return int(n)
 
     def add_participant(self, walk_id: int, username: str, conn: Any = None, *, actor: Viewer | None = None) -> None:
         """Make ``username`` a participant of a walk (a deltagare then sees the walk's records as far as the walk's
@@ -169,7 +93,7 @@ class WorkflowMixin(StoreCore):
         exists = c.execute(sa.select(t.walk_participants.c.walk_id).where(
             t.walk_participants.c.walk_id == int(walk_id),
             t.walk_participants.c.username == username)).first() is not None
-        zone = ZoneInfo(str(settings.get("timezone")))
+        zone = local_zone()
         access.check_may_join(actor, username, walk_audience=str(walk.audience),
                               walk_day=walk.started_at.astimezone(zone).date(),
                               today=dt.datetime.now(zone).date(), already=exists)

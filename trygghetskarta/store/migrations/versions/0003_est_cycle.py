@@ -124,7 +124,7 @@ def _wrap_existing_rows() -> None:
             conn.execute(sa.insert(reports).values(
                 organisation=row.organisation, week=f"{year}-W{week:02d}", week_start=start, week_end=end,
                 status="godkand", source="migrering", comment="", submitted_at=now, created_at=now, updated_at=now))
-            made[key] = conn.execute(sa.text("SELECT max(id) FROM est_reports")).scalar()
+            made[key] = int(conn.execute(sa.text("SELECT max(id) FROM est_reports")).scalar_one())
         conn.execute(sa.text("UPDATE partner_reports SET report_id = :r, category = :c WHERE id = :i"),
                      {"r": made[key], "c": _CATEGORY_OF_TYPE.get(row.type, "ordningsstorande"), "i": row.id})
 
