@@ -64,7 +64,7 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
                  disabled=not len(plan.accepted) or not confirmed):
         bar = st.progress(0.0)
 
-        def advance(what: str, share: float) -> None:
+        def advance(share: float, what: str) -> None:
             bar.progress(min(max(share, 0.0), 1.0), text=what)
 
         result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v, plan=plan,

@@ -73,7 +73,7 @@ def main() -> int:
             tracemalloc.start()
         marks: dict[str, float] = {}
 
-        def mark(what: str, share: float) -> None:  # the first time each tenth of the import is reached
+        def mark(share: float, what: str) -> None:  # the first time each tenth of the import is reached
             marks.setdefault(f"{share:.1f}", time.perf_counter())
 
         cpu_before = _cpu_seconds()

@@ -8,7 +8,6 @@ twice adds nothing the second time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,12 +17,11 @@ from trygghetskarta.ingest.boundary import Municipality, municipality
 from trygghetskarta.ingest.crs import CrsDecision, detect_crs
 from trygghetskarta.ingest.fields import SUPPORTED_KINDS
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS, ImportPlan, read_file
+from trygghetskarta.progress import Progress
 
 if TYPE_CHECKING:
     from trygghetskarta.access import Viewer
     from trygghetskarta.store import Store
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass
@@ -85,7 +83,7 @@ def import_file(
     """
     def step(what: str, share: float) -> None:
         if progress is not None:
-            progress(what, share)
+            progress(share, what)
 
     step(f"reading {Path(path).name}", 0.0)
     if plan is None:
