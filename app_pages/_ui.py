@@ -22,6 +22,7 @@ from trygghetskarta import gdalsafe, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.store import Store, open_store
+from trygghetskarta.timeutil import local_today
 
 ALL_ROLES = frozenset(schema.ROLE)
 
@@ -257,9 +258,8 @@ def area_names() -> dict[int, str]:
 
 
 def today() -> dt.date:
-    from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo(settings.get("timezone"))).date()
+    return local_today()
 
 
 # --- user text ------------------------------------------------------------------------------------

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import actions, protocol, schema, settings
+from trygghetskarta import actions, protocol, schema
 from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.timeutil import local_zone
 
 viewer = _ui.require("vandringar")
 _ui.header("vandringar")
 planner = viewer.role in ("planerare", "admin")
-zone = ZoneInfo(settings.get("timezone"))
+zone = local_zone()
 
 
 @st.fragment(run_every=dt.timedelta(seconds=20))
@@ -122,8 +122,7 @@ def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
             st.warning(_ui.t("choose_fixed"))
             return
         try:
-            actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer,
-                                    comment=comment)
+            actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
         except TrygghetskartaError as exc:  # shown on the card; the checklist stays
             st.error(_ui.plain(str(exc)))
         else:

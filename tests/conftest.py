@@ -1,6 +1,6 @@
 """Shared fixtures: a fresh store on SQLite and on a real PostGIS server, and the real data folder.
 
-Under ``CI=true`` a test that needs PostGIS or a browser fails instead of skipping, so CI can never pass
+Under ``CI=true`` a test that needs PostGIS, a browser or the real data fails instead of skipping, so CI can never pass
 without exercising them.
 """
 
@@ -41,7 +41,7 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def realdata() -> Path:
     if not REALDATA.is_dir():
-        pytest.skip("../shared/realdata is not beside the project")
+        unavailable(f"the real data folder is not beside the project ({REALDATA})")
     return REALDATA
 
 

@@ -222,5 +222,16 @@ def test_partner_sightings_only_area_totals(store: Store, role: str, monkeypatch
 @pytest.mark.parametrize("role", ["deltagare", "nattvandrare"])
 def test_no_sighting_counts_for_walkers(store: Store, role: str) -> None:
     populate(store)
-    with pytest.raises(Exception, match="may not see sighting"):
+    with pytest.raises(PermissionDeniedError, match="may not see sighting records"):
         store.count_by("sighting", ["area_id"], viewer=VIEWERS[role])
+    with pytest.raises(PermissionDeniedError, match="may not see sighting positions"):
+        store.grid_counts("sighting", 250.0, VIEWERS[role])
+
+
+@pytest.mark.parametrize("role", sorted(schema.PARTNER_ROLES))
+def test_no_sighting_grid_for_partners(store: Store, role: str) -> None:
+    """Partners get area totals of sightings, never their grid cells (a cell is a position)."""
+    populate(store)
+    with pytest.raises(PermissionDeniedError, match="may not see sighting positions"):
+        store.grid_counts("sighting", 250.0, VIEWERS[role])
+    assert int(store.grid_counts("sighting", 250.0, VIEWERS["planerare"])["count"].sum()) == 3

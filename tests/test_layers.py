@@ -108,6 +108,8 @@ def imports_of(module: str) -> list[tuple[str, int, bool]]:
         if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         targets: list[str] = []
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trygghetskarta import actions, gdalsafe, schema, settings
-from trygghetskarta.errors import NotYetAvailableError, TrygghetskartaError
+from trygghetskarta.errors import TrygghetskartaError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -118,10 +118,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    try:
-        from trygghetskarta.ingest import import_file
-    except ImportError:
-        raise NotYetAvailableError("import is not yet available (issue 3)") from None
+    from trygghetskarta.ingest import import_file
     store = _store(args)
     if args.kind == "est_report":
         return _import_est_report(store, args)
@@ -217,10 +214,7 @@ def cmd_est_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    try:
-        from trygghetskarta.mapview import write_map_html
-    except ImportError:
-        raise NotYetAvailableError("map is not yet available (issue 4)") from None
+    from trygghetskarta.mapview import write_map_html
 
     store = _store(args)
     out = write_map_html(store, Path(args.out), viewer=_viewer(args), start=args.date_from,
@@ -230,29 +224,20 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_lagesbild(args: argparse.Namespace) -> int:
-    try:
-        from trygghetskarta.lagesbild import cli_lagesbild
-    except ImportError:
-        raise NotYetAvailableError("lagesbild is not yet available (issue 5)") from None
+    from trygghetskarta.lagesbild import cli_lagesbild
     store = _store(args)
     return cli_lagesbild(store, args.date_from, args.date_to, area=args.area, audience=args.audience,
                          out=Path(args.out))
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    try:
-        from trygghetskarta.auth import cli_users_add
-    except ImportError:
-        raise NotYetAvailableError("users is not yet available (issue 6)") from None
+    from trygghetskarta.auth import cli_users_add
     store = _store(args)
     return cli_users_add(store, args.name, args.role, organisation=args.organisation)
 
 
 def cmd_gallra(args: argparse.Namespace) -> int:
-    try:
-        from trygghetskarta.privacy import cli_gallra
-    except ImportError:
-        raise NotYetAvailableError("gallra is not yet available (issue 6)") from None
+    from trygghetskarta.privacy import cli_gallra
     store = _store(args)
     status = cli_gallra(store, dry_run=args.dry_run)
     if status == 0 and not args.dry_run:

@@ -27,12 +27,14 @@ def _transformer(src: str, dst: str) -> Transformer:
 
 def metric_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project WGS 84 lon/lat arrays to SWEREF 99 TM x/y (metres)."""
-    return _transformer(CRS_STORE, CRS_METRIC).transform(np.asarray(lon, float), np.asarray(lat, float))
+    x, y = _transformer(CRS_STORE, CRS_METRIC).transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
 def lonlat_from_metric(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project SWEREF 99 TM x/y arrays back to WGS 84 lon/lat."""
-    return _transformer(CRS_METRIC, CRS_STORE).transform(np.asarray(x, float), np.asarray(y, float))
+    lon, lat = _transformer(CRS_METRIC, CRS_STORE).transform(np.asarray(x, float), np.asarray(y, float))
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
 def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

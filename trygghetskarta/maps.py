@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from trygghetskarta import analysis, records, schema, settings
 from trygghetskarta import areas as areas_rule
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.timeutil import timestamp_from_value
 
 CLUSTER_LIMIT = 50_000  # above this many points a layer shows counts on cells instead of clustered markers
 MAX_VECTOR_CELLS = 5_000  # above this many cells a cell layer is drawn as an image (PNG), not GeoJSON
@@ -153,18 +154,10 @@ class MapFilters:
         if self.light not in (None, *LIGHT_FILTERS):
             msg = f"light must be 'dag', 'natt' or None, got {self.light!r}"
             raise ValidationError(msg)
-        if self.start is not None and self.end is not None and _as_aware(self.start) > _as_aware(self.end):
+        if (self.start is not None and self.end is not None
+                and timestamp_from_value(self.start) > timestamp_from_value(self.end)):
             msg = f"the period's start ({self.start}) is after its end ({self.end})"
             raise ValidationError(msg)
-
-
-def _as_aware(value: dt.date | dt.datetime, *, end: bool = False) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(settings.get("timezone"))
-    if end and not isinstance(value, dt.datetime):
-        stamp = stamp + pd.Timedelta(days=1)  # a date end is inclusive
-    return stamp
 
 
 def filter_frame(df: pd.DataFrame, kind: str, filters: MapFilters | None,
@@ -205,9 +198,9 @@ def _period_mask(df: pd.DataFrame, time_column: str, filters: MapFilters) -> np.
     if filters.start is not None or filters.end is not None:
         times = analysis.aware_times(df, time_column)
         if filters.start is not None:
-            keep &= (times >= _as_aware(filters.start)).fillna(False).to_numpy(dtype=bool)
+            keep &= (times >= timestamp_from_value(filters.start)).fillna(False).to_numpy(dtype=bool)
         if filters.end is not None:
-            keep &= (times < _as_aware(filters.end, end=True)).fillna(False).to_numpy(dtype=bool)
+            keep &= (times < timestamp_from_value(filters.end, end=True)).fillna(False).to_numpy(dtype=bool)
     if filters.light is not None:
         light = analysis.day_night_from_records(df, time_column)
         keep &= (light == filters.light).fillna(False).to_numpy(dtype=bool)

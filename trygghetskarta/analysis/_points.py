@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from trygghetskarta import records, schema, settings
+from trygghetskarta import geography, records, schema, settings
 from trygghetskarta.errors import ValidationError
 
-
-@lru_cache(maxsize=1)
-def _to_metric() -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(schema.SRID_STORE, schema.SRID_METRIC, always_xy=True)
-
-
-@lru_cache(maxsize=1)
-def _to_store() -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(schema.SRID_METRIC, schema.SRID_STORE, always_xy=True)
-
-
-def metric_xy_from_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS 84 longitude/latitude to SWEREF 99 TM easting/northing (metres)."""
-    x, y = _to_metric().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-
-def lonlat_from_metric_xy(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SWEREF 99 TM easting/northing to WGS 84 longitude/latitude."""
-    lon, lat = _to_store().transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+# The one lon/lat <-> SWEREF 99 TM projection (``geography``), under the names the analysis uses.
+metric_xy_from_lonlat = geography.metric_from_lonlat
+lonlat_from_metric_xy = geography.lonlat_from_metric
 
 
 def require_frame(df: object, what: str = "records") -> pd.DataFrame:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from trygghetskarta.store import Store
 
 
+
 @dataclass
 class ImportResult:
     """What an import did: rows written (``accepted``), rejected rows, rows already stored."""

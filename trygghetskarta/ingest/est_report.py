@@ -34,6 +34,7 @@ from trygghetskarta.ingest.dates import parse_datetimes
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS
 from trygghetskarta.ingest.tabular import frame_from_csv, frame_from_xlsx, numbers
 from trygghetskarta.ingest.vocab import fold, lookup
+from trygghetskarta.timeutil import local_zone
 
 KIND = "est_report"
 # Template columns in order, with their English names (also accepted as headers).
@@ -484,6 +485,5 @@ def _row_position(row: _Row, lon_value: float, lat_value: float,
 
 
 def _tz() -> Any:
-    from zoneinfo import ZoneInfo
 
-    return ZoneInfo(settings.get("timezone"))
+    return local_zone()

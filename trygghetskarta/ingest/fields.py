@@ -10,17 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from trygghetskarta import records, schema, settings
+from trygghetskarta import records, schema
 from trygghetskarta.ingest.dates import EARLIEST, LATEST, parse_dates_checked, parse_datetimes_checked
 from trygghetskarta.ingest.table import RawTable, is_missing_text
 from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import OTHER_ALLOWED, allowed_text, fold, map_values
 from trygghetskarta.scrub import scrub_text
+from trygghetskarta.timeutil import local_today
 
 _TIME = ("datum", "date", "tid", "time", "tidpunkt", "datetime", "date time", "timestamp", "when")
 _DESCRIPTION = ("description", "beskrivning", "kommentar", "kommentarer", "comment", "comments", "text",
@@ -416,7 +416,7 @@ def _in_the_future(parsed: pd.Series, kind: str) -> np.ndarray:
     if kind == "datetime":
         limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
         return (parsed > limit).to_numpy(dtype=bool, na_value=False)
-    tomorrow = dt.datetime.now(ZoneInfo(str(settings.get("timezone")))).date() + dt.timedelta(days=1)
+    tomorrow = local_today() + dt.timedelta(days=1)
     return np.array([d is not None and d > tomorrow for d in parsed.to_numpy(dtype=object)], dtype=bool)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -33,6 +34,13 @@ def _geo_columns(geometry_type: str, nullable: bool) -> list[Column]:
     ]
 
 
+def _geo_indexes(table: str) -> list[Index]:
+    """The indexes of migration 0001's ``geo_indexes``: lon/lat B-tree on both backends, and a GiST index on
+    ``geom`` on PostGIS only (SQLite keeps geometry as a WKB BLOB, which no index helps)."""
+    return [Index(f"ix_{table}_lonlat", "lon", "lat"),
+            Index(f"ix_{table}_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql")]
+
+
 areas = Table(
     "areas", metadata,
     Column("id", Integer, primary_key=True),
@@ -43,6 +51,7 @@ areas = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("MULTIPOLYGON", nullable=False),
+    *_geo_indexes("areas"),
 )
 
 walks = Table(
@@ -59,6 +68,7 @@ walks = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("walks"),
 )
 
 walk_participants = Table(
@@ -92,6 +102,7 @@ findings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=False),
+    *_geo_indexes("findings"),
 )
 
 photos = Table(
@@ -123,6 +134,7 @@ sightings = Table(
     Column("original_type", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("POINT", nullable=False),
+    *_geo_indexes("sightings"),
 )
 
 nightwalks = Table(
@@ -139,6 +151,7 @@ nightwalks = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("nightwalks"),
 )
 
 incidents = Table(
@@ -159,6 +172,7 @@ incidents = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
     *_geo_columns("POINT", nullable=False),
+    *_geo_indexes("incidents"),
 )
 
 actions = Table(
@@ -182,6 +196,7 @@ actions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("actions"),
 )
 
 action_findings = Table(
@@ -200,6 +215,7 @@ status_events = Table(
     Column("from_status", String(20)),
     Column("to_status", String(20), nullable=False),
     Column("comment", Text, nullable=False, default=""),
+    Index("ix_status_events_record", "kind", "record_id"),
 )
 
 users = Table(
