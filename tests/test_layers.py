@@ -105,8 +105,6 @@ def imports_of(module: str) -> list[tuple[str, int, bool]]:
     is_pkg = path.name == "__init__.py"
     out = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Import | ast.ImportFrom):
-            continue
         targets: list[str] = []
         if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
