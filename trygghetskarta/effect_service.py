@@ -198,7 +198,7 @@ def count_zones(store: Store, viewer: Viewer | None, zones: Zones, windows: dict
                 continue
             filters[key] = wanted
         for window, (start, end) in windows.items():
-            pts = store.points(kind, viewer, start, end, columns=["id"], **filters)
+            pts = store.points(kind, viewer, start, end, **filters)
             if pts.empty:
                 continue
             x, y = metric_xy_from_lonlat(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
@@ -219,7 +219,7 @@ def safer_shares(store: Store, viewer: Viewer | None, zones: Zones, date: dt.dat
     out = {w: {"yes": 0, "answered": 0, "share": None} for w in ("before", "after")}
     if access.policy(viewer, "finding").mode in ("none", "aggregate"):
         return out
-    pts = store.points("finding", viewer, columns=["id"])
+    pts = store.points("finding", viewer)
     if pts.empty:
         return out
     x, y = metric_xy_from_lonlat(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))

@@ -64,7 +64,7 @@ def _points(store: Store, viewer: Viewer | None, kinds: Sequence[str], start: dt
         if access.policy(viewer, kind).mode in ("none", "aggregate"):
             continue
         filters = {"precisions": sorted(schema.HOTSPOT_PRECISIONS)} if kind == "incident" else {}
-        pts = store.points(kind, viewer, start, end, columns=["id"], **filters)
+        pts = store.points(kind, viewer, start, end, **filters)
         time_col = {"incident": "occurred_at", "finding": "reported_at", "sighting": "observed_at"}[kind]
         frames.append(pd.DataFrame({"lon": pts["lon"].astype(float), "lat": pts["lat"].astype(float),
                                     "time": pts[time_col]}))
@@ -170,7 +170,8 @@ def sentence(result: dict[str, Any], lang: str = "sv", share: float | None = Non
     n = int(result["periods"])
     per = _PERIOD_TEXT[result["period"]][0 if sv else 1]
     if sv:
-        return (f"De markerade cellerna ({_METHOD_SV[result['method']]}) har de senaste {n} perioderna fångat {pct} % av nästa "
+        return (f"De markerade cellerna ({_METHOD_SV[result['method']]}) har de senaste {n} perioderna fångat "
+                f"{pct} % av nästa "
                 f"{per} händelser på {area} % av ytan; PAI {num(method['pai'])}; en enkel räkning av förra "
                 f"perioden ger PAI {num(naive['pai'])}.")
     return (f"Over the last {n} periods the marked cells ({result['method']}) caught {pct} % of the next {per} "

@@ -63,7 +63,7 @@ def import_file(store: Store, path: str | Path, *, actor: Viewer | None = None, 
     rows["area_id"] = [by_name.get(fold(a)) for a in rows["area_name"]]
     result = TmImportResult(rejected=plan.rejected_rows, rejections=plan.rejected, dry_run=dry_run,
                             unmatched_areas=sorted({a for a, i in zip(rows["area_name"], rows["area_id"], strict=True)
-                                                    if i is None}))
+                                                    if i is None or pd.isna(i)}))
     if report is not None:
         result.report = plan.write_report(report)
     if rows.empty:

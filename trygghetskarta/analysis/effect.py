@@ -222,7 +222,8 @@ def verdict(counts: EffectCounts, result: dict[str, Any], lang: str = "sv",
     q = result["wdq"]
     if q is not None and result["success_measure"] is not None and result["success_measure"] < 0:
         if q > 0:
-            text += (" Omgivningen (bufferten) utvecklades också bättre än kontrollområdet: inget tecken på förflyttning." if sv else
+            text += (" Omgivningen (bufferten) utvecklades också bättre än kontrollområdet: inget tecken på "
+                     "förflyttning." if sv else
                      " The surroundings (buffer) also did better than the control area: no sign of displacement.")
         elif q < -1:
             text += (" Fler händelser i bufferten äter upp minskningen: tecken på förflyttning." if sv else
