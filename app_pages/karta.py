@@ -45,9 +45,17 @@ with _ui.guard():
                               categories=tuple(categories) or None, statuses=tuple(statuses) or None,
                               sources=tuple(sources) or None, area_ids=tuple(chosen_areas) or None)
     data = _ui.map_data(viewer, filters)
-    m = mapview.map_for(data, _ui.areas(), layers=tuple(layers or ("areas",)), lang=lang, grid_cell_m=cell_m,
-                        fdr=fdr)
+    chosen_layers = tuple(layers or ("areas",))
+    emerging = _ui.emerging(viewer, cell_m) if "emerging" in chosen_layers else None
+    m = mapview.map_for(data, _ui.areas(), layers=chosen_layers, lang=lang, grid_cell_m=cell_m, fdr=fdr,
+                        emerging=emerging)
     _ui.show_map(m, height=620)
+    # How far the hot spots can be trusted (#17): the last six months' hot spots tested on the month after each
+    method = "gistar" if "gistar" in chosen_layers else ("kde" if "heat" in chosen_layers else "count")
+    trust = _ui.hotspot_trust(viewer, method, cell_m)
+    st.info(_ui.plain(trust["sentence"]), icon=":material/target:")
+    if emerging is not None:
+        st.caption(_ui.t("emerging_note"))
     sizes = data.sizes
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
@@ -57,3 +65,18 @@ with _ui.guard():
         for line in data.notes(lang):
             st.caption(line)
         st.dataframe(data.sighting_areas, hide_index=True)
+
+    with st.expander(_ui.t("trust_title"), icon=":material/query_stats:"):
+        st.caption(_ui.t("trust_help"))
+        summary = list(trust["summary"])
+        if summary:
+            import pandas as pd
+
+            table = pd.DataFrame(summary)
+            table = pd.DataFrame({
+                _ui.t("trust_table"): [f"{round(100 * s)} %" for s in table["share"]],
+                _ui.t("trust_method"): [method if m == "method" else _ui.t("trust_naive") for m in table["model"]],
+                "PAI": table["pai"].round(1), "RRI": table["rri"].round(2),
+                _ui.t("perceived_events"): [f"{h}/{e}" for h, e in zip(table["hits"], table["events"], strict=True)],
+            })
+            st.dataframe(table, hide_index=True)

@@ -211,6 +211,7 @@ def tables(report: Lagesbild) -> list[tuple[str, list[str], list[list[str]], str
          [[t("Fynd", "Findings") if r["kind"] == "finding" else t("Åtgärder", "Actions"), str(r["status_label"]),
            str(r["count_display"])] for r in report.done_summary.to_dict("records")], ""),
     ]
+    out += list(getattr(report, "analysis_tables", []))  # the analysis section (#17, lagesbild.analysis_section)
     return out
 
 

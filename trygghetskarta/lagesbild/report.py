@@ -25,6 +25,7 @@ from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.actions import action_list_from_actions
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.lagesbild import analysis_section
 from trygghetskarta.lagesbild.periods import Period
 
 if TYPE_CHECKING:
@@ -178,6 +179,9 @@ class Lagesbild:
     decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how the area status is computed, in the report's language (shown under the status table)
     status_note: str = ""
+    # the analysis section (#17): effect of actions, trust in the hot-spot map, emerging hot spots, as
+    # (title, headers, rows, note) tables the renderers append (lagesbild.analysis_section)
+    analysis_tables: list[tuple[str, list[str], list[list[str]], str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -677,7 +681,9 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         trends=trends, area_status=status_gdf, thresholds=thresholds, top_places=top, repeat_places=repeat,
         open_actions=open_actions, done=done, done_summary=done_summary, map_points=map_points, areas=areas,
         findings=findings, incidents=incidents, sightings=sightings, notes=notes, partner_figures=partner_figures,
-        decisions=_decisions(store, viewer, period, lang), status_note=status_note)
+        decisions=_decisions(store, viewer, period, lang), status_note=status_note,
+        analysis_tables=analysis_section.analysis_tables(store, viewer, period.start, period.end,
+                                                         audience=audience, lang=lang))
 
 
 def _partner_figures(approved: Callable[[Period], pd.DataFrame], windows: dict[str, Period],
