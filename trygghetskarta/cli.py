@@ -215,7 +215,7 @@ def cmd_effect(args: argparse.Namespace) -> int:
     area_ids: list[int] = []
     date = args.date
     if args.action is not None:
-        target, label, action_date, area_ids = es.action_target(store, viewer, args.action)
+        target, label, action_date, area_ids = es.actions_target(store, viewer, args.action)
         date = date or action_date
     elif args.area is not None:
         target, names, area_ids = es.area_geometry(store, [args.area])
@@ -449,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     target = s.add_mutually_exclusive_group(required=True)
     target.add_argument("--area", default=None, help="the target area (name or id)")
     target.add_argument("--polygon", default=None, help="the target as a drawn polygon (GeoJSON, GeoPackage, KML)")
-    target.add_argument("--action", type=int, default=None, metavar="ID",
-                        help="an action: its area and its done (else planned) date")
+    target.add_argument("--action", type=int, nargs="+", default=None, metavar="ID",
+                        help="one or more actions: their areas and the earliest done (else planned) date")
     s.add_argument("--date", type=_date, default=None, help="the intervention date (YYYY-MM-DD)")
     s.add_argument("--weeks", type=int, default=26, help="weeks before and after the date (default 26)")
     s.add_argument("--buffer-m", dest="buffer_m", type=float, default=200.0,

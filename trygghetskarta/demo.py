@@ -306,10 +306,11 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     # --- actions ---------------------------------------------------------------------------------
     say(0.95, "åtgärder")
     record("action", _actions(store, rng, seed, written))
-    say(0.97, "planterad effekt")
-    planted = _planted_effect(store, seed)
-    record("incident", planted[0])
-    record("action", planted[1])
+    if size is None:  # the default season only: --size N keeps its total of N records
+        say(0.97, "planterad effekt")
+        planted = _planted_effect(store, seed)
+        record("incident", planted[0])
+        record("action", planted[1])
     store.set_meta("demo", f"synthetic (seed={seed}, size={size or 'default'})")
     if demo_users:
         from trygghetskarta import auth
@@ -462,10 +463,10 @@ EFFECT_ACTION = "Ny belysning i Bro centrum (planterad demoeffekt)"
 
 
 def _planted_effect(store: Store, seed: int) -> tuple[object, object]:
-    """Extra street-level incidents in Bro centrum and Kungsängen centrum, 26 weeks either side of 2026-05-04:
-    both follow the same rising trend (+20 %), and Bro centrum loses half of its incidents after the date, when
-    a done action "Ny belysning i Bro centrum" put in new lighting. Its own random stream, so the rest of the
-    demo season is unchanged by it."""
+    """The default demo season's extra street-level incidents in Bro centrum and Kungsängen centrum, 26 weeks
+    either side of 2026-05-04: both follow the same rising trend (+20 %), and Bro centrum loses half of its
+    incidents after the date, when a done action "Ny belysning i Bro centrum" put in new lighting. Its own
+    random stream, so the rest of the demo season is unchanged by it."""
     import sqlalchemy as sa
 
     from trygghetskarta.store import tables as t

@@ -24,6 +24,7 @@ import datetime as dt
 import html
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def _metric(geom: BaseGeometry) -> BaseGeometry:
     return gpd.GeoSeries([geom], crs=schema.CRS_STORE).to_crs(schema.CRS_METRIC).iloc[0]
 
 
-def area_geometry(store: Store, names_or_ids: list[str | int]) -> tuple[BaseGeometry, list[str], list[int]]:
+def area_geometry(store: Store, names_or_ids: Sequence[str | int]) -> tuple[BaseGeometry, list[str], list[int]]:
     """The union (EPSG:4326) of stored areas given by name or id, with their names and ids."""
     areas = store.areas()
     ids: list[int] = []
@@ -216,7 +217,7 @@ def _as_counts(c: dict[str, int]) -> fx.EffectCounts:
 
 def safer_shares(store: Store, viewer: Viewer | None, zones: Zones, date: dt.date) -> dict[str, dict[str, Any]]:
     """Follow-up answers "känns det tryggare?" on the target's findings: yes / answered / share, before and after."""
-    out = {w: {"yes": 0, "answered": 0, "share": None} for w in ("before", "after")}
+    out: dict[str, dict[str, Any]] = {w: {"yes": 0, "answered": 0, "share": None} for w in ("before", "after")}
     if access.policy(viewer, "finding").mode in ("none", "aggregate"):
         return out
     pts = store.points("finding", viewer)
@@ -278,7 +279,7 @@ def suggest_controls(store: Store, viewer: Viewer | None, target: BaseGeometry, 
 
 def effect_report(store: Store, viewer: Viewer | None = None, *, target: BaseGeometry, target_label: str,
                   date: dt.date, weeks: int = DEFAULT_WEEKS, buffer_m: float = DEFAULT_BUFFER_M,
-                  controls: list[str | int] | None = None, kinds: list[str] | None = None,
+                  controls: Sequence[str | int] | None = None, kinds: list[str] | None = None,
                   categories: list[str] | None = None, lang: str | None = None,
                   target_area_ids: list[int] | None = None, today: dt.date | None = None) -> EffectReport:
     """The effect estimate for a target (EPSG:4326 geometry) as a viewer may see it; see the module docstring."""
@@ -369,6 +370,21 @@ def action_target(store: Store, viewer: Viewer | None, action_id: int) -> tuple[
         raise ValidationError(msg)
     area = areas[areas["id"].astype(int) == int(area_id)].iloc[0]
     return area.geometry, f"nr {action_id}: {row['what']} ({area['name']})", date, [int(area_id)]
+
+
+def actions_target(store: Store, viewer: Viewer | None, action_ids: Sequence[int]) -> tuple[BaseGeometry, str,
+                                                                                            dt.date | None, list[int]]:
+    """A group of actions (e.g. "new lighting in Bro centrum" done in several steps) as one target: the union of
+    their targets, their labels, the earliest of their dates and their areas."""
+    if not action_ids:
+        msg = "no action given"
+        raise ValidationError(msg)
+    parts = [action_target(store, viewer, int(a)) for a in action_ids]
+    if len(parts) == 1:
+        return parts[0]
+    dates = [p[2] for p in parts if p[2] is not None]
+    return (shapely.union_all([p[0] for p in parts]), "; ".join(p[1] for p in parts), min(dates) if dates else None,
+            sorted({a for p in parts for a in p[3]}))
 
 
 # --- output -----------------------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ def _effect_rows(store: Store, viewer: Viewer | None, period_end: dt.date, lang:
     for row in chosen.itertuples():
         weeks = max(min(26, (period_end - row.done_day).days // 7), 1)
         try:
-            target, label, date, area_ids = es.action_target(store, viewer, int(row.id))
-            report = es.effect_report(store, viewer, target=target, target_label=label, date=date, weeks=weeks,
+            target, label, _, area_ids = es.action_target(store, viewer, int(row.id))
+            report = es.effect_report(store, viewer, target=target, target_label=label, date=row.done_day,
+                                      weeks=weeks,
                                       lang=lang, target_area_ids=area_ids, today=period_end + dt.timedelta(days=1))
         except TrygghetskartaError as exc:
             rows.append([f"nr {row.id}: {row.what}", str(row.done_day), "–", str(exc)])
