@@ -425,6 +425,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "(the classes of ArcGIS Pro)."),
     "effect_title": ("Hjälpte det? Effekt mot ett kontrollområde", "Did it help? Effect against a control area"),
     "effect_action": ("Åtgärd", "Action"),
+    "effect_control_used": ("Kontrollområde", "Control area"),
     "effect_control": ("Kontrollområde (tomt = föreslaget)", "Control area (empty = suggested)"),
     "effect_weeks": ("Veckor före och efter", "Weeks before and after"),
     "effect_buffer": ("Buffert för förflyttning (m)", "Buffer for displacement (m)"),

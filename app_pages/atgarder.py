@@ -182,7 +182,7 @@ with _ui.guard():
             report = st.session_state.get("act_effect")
             if report is not None:
                 st.markdown(f"**{_ui.plain(report.target)}** · {_ui.t('effect_date')}: {report.date} · "
-                            f"{_ui.t('effect_control')}: {_ui.plain(', '.join(report.controls))}")
+                            f"{_ui.t('effect_control_used')}: {_ui.plain(', '.join(report.controls))}")
                 st.info(_ui.plain(report.verdict), icon=":material/balance:")
                 for note in report.notes:
                     st.caption(_ui.plain(note))

@@ -90,7 +90,7 @@ def test_effect_for_partners_suppresses_small_counts(db: str, tmp_path: Path) ->
 def test_effect_errors_name_the_problem(db: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["--db", db, "effect", "--area", demo.EFFECT_TARGET, "--date", "2026-05-04", "--control", "Bro",
                  "--out", str(tmp_path / "x.json")]) == 1
-    assert "the control area Bro overlaps the target area or its 200 m buffer" in capsys.readouterr().err
+    assert "Kontrollområdet Bro överlappar målområdet eller dess buffert på 200 m" in capsys.readouterr().err
     assert main(["--db", db, "effect", "--area", "Bro centrum", "--date", "2026-05-04", "--out",
                  str(tmp_path / "x.txt")]) == 1
     assert "--out must end in .json, .html, .pdf" in capsys.readouterr().err

@@ -141,7 +141,7 @@ class Zones:
 
 
 def zones_for(target: BaseGeometry, control: BaseGeometry | None, buffer_m: float,
-              control_names: list[str] | None = None) -> Zones:
+              control_names: list[str] | None = None, lang: str = "en") -> Zones:
     """The zones from a target and control (EPSG:4326); the control must not touch the target or its buffer."""
     if not isinstance(buffer_m, int | float) or not 0 <= buffer_m <= 5000:
         msg = f"--buffer-m must be between 0 and 5000 metres, got {buffer_m!r}"
@@ -153,8 +153,11 @@ def zones_for(target: BaseGeometry, control: BaseGeometry | None, buffer_m: floa
         return Zones(t, b, shapely.Polygon(), shapely.Polygon())
     c = _metric(control)
     if c.intersection(reach).area > 0.01 * c.area:
-        msg = (f"the control area {', '.join(control_names or []) or ''} overlaps the target area or its "
-               f"{buffer_m:g} m buffer; choose a control area further away").replace("  ", " ")
+        names = ", ".join(control_names or [])
+        msg = (f"Kontrollområdet {names} överlappar målområdet eller dess buffert på {buffer_m:g} m; välj ett "
+               "kontrollområde längre bort." if lang == "sv" else
+               f"The control area {names} overlaps the target area or its {buffer_m:g} m buffer; choose a "
+               "control area further away.")
         raise ValidationError(msg)
     c = c.difference(reach)
     cb = (c.buffer(buffer_m) if buffer_m > 0 else c).difference(c).difference(reach)
@@ -303,8 +306,10 @@ def effect_report(store: Store, viewer: Viewer | None = None, *, target: BaseGeo
         ids = suggest_controls(store, viewer, target, buffer_m=buffer_m, date=date, weeks=weeks, kinds=kinds,
                                exclude=target_area_ids, categories=categories)
         if not ids:
-            msg = ("no control area could be suggested (every other area touches the target, had an action or "
-                   "no events); choose one with --control NAME")
+            msg = ("Inget kontrollområde kunde föreslås: alla andra områden ligger intill målområdet, hade en åtgärd "
+                   "under perioden eller inga händelser. Välj ett kontrollområde (--control NAMN)." if sv else
+                   "No control area could be suggested: every other area touches the target, had an action in the "
+                   "period or no events. Choose a control area (--control NAME).")
             raise ValidationError(msg)
         control_geom, control_names, _ = area_geometry(store, ids)
         suggested = True
@@ -312,7 +317,7 @@ def effect_report(store: Store, viewer: Viewer | None = None, *, target: BaseGeo
                       "och liknande antal händelser före." if sv else
                       f"The control area {', '.join(control_names)} is suggested: no actions there in the period "
                       "and a similar number of events before.")
-    zones = zones_for(target, control_geom, buffer_m, control_names)
+    zones = zones_for(target, control_geom, buffer_m, control_names, lang)
     counts = count_zones(store, viewer, zones, windows, usable, categories)
     ec = _as_counts(counts)
     measures = fx.estimate(ec)
