@@ -419,6 +419,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "(PAI = share of events caught / share of the area; 1 is chance)."),
     "trust_table": ("Andel av ytan", "Share of the area"),
     "trust_naive": ("enkel räkning förra månaden", "simple count of last month"),
+    "trust_hits": ("Träffade / alla händelser", "Caught / all events"),
+    "trust_month": ("Månad", "Month"),
+    "trust_rolled": ("Andel av månadens händelser som de markerade cellerna fångade, på {share} % av ytan, månad "
+                     "för månad.", "Share of each month's events the marked cells caught, on {share} % of the "
+                     "area, month by month."),
     "emerging_note": ("Framväxande hot spots: Gi* per månad de senaste 12 månaderna med Mann–Kendall-trend "
                       "(klasserna som i ArcGIS Pro).",
                       "Emerging hot spots: Gi* per month over the last 12 months with a Mann–Kendall trend "

@@ -72,11 +72,25 @@ with _ui.guard():
         if summary:
             import pandas as pd
 
+            from trygghetskarta.hotspot_service import method_label
+
             table = pd.DataFrame(summary)
             table = pd.DataFrame({
                 _ui.t("trust_table"): [f"{round(100 * s)} %" for s in table["share"]],
-                _ui.t("trust_method"): [method if m == "method" else _ui.t("trust_naive") for m in table["model"]],
+                _ui.t("trust_method"): [method_label(method, lang) if m == "method" else _ui.t("trust_naive")
+                                        for m in table["model"]],
                 "PAI": table["pai"].round(1), "RRI": table["rri"].round(2),
-                _ui.t("perceived_events"): [f"{h}/{e}" for h, e in zip(table["hits"], table["events"], strict=True)],
+                _ui.t("trust_hits"): [f"{h}/{e}" for h, e in zip(table["hits"], table["events"], strict=True)],
             })
             st.dataframe(table, hide_index=True)
+            # month by month at 5 % of the area: has the map been right before?
+            rolled = pd.DataFrame(trust["rolled"])
+            rolled = rolled[rolled["share"] == max(trust["shares"])]
+            by_month = rolled.pivot_table(index="period", columns="model", values="hit_rate").reset_index()
+            st.caption(_ui.t("trust_rolled", share=round(100 * max(trust["shares"]))))
+            def pct(col: str) -> list[str]:
+                return [f"{round(100 * v)} %" if pd.notna(v) else "–" for v in by_month.get(col, [])]
+
+            st.dataframe(pd.DataFrame({_ui.t("trust_month"): by_month["period"].str[:7],
+                                       method_label(method, lang): pct("method"), _ui.t("trust_naive"): pct("naive")}),
+                         hide_index=True)

@@ -144,6 +144,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 _METHOD_SV = {"count": "antal per ruta", "kde": "kärnskattning", "gistar": "Gi*"}
+_METHOD_EN = {"count": "count per cell", "kde": "kernel density", "gistar": "Gi*"}
+
+
+def method_label(method: str, lang: str = "sv") -> str:
+    """The method's name for people (Swedish or English)."""
+    return (_METHOD_SV if lang == "sv" else _METHOD_EN).get(method, method)
 _PERIOD_TEXT = {"month": ("månads", "month's"), "week": ("veckas", "week's")}
 
 
@@ -171,12 +177,11 @@ def sentence(result: dict[str, Any], lang: str = "sv", share: float | None = Non
     per = _PERIOD_TEXT[result["period"]][0 if sv else 1]
     if sv:
         return (f"De markerade cellerna ({_METHOD_SV[result['method']]}) har de senaste {n} perioderna fångat "
-                f"{pct} % av nästa "
-                f"{per} händelser på {area} % av ytan; PAI {num(method['pai'])}; en enkel räkning av förra "
-                f"perioden ger PAI {num(naive['pai'])}.")
-    return (f"Over the last {n} periods the marked cells ({result['method']}) caught {pct} % of the next {per} "
-            f"events on {area} % of the area; PAI {num(method['pai'])}; a simple count of the last period gives "
-            f"PAI {num(naive['pai'])}.")
+                f"{pct} % av nästa {per} händelser på {area} % av ytan; PAI {num(method['pai'])}; en enkel "
+                f"räkning av förra perioden ger PAI {num(naive['pai'])}.")
+    return (f"Over the last {n} periods the marked cells ({_METHOD_EN[result['method']]}) caught {pct} % of the "
+            f"next {per} events on {area} % of the area; PAI {num(method['pai'])}; a simple count of the last "
+            f"period gives PAI {num(naive['pai'])}.")
 
 
 def hotspot_cells(store: Store, viewer: Viewer | None = None, *, start: dt.date | None, end: dt.date | None,
