@@ -40,7 +40,7 @@ def _effect_rows(store: Store, viewer: Viewer | None, period_end: dt.date, lang:
         try:
             target, label, _, area_ids = es.action_target(store, viewer, int(row.id))
             report = es.effect_report(store, viewer, target=target, target_label=label, date=row.done_day,
-                                      weeks=weeks,
+                                      weeks=weeks, kinds=["incident"],
                                       lang=lang, target_area_ids=area_ids, today=period_end + dt.timedelta(days=1))
         except TrygghetskartaError as exc:
             rows.append([f"nr {row.id}: {row.what}", str(row.done_day), "–", str(exc)])
@@ -64,8 +64,10 @@ def analysis_tables(store: Store, viewer: Viewer | None, period_start: dt.date, 
                 [t("Åtgärd", "Action"), t("Datum", "Date"), t("Kontrollområde", "Control area"),
                  t("Bedömning", "Verdict")], rows,
                 t(f"Åtgärder klara det senaste året (minst {MIN_WEEKS_AFTER} veckor före periodens slut), "
-                  f"högst {MAX_ACTIONS}. ", f"Actions done in the last year (at least {MIN_WEEKS_AFTER} weeks "
-                  f"before the period's end), at most {MAX_ACTIONS}. ") + FORMULA_VERSION))
+                  f"högst {MAX_ACTIONS}, räknat på partnerhändelser (fynd följer när vandringarna går) mot ett "
+                  "föreslaget kontrollområde. ", f"Actions done in the last year (at least {MIN_WEEKS_AFTER} weeks "
+                  f"before the period's end), at most {MAX_ACTIONS}, counted on partner incidents (findings follow "
+                  "when walks take place) against a suggested control area. ") + FORMULA_VERSION))
     trust = hs.evaluate(store, viewer, method="kde", period="month", periods=6, window=6, until=until, lang=lang)
     summary = pd.DataFrame(trust["summary"])
     trows = [[f"{round(100 * r.share)} %", t("kärnskattning", "kernel density") if r.model == "method" else
