@@ -190,3 +190,43 @@ def test_trygghetsmatning_import_and_beside_events(store, tmp_path: Path) -> Non
     partner = perceived.beside_events(store, viewer_for_role("polis"), years=[2025]).set_index("area_name")
     assert partner.loc["Bro", "events_display"] == "<5" and pd.isna(partner.loc["Bro", "events"])
     assert shapely.is_valid(bro.geometry)
+
+
+def test_effect_with_a_drawn_polygon_equals_the_area(db: str, tmp_path: Path) -> None:
+    areas_file = tmp_path / "areas.geojson"
+    assert main(["--db", db, "export", "--kind", "area", "--format", "geojson", "--out", str(areas_file)]) == 0
+    areas = gpd.read_file(areas_file)
+    drawn = tmp_path / "ritat.geojson"
+    areas[areas["name"] == demo.EFFECT_TARGET][["geometry"]].to_file(drawn, driver="GeoJSON")
+    by_area, by_polygon = tmp_path / "a.json", tmp_path / "p.json"
+    common = ["--date", demo.EFFECT_DATE.isoformat(), "--control", demo.EFFECT_CONTROL, "--kinds", "incident"]
+    assert main(["--db", db, "effect", "--area", demo.EFFECT_TARGET, *common, "--out", str(by_area)]) == 0
+    assert main(["--db", db, "effect", "--polygon", str(drawn), *common, "--out", str(by_polygon)]) == 0
+    a, p = (json.loads(f.read_text(encoding="utf-8")) for f in (by_area, by_polygon))
+    assert p["target"] == "ritat.geojson" and p["counts"] == a["counts"] and p["measures"] == a["measures"]
+
+
+def test_effect_counts_on_both_backends(store) -> None:
+    from trygghetskarta import effect_service, geography
+
+    store.insert("area", geography.shipped_areas())
+    areas = store.areas().set_index("name")
+    rng = np.random.default_rng(2)
+    rows = []
+    for name, before, after in ((demo.EFFECT_TARGET, 30, 12), (demo.EFFECT_CONTROL, 25, 27)):
+        poly = areas.geometry[name]
+        centre = poly.representative_point()
+        for i, day in enumerate([*rng.integers(1, 150, before), *rng.integers(160, 300, after)]):
+            at = pd.Timestamp("2026-01-01 12:00", tz="UTC") + pd.Timedelta(days=int(day))
+            rows.append({"at": at, "geometry": centre, "id": f"{name}-{i}"})
+    store.insert("incident", gpd.GeoDataFrame({
+        "source": "kommun", "type": "klotter", "occurred_at": [r["at"] for r in rows], "precision": "exakt",
+        "audience": "partner", "external_id": [r["id"] for r in rows]}, geometry=[r["geometry"] for r in rows],
+        crs="EPSG:4326"))
+    date = (pd.Timestamp("2026-01-01") + pd.Timedelta(days=155)).date()
+    target, _, ids = effect_service.area_geometry(store, [demo.EFFECT_TARGET])
+    report = effect_service.effect_report(store, None, target=target, target_label="t", date=date, weeks=22,
+                                          controls=[demo.EFFECT_CONTROL], kinds=["incident"], target_area_ids=ids)
+    assert report.counts["target_before"] == 30 and report.counts["target_after"] == 12
+    assert report.counts["control_before"] == 25 and report.counts["control_after"] == 27
+    assert report.measures["wdd"] == (12 - 30) - (27 - 25)
