@@ -111,7 +111,7 @@ def polygon_from_file(path: str | Path) -> BaseGeometry:
     from trygghetskarta.ingest import read_file
 
     plan = read_file(Path(path), "area", defaults={"name": "Ritat område", "locality": "ovrigt",
-                                                   "source": "importerad"})
+                                                   "source": "import"})
     if plan.accepted.empty:
         first = plan.rejected["reason"].iloc[0] if len(plan.rejected) else "no polygon in the file"
         msg = f"{Path(path).name}: no usable polygon ({first})"
