@@ -230,3 +230,14 @@ def test_effect_counts_on_both_backends(store) -> None:
     assert report.counts["target_before"] == 30 and report.counts["target_after"] == 12
     assert report.counts["control_before"] == 25 and report.counts["control_after"] == 27
     assert report.measures["wdd"] == (12 - 30) - (27 - 25)
+
+
+def test_effect_html_and_pdf_carry_the_verdict(db: str, tmp_path: Path) -> None:
+    html_out, pdf_out = tmp_path / "effekt.html", tmp_path / "effekt.pdf"
+    for out in (html_out, pdf_out):
+        assert main(["--db", db, "effect", "--area", demo.EFFECT_TARGET, "--date", demo.EFFECT_DATE.isoformat(),
+                     "--control", demo.EFFECT_CONTROL, "--kinds", "incident", "--out", str(out)]) == 0
+    page = html_out.read_text(encoding="utf-8")
+    assert '<p class="verdict">Färre händelser än i kontrollområdet' in page and "<script" not in page
+    assert "Wheeler &amp; Ratcliffe 2018" in page
+    assert pdf_out.read_bytes().startswith(b"%PDF-")
