@@ -445,16 +445,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "effect_formula": ("Metoder: {version}", "Methods: {version}"),
     "perceived_title": ("Upplevd trygghet bredvid anmälda händelser", "Perceived safety beside reported events"),
     "perceived_intro": ("Polisens trygghetsmätning (problemindex 0–6, högre = större problem) per område och år, "
-                        "bredvid fynd och partnerhändelser i området samma år. Importera med "
+                        "bredvid fynd och partnerhändelser i området samma år. Importera under Import/export eller med "
                         "`trygghetskarta import FIL --kind trygghetsmatning`.",
                         "The police's trygghetsmätning (problem index 0–6, higher = bigger problem) per area and "
-                        "year, beside findings and partner incidents in the area that year. Import with "
-                        "`trygghetskarta import FILE --kind trygghetsmatning`."),
+                        "year, beside findings and partner incidents in the area that year. Import on Import/export or "
+                        "with `trygghetskarta import FILE --kind trygghetsmatning`."),
     "perceived_none": ("Ingen trygghetsmätning är importerad än.", "No trygghetsmätning imported yet."),
     "perceived_year": ("År", "Year"),
     "perceived_mean": ("Problemindex (medel)", "Problem index (mean)"),
     "perceived_top": ("Största problem", "Biggest problem"),
     "perceived_events": ("Anmälda händelser", "Reported events"),
+    "tm_import": ("Polisens trygghetsmätning", "The police's trygghetsmätning"),
+    "tm_import_help": ("CSV eller XLSX med kolumnerna år, område, fråga, problemindex (0–6) och valfritt svarande, "
+                       "eller en kolumn per fråga. Visas på Översikt bredvid anmälda händelser.",
+                       "CSV or XLSX with the columns år, område, fråga, problemindex (0–6) and optional svarande, or "
+                       "one column per question. Shown on Översikt beside reported events."),
+    "tm_unmatched": ("Inget sparat område heter {names}; raderna sparas men visas utan händelser.",
+                     "No stored area is called {names}; the rows are kept but shown without events."),
 }
 
 

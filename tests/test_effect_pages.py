@@ -105,3 +105,9 @@ def test_share_feeling_safer_before_and_after(app_env: str) -> None:
         assert after["before"]["answered"] == 0 and before["before"]["answered"] == 3
     finally:
         store.dispose()
+
+
+def test_import_page_imports_the_trygghetsmatning(app_env: str, tmp_path: Path) -> None:
+    at = _page("import_export", "planerare")
+    assert not at.exception
+    assert any(h.value == "Polisens trygghetsmätning" for h in at.subheader)
