@@ -186,10 +186,11 @@ def _kinds_for(viewer: Viewer | None, kinds: list[str]) -> tuple[list[str], list
     return usable, [k for k in kinds if k not in usable]
 
 
-def count_zones(store: Store, viewer: Viewer | None, zones: Zones, windows: dict[str, tuple[dt.date, dt.date]],
-                kinds: list[str], categories: list[str] | None = None) -> dict[str, int]:
-    """Counts ``{zone}_{before|after}`` over the kinds (precise positions only)."""
-    counts = {f"{z}_{w}": 0 for z in ZONES for w in ("before", "after")}
+def window_xy(store: Store, viewer: Viewer | None, start: dt.date, end: dt.date, kinds: list[str],
+              categories: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """SWEREF 99 TM coordinates of the events of ``kinds`` the viewer may read in ``start``–``end`` (inclusive),
+    precise positions only, optionally only some categories/types."""
+    xs, ys = [np.empty(0)], [np.empty(0)]
     for kind in kinds:
         filters: dict[str, Any] = {}
         if kind == "incident":
@@ -201,14 +202,24 @@ def count_zones(store: Store, viewer: Viewer | None, zones: Zones, windows: dict
             if not wanted:
                 continue
             filters[key] = wanted
-        for window, (start, end) in windows.items():
-            pts = store.points(kind, viewer, start, end, **filters)
-            if pts.empty:
-                continue
-            x, y = metric_xy_from_lonlat(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
-            zone = zones.of_xy(x, y)
-            for i, name in enumerate(ZONES):
-                counts[f"{name}_{window}"] += int((zone == i).sum())
+        pts = store.points(kind, viewer, start, end, **filters)
+        if pts.empty:
+            continue
+        x, y = metric_xy_from_lonlat(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def count_zones(store: Store, viewer: Viewer | None, zones: Zones, windows: dict[str, tuple[dt.date, dt.date]],
+                kinds: list[str], categories: list[str] | None = None) -> dict[str, int]:
+    """Counts ``{zone}_{before|after}`` over the kinds (precise positions only)."""
+    counts = {f"{z}_{w}": 0 for z in ZONES for w in ("before", "after")}
+    for window, (start, end) in windows.items():
+        x, y = window_xy(store, viewer, start, end, kinds, categories)
+        zone = zones.of_xy(x, y)
+        for i, name in enumerate(ZONES):
+            counts[f"{name}_{window}"] += int((zone == i).sum())
     return counts
 
 
@@ -262,16 +273,17 @@ def suggest_controls(store: Store, viewer: Viewer | None, target: BaseGeometry, 
     usable, _ = _kinds_for(viewer, kinds)
     base = zones_for(target, None, buffer_m)
     reach = base.target.union(base.buffer)
-    before = {"before": windows["before"]}
-    t_count = count_zones(store, viewer, base, before, usable, categories)["target_before"]
+    # the before window's events once; each candidate area counts its own
+    x, y = window_xy(store, viewer, *windows["before"], usable, categories)
+    t_count = int((base.of_xy(x, y) == 0).sum())
     candidates: list[tuple[float, int, int]] = []
     metric = areas.to_crs(schema.CRS_METRIC)
     for row, geom in zip(areas.itertuples(), metric.geometry, strict=True):
         aid = int(row.id)
         if aid not in leaves or aid in acted or aid in set(exclude or []) or geom.intersects(reach):
             continue
-        z = Zones(geom, shapely.Polygon(), shapely.Polygon(), shapely.Polygon())
-        n = count_zones(store, viewer, z, before, usable, categories)["target_before"]
+        shapely.prepare(geom)
+        n = int(shapely.contains_xy(geom, x, y).sum()) if x.size else 0
         if n > 0:
             candidates.append((abs(n - t_count), -n, aid))
     return [min(candidates)[2]] if candidates else []
