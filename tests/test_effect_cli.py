@@ -241,3 +241,20 @@ def test_effect_html_and_pdf_carry_the_verdict(db: str, tmp_path: Path) -> None:
     assert '<p class="verdict">Färre händelser än i kontrollområdet' in page and "<script" not in page
     assert "Wheeler &amp; Ratcliffe 2018" in page
     assert pdf_out.read_bytes().startswith(b"%PDF-")
+
+
+def test_lagesbild_analysis_section_without_done_actions(sqlite_store) -> None:
+    from trygghetskarta import geography
+    from trygghetskarta.lagesbild import analysis_section
+
+    sqlite_store.insert("area", geography.shipped_areas())
+    centre = sqlite_store.areas().set_index("name").geometry["Bro centrum"].representative_point()
+    found = sqlite_store.insert("finding", gpd.GeoDataFrame({
+        "category": ["klotter"], "reported_at": [pd.Timestamp("2026-03-01 19:00", tz="UTC")], "audience": "publik",
+        "source": "test"}, geometry=[centre], crs="EPSG:4326"))
+    sqlite_store.create_action(found.ids, "Sanera klotter", "kommun_gata_park")  # open: no done date
+    tables = analysis_section.analysis_tables(sqlite_store, None, dt.date(2026, 1, 1), dt.date(2026, 11, 30),
+                                              audience="intern", lang="sv")
+    assert [t[0] for t in tables] == ["Analys: hjälpte åtgärderna?", "Analys: hur träffsäker är hot spot-kartan?",
+                                      "Analys: framväxande hot spots (12 månader)"]
+    assert tables[0][2] == [] and tables[1][3] == "För få händelser de senaste perioderna för att pröva kartan."

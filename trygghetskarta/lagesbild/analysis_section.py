@@ -30,10 +30,13 @@ def _effect_rows(store: Store, viewer: Viewer | None, period_end: dt.date, lang:
     actions = store.read("action", viewer)
     if actions.empty:
         return []
-    done = pd.to_datetime(actions["done_date"], errors="coerce").dt.date
-    latest = period_end - dt.timedelta(weeks=MIN_WEEKS_AFTER)
-    chosen = actions[(done.notna() & (done >= period_end - dt.timedelta(days=365)) & (done <= latest)).to_numpy()]
-    chosen = chosen.assign(done_day=done[chosen.index]).sort_values("done_day", ascending=False).head(MAX_ACTIONS)
+    # compared as timestamps: a column with no done date at all is NaT throughout, and NaT never compares to a date
+    done = pd.to_datetime(actions["done_date"].astype(object), errors="coerce")
+    latest = pd.Timestamp(period_end - dt.timedelta(weeks=MIN_WEEKS_AFTER))
+    first = pd.Timestamp(period_end - dt.timedelta(days=365))
+    chosen = actions[(done.notna() & (done >= first) & (done <= latest)).to_numpy()]
+    chosen = chosen.assign(done_day=[d.date() for d in done[chosen.index]]).sort_values(
+        "done_day", ascending=False).head(MAX_ACTIONS)
     rows = []
     for row in chosen.itertuples():
         weeks = max(min(26, (period_end - row.done_day).days // 7), 1)
