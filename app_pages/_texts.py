@@ -462,6 +462,59 @@ TEXTS: dict[str, tuple[str, str]] = {
     "adm_help_reset": ("Återställ till det som levererades", "Restore what was shipped"),
     "adm_outbox": ("Utkorgen (e-post)", "The outbox (e-mail)"),
     "adm_outbox_counts": ("Meddelanden: {counts}", "Messages: {counts}"),
+    # --- #17: effect of actions, trust in the hot-spot map, perceived safety ---------------------------------
+    "layer_emerging": ("Framväxande hot spots", "Emerging hot spots"),
+    "trust_title": ("Hur träffsäker är kartan?", "How far can the map be trusted?"),
+    "trust_method": ("Metod för hot spots", "Hot-spot method"),
+    "trust_help": ("Cellerna med flest händelser de sex månaderna före varje månad, prövade mot månaden efter "
+                   "(PAI = andel träffade händelser / andel av ytan; 1 är slumpen).",
+                   "The cells with most events in the six months before each month, tested on the month after "
+                   "(PAI = share of events caught / share of the area; 1 is chance)."),
+    "trust_table": ("Andel av ytan", "Share of the area"),
+    "trust_naive": ("enkel räkning förra månaden", "simple count of last month"),
+    "trust_hits": ("Träffade / alla händelser", "Caught / all events"),
+    "trust_month": ("Månad", "Month"),
+    "trust_rolled": ("Andel av månadens händelser som de markerade cellerna fångade, på {share} % av ytan, månad "
+                     "för månad.", "Share of each month's events the marked cells caught, on {share} % of the "
+                     "area, month by month."),
+    "emerging_note": ("Framväxande hot spots: Gi* per månad de senaste 12 månaderna med Mann–Kendall-trend "
+                      "(klasserna som i ArcGIS Pro).",
+                      "Emerging hot spots: Gi* per month over the last 12 months with a Mann–Kendall trend "
+                      "(the classes of ArcGIS Pro)."),
+    "effect_title": ("Hjälpte det? Effekt mot ett kontrollområde", "Did it help? Effect against a control area"),
+    "effect_action": ("Åtgärd", "Action"),
+    "effect_control_used": ("Kontrollområde", "Control area"),
+    "effect_control": ("Kontrollområde (tomt = föreslaget)", "Control area (empty = suggested)"),
+    "effect_weeks": ("Veckor före och efter", "Weeks before and after"),
+    "effect_buffer": ("Buffert för förflyttning (m)", "Buffer for displacement (m)"),
+    "effect_kinds": ("Vad räknas", "What is counted"),
+    "effect_date": ("Datum för åtgärden", "Date of the action"),
+    "effect_zone": ("Område", "Zone"),
+    "effect_before": ("Före", "Before"),
+    "effect_after": ("Efter", "After"),
+    "effect_measure": ("Mått", "Measure"),
+    "effect_value": ("Värde", "Value"),
+    "effect_none": ("Inga åtgärder att utvärdera.", "No actions to evaluate."),
+    "effect_formula": ("Metoder: {version}", "Methods: {version}"),
+    "perceived_title": ("Upplevd trygghet bredvid anmälda händelser", "Perceived safety beside reported events"),
+    "perceived_intro": ("Polisens trygghetsmätning (problemindex 0–6, högre = större problem) per område och år, "
+                        "bredvid fynd och partnerhändelser i området samma år. Importera under Import/export eller med "
+                        "`trygghetskarta import FIL --kind trygghetsmatning`.",
+                        "The police's trygghetsmätning (problem index 0–6, higher = bigger problem) per area and "
+                        "year, beside findings and partner incidents in the area that year. Import on Import/export or "
+                        "with `trygghetskarta import FILE --kind trygghetsmatning`."),
+    "perceived_none": ("Ingen trygghetsmätning är importerad än.", "No trygghetsmätning imported yet."),
+    "perceived_year": ("År", "Year"),
+    "perceived_mean": ("Problemindex (medel)", "Problem index (mean)"),
+    "perceived_top": ("Största problem", "Biggest problem"),
+    "perceived_events": ("Anmälda händelser", "Reported events"),
+    "tm_import": ("Polisens trygghetsmätning", "The police's trygghetsmätning"),
+    "tm_import_help": ("CSV eller XLSX med kolumnerna år, område, fråga, problemindex (0–6) och valfritt svarande, "
+                       "eller en kolumn per fråga. Visas på Översikt bredvid anmälda händelser.",
+                       "CSV or XLSX with the columns år, område, fråga, problemindex (0–6) and optional svarande, or "
+                       "one column per question. Shown on Översikt beside reported events."),
+    "tm_unmatched": ("Inget sparat område heter {names}; raderna sparas men visas utan händelser.",
+                     "No stored area is called {names}; the rows are kept but shown without events."),
 }
 
 

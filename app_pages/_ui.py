@@ -399,3 +399,36 @@ def lagesbild_for(v: Viewer, start: dt.date, end: dt.date | None = None, kind: s
         audience = "partner"
     return _lagesbild(settings.database_url(), data_version(), _viewer_key(v), start, end or start, kind, audience,
                       area_ids, lang())
+
+
+# --- #17: trust in the hot-spot map, emerging hot spots, effect of actions ---------------------------------
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=30)
+def _hotspot_trust(url: str, version: int, viewer_key: Any, method: str, cell_m: float, until: dt.date,
+                   lang_: str) -> dict[str, Any]:
+    del version
+    from trygghetskarta import hotspot_service
+
+    return hotspot_service.evaluate(_store_for(url), _viewer_from_key(viewer_key), method=method, period="month",
+                                    periods=6, window=6, cell_m=cell_m, until=until, lang=lang_)
+
+
+def hotspot_trust(v: Viewer | None, method: str, cell_m: float) -> dict[str, Any]:
+    """``hotspot_service.evaluate`` over the last six months (cached per viewer and data version)."""
+    return _hotspot_trust(settings.database_url(), data_version(), _viewer_key(v), method, float(cell_m), today(),
+                          lang())
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=30)
+def _emerging(url: str, version: int, viewer_key: Any, cell_m: float, until: dt.date, lang_: str) -> Any:
+    del version
+    from trygghetskarta import hotspot_service
+
+    return hotspot_service.emerging(_store_for(url), _viewer_from_key(viewer_key), period="month", periods=12,
+                                    cell_m=cell_m, until=until, lang=lang_)
+
+
+def emerging(v: Viewer | None, cell_m: float) -> Any:
+    """Emerging hot-spot cells over the last 12 months (cached per viewer and data version)."""
+    return _emerging(settings.database_url(), data_version(), _viewer_key(v), float(cell_m), today(), lang())

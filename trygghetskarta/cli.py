@@ -122,6 +122,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = _store(args)
     if args.kind == "est_report":
         return _import_est_report(store, args)
+    if args.kind == "trygghetsmatning":
+        return _import_trygghetsmatning(store, args)
     if args.organisation is not None:
         raise TrygghetskartaError("--organisation is only for --kind est_report")
     plan = None
@@ -159,6 +161,115 @@ def _import_est_report(store, args: argparse.Namespace) -> int:
     if result.report_ids:
         print(f"submitted for review (granskning): report {', '.join(map(str, result.report_ids))}")
     print(result.summary_line())
+    return 0
+
+
+def _import_trygghetsmatning(store, args: argparse.Namespace) -> int:
+    """The police's trygghetsmätning (#17): each refused row is printed with its reason."""
+    from trygghetskarta import perceived
+
+    if args.organisation is not None:
+        raise TrygghetskartaError("--organisation is only for --kind est_report")
+    result = perceived.import_file(store, Path(args.file), dry_run=args.dry_run,
+                                   report=Path(args.report) if args.report else None)
+    for reason in result.rejections.drop_duplicates("reason")["reason"].head(20):
+        print(f"rejected: {reason}")
+    if result.unmatched_areas:
+        print("note: no stored area has the name " + ", ".join(repr(a) for a in result.unmatched_areas)
+              + " (kept; shown without events)")
+    if result.changed:
+        print(f"changed: {result.changed} values replaced by the file's")
+    print(result.summary_line())
+    return 0
+
+
+def _kinds(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    allowed = ("incident", "finding", "sighting")
+    bad = [k for k in kinds if k not in allowed]
+    if not kinds or bad:
+        msg = f"--kinds takes a comma-separated list of {', '.join(allowed)}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return kinds
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        msg = f"--area-share must be a share between 0 and 1 (0.05 is 5 %), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def cmd_effect(args: argparse.Namespace) -> int:
+    from trygghetskarta import effect_service as es
+
+    store = _store(args)
+    viewer = _viewer(args)
+    area_ids: list[int] = []
+    date = args.date
+    if args.action is not None:
+        target, label, action_date, area_ids = es.actions_target(store, viewer, args.action)
+        date = date or action_date
+    elif args.area is not None:
+        target, names, area_ids = es.area_geometry(store, [args.area])
+        label = ", ".join(names)
+    else:
+        target = es.polygon_from_file(Path(args.polygon))
+        label = Path(args.polygon).name
+    if date is None:
+        raise TrygghetskartaError("--date is needed (the action has no done or planned date)")
+    report = es.effect_report(store, viewer, target=target, target_label=label, date=date, weeks=args.weeks,
+                              buffer_m=args.buffer_m, controls=args.control or None, kinds=args.kinds,
+                              categories=args.category or None, lang=settings.get("lang"), target_area_ids=area_ids)
+    out = es.write_report(report, Path(args.out))
+    store.audit("export", viewer, "effect", None, {"file": out.name, "target": label, "date": str(date)})
+    print(report.verdict)
+    print(f"effect written to {out}")
+    return 0
+
+
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    import json
+
+    from trygghetskarta import hotspot_service as hs
+
+    store = _store(args)
+    viewer = _viewer(args)
+    if getattr(args, "hotspots_command", None) == "evaluate":
+        result = hs.evaluate(store, viewer, method=args.method, period=args.period, periods=args.periods,
+                             window=args.window, shares=args.area_share or hs.he.DEFAULT_SHARES, cell_m=args.cell_m,
+                             until=args.until, kinds=args.kinds, lang=settings.get("lang"))
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+            return 0
+        print(result["sentence"])
+        for row in result["summary"]:
+            pai = "–" if row["pai"] is None else f"{row['pai']:.2f}"
+            rri = "–" if row["rri"] is None else f"{row['rri']:.2f}"
+            print(f"{row['share']:.0%} of the area\t{row['model']}\thit rate {row['hit_rate'] or 0:.0%}\t"
+                  f"PAI {pai}\tRRI {rri}\t({row['hits']}/{row['events']} events)")
+        return 0
+    missing = [flag for flag, value in (("--from", args.date_from), ("--to", args.date_to), ("--out", args.out))
+               if value is None]
+    if missing:
+        raise TrygghetskartaError(f"hotspots needs {', '.join(missing)} (or: hotspots evaluate ...)")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gpkg", ".geojson"):
+        raise TrygghetskartaError(f"--out must end in .gpkg or .geojson, got {out.name!r}")
+    cells = hs.hotspot_cells(store, viewer, start=args.date_from, end=args.date_to, method=args.method,
+                             cell_m=args.cell_m, kinds=args.kinds)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()
+    cells.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+                  **({"layer": "hotspots"} if out.suffix.lower() == ".gpkg" else {}))
+    store.audit("export", viewer, "hotspots", None, {"file": out.name, "method": args.method})
+    hot = int((cells["class"].astype(str).str.startswith(("het", "topp"))).sum())
+    print(f"{len(cells)} cells ({hot} hot spots, {args.method}, {args.cell_m:g} m) written to {out}")
     return 0
 
 
@@ -361,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import", help="import a file")
     s.add_argument("file")
     s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk",
-                                                     "est_report"])
+                                                     "est_report", "trygghetsmatning"])
     s.add_argument("--crs", default=None, help="declared CRS of the file, e.g. 3006 or EPSG:3006")
     s.add_argument("--dry-run", action="store_true")
     s.add_argument("--report", default=None, help="write rejected rows to this CSV")
@@ -412,6 +523,50 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--audience", choices=["intern", "partner"], default="intern")
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_lagesbild)
+
+    s = sub.add_parser("effect", help="did it help? an action's effect against a control area (WDQ, WDD)")
+    target = s.add_mutually_exclusive_group(required=True)
+    target.add_argument("--area", default=None, help="the target area (name or id)")
+    target.add_argument("--polygon", default=None, help="the target as a drawn polygon (GeoJSON, GeoPackage, KML)")
+    target.add_argument("--action", type=int, nargs="+", default=None, metavar="ID",
+                        help="one or more actions: their areas and the earliest done (else planned) date")
+    s.add_argument("--date", type=_date, default=None, help="the intervention date (YYYY-MM-DD)")
+    s.add_argument("--weeks", type=int, default=26, help="weeks before and after the date (default 26)")
+    s.add_argument("--buffer-m", dest="buffer_m", type=float, default=200.0,
+                   help="buffer ring around the target for displacement, metres (default 200)")
+    s.add_argument("--control", nargs="+", default=None, metavar="NAME",
+                   help="control area(s); default: the suggested area with a similar baseline and no action")
+    s.add_argument("--kinds", type=_kinds, default=["incident", "finding"],
+                   help="comma-separated: incident, finding, sighting (default incident,finding)")
+    s.add_argument("--category", nargs="*", default=None, metavar="KEY",
+                   help="only these finding categories / incident or sighting types")
+    s.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
+    s.add_argument("--out", required=True, help="FILE.json, FILE.html or FILE.pdf")
+    s.set_defaults(func=cmd_effect)
+
+    s = sub.add_parser("hotspots", help="hot-spot cells to a GeoPackage, or 'evaluate' how well they predict")
+    s.add_argument("--from", dest="date_from", type=_date, default=None)
+    s.add_argument("--to", dest="date_to", type=_date, default=None)
+    s.add_argument("--method", choices=["count", "kde", "gistar"], default="count")
+    s.add_argument("--cell-m", dest="cell_m", type=float, default=250.0, help="cell size in metres (default 250)")
+    s.add_argument("--kinds", type=_kinds, default=["incident", "finding"])
+    s.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
+    s.add_argument("--out", default=None, help="CELLS.gpkg (or .geojson)")
+    s.set_defaults(func=cmd_hotspots)
+    hs_sub = s.add_subparsers(dest="hotspots_command", required=False, metavar="evaluate")
+    e = hs_sub.add_parser("evaluate", help="PAI and RRI of the hot spots of each period on the next")
+    e.add_argument("--method", choices=["count", "kde", "gistar"], default="count")
+    e.add_argument("--period", choices=["month", "week"], default="month")
+    e.add_argument("--periods", type=int, default=6, help="periods to test, the last whole ones (default 6)")
+    e.add_argument("--window", type=int, default=6, help="earlier periods the method learns from (default 6)")
+    e.add_argument("--area-share", dest="area_share", type=_share, action="append", default=None,
+                   help="share of the area marked hot (default 0.01, 0.03 and 0.05); may be repeated")
+    e.add_argument("--cell-m", dest="cell_m", type=float, default=250.0)
+    e.add_argument("--kinds", type=_kinds, default=["incident", "finding"])
+    e.add_argument("--until", type=_date, default=None, help="test the periods before this date (default today)")
+    e.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
+    e.add_argument("--json", action="store_true", help="print every figure as JSON")
+    e.set_defaults(func=cmd_hotspots)
 
     s = sub.add_parser("users", help="manage users")
     users_sub = s.add_subparsers(dest="users_command", required=True, metavar="ACTION")

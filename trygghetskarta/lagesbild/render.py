@@ -281,17 +281,29 @@ def _done(report: Lagesbild) -> Section:
     return _section(report, "done", "Genomfört under perioden", "Done in the period", table)
 
 
+def _analysis(report: Lagesbild) -> list[Section]:
+    """The analysis section (#17, ``lagesbild.analysis_section``): effect of actions, trust in the hot-spot map,
+    emerging hot spots; each of its tables as a section of kind ``analysis``."""
+    return [Section("analysis", title, table=Table(tuple(Column(h) for h in headers),
+                                                   tuple(tuple(str(c) for c in row) for row in rows)), note=note,
+                    empty=_t(report, "Inget att visa.", "Nothing to show."))
+            for title, headers, rows, note in report.analysis_tables]
+
+
 # The table sections in the order the report prints them.
 TABLE_SECTIONS: tuple[Callable[[Lagesbild], Section], ...] = (
     _kind_totals, _key_figures, _area_status, _trends, _top_places, _repeat_places, _open_actions,
     _partner_figures, _decisions, _done)
 
 
+def _all_sections(report: Lagesbild) -> list[Section]:
+    return [*(build(report) for build in TABLE_SECTIONS), *_analysis(report)]
+
+
 def tables(report: Lagesbild) -> list[tuple[str, list[str], list[list[str]], str]]:
     """The report's tables as (title, headers, rows, note), all text; what both renderers print."""
     out = []
-    for build in TABLE_SECTIONS:
-        section = build(report)
+    for section in _all_sections(report):
         assert section.table is not None
         out.append((section.title, section.table.headers, [list(r) for r in section.table.rows], section.note))
     return out
@@ -322,7 +334,7 @@ def lagesbild_document(report: Lagesbild, chart: bytes, mapimg: bytes) -> Docume
                 new_page=True),
     )
     return Document("lagesbild", report.lang, report.title, report.title, tuple(_header_lines(report)),
-                    tuple(report.notes), (*figures, *(build(report) for build in TABLE_SECTIONS)),
+                    tuple(report.notes), (*figures, *_all_sections(report)),
                     mark_colours=LEVEL_COLOURS)
 
 

@@ -26,6 +26,7 @@ from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.actions import action_list_from_actions
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.lagesbild import analysis_section
 from trygghetskarta.lagesbild.periods import Period
 from trygghetskarta.progress import Progress
 from trygghetskarta.timeutil import local_zone
@@ -180,6 +181,9 @@ class Lagesbild:
     decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how the area status is computed, in the report's language (shown under the status table)
     status_note: str = ""
+    # the analysis section (#17): effect of actions, trust in the hot-spot map, emerging hot spots, as
+    # (title, headers, rows, note) tables the renderers append (lagesbild.analysis_section)
+    analysis_tables: list[tuple[str, list[str], list[list[str]], str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -507,7 +511,9 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         thresholds=thresholds, top_places=top, repeat_places=repeat, open_actions=open_actions, done=done,
         done_summary=done_summary, map_points=map_points, areas=b.scope.areas, findings=findings, incidents=incidents,
         sightings=sightings, notes=b.notes, partner_figures=partner_figures,
-        decisions=_decisions(store, viewer, period, lang), status_note=area_status_note(period, audience, b.k, lang))
+        decisions=_decisions(store, viewer, period, lang), status_note=area_status_note(period, audience, b.k, lang),
+        analysis_tables=analysis_section.analysis_tables(store, viewer, period.start, period.end, audience=audience,
+                                                         lang=lang))
 
 
 def _checked_viewer(audience: str, period: Period, viewer: Viewer | None) -> Viewer | None:

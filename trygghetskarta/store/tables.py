@@ -347,6 +347,24 @@ est_decisions = Table(
     *_geo_columns("POINT", nullable=True),
 )
 
+# --- added by migration 0005 (#17) ---------------------------------------------------------------
+
+# The police's trygghetsmätning: problem index 0–6 per sub-area (as the survey names it) and question, by year.
+trygghetsmatning = Table(
+    "trygghetsmatning", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("area_name", String(200), nullable=False),  # the survey's sub-area, as written in the file
+    Column("area_id", Integer, ForeignKey("areas.id", ondelete="SET NULL")),  # the matching stored area, if any
+    Column("question", String(300), nullable=False),
+    Column("problem_index", Float, nullable=False),
+    Column("respondents", Integer),
+    Column("file_name", String(300)),
+    Column("imported_by", String(100)),
+    Column("imported_at", UTCDateTime, nullable=False),
+    UniqueConstraint("year", "area_name", "question", name="uq_trygghetsmatning_year_area_question"),
+)
+
 TABLE_OF_KIND: dict[str, Table] = {
     "area": areas, "walk": walks, "finding": findings, "sighting": sightings, "nightwalk": nightwalks,
     "incident": incidents, "action": actions,
