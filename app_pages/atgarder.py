@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import actions, schema
+from trygghetskarta import actions, effect_export, schema
 from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("atgarder")
@@ -185,7 +185,7 @@ with _ui.guard():
                 st.info(_ui.plain(report.verdict), icon=":material/balance:")
                 for note in report.notes:
                     st.caption(_ui.plain(note))
-                counts, measures = effect_service.report_rows(report)
+                counts, measures = effect_export.report_rows(report)
                 c1, c2 = st.columns(2)
                 c1.dataframe(pd.DataFrame(counts, columns=[_ui.t("effect_zone"), _ui.t("effect_before"),
                                                            _ui.t("effect_after")]), hide_index=True)

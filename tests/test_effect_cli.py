@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ import pytest
 import shapely
 from scipy import stats
 
-from trygghetskarta import demo, perceived
+from trygghetskarta import actions, demo, perceived
 from trygghetskarta.cli import main
 
 
@@ -238,7 +239,9 @@ def test_effect_html_and_pdf_carry_the_verdict(db: str, tmp_path: Path) -> None:
         assert main(["--db", db, "effect", "--area", demo.EFFECT_TARGET, "--date", demo.EFFECT_DATE.isoformat(),
                      "--control", demo.EFFECT_CONTROL, "--kinds", "incident", "--out", str(out)]) == 0
     page = html_out.read_text(encoding="utf-8")
-    assert '<p class="verdict">Färre händelser än i kontrollområdet' in page and "<script" not in page
+    verdict = re.search(r'<section class="section-verdict">(.*?)</section>', page, re.S)
+    assert verdict is not None and "Färre händelser än i kontrollområdet" in verdict.group(1)
+    assert "<script" not in page
     assert "Wheeler &amp; Ratcliffe 2018" in page
     assert pdf_out.read_bytes().startswith(b"%PDF-")
 
@@ -252,7 +255,7 @@ def test_lagesbild_analysis_section_without_done_actions(sqlite_store) -> None:
     found = sqlite_store.insert("finding", gpd.GeoDataFrame({
         "category": ["klotter"], "reported_at": [pd.Timestamp("2026-03-01 19:00", tz="UTC")], "audience": "publik",
         "source": "test"}, geometry=[centre], crs="EPSG:4326"))
-    sqlite_store.create_action(found.ids, "Sanera klotter", "kommun_gata_park")  # open: no done date
+    actions.create_action(sqlite_store, found.ids, "Sanera klotter", "kommun_gata_park")  # open: no done date
     tables = analysis_section.analysis_tables(sqlite_store, None, dt.date(2026, 1, 1), dt.date(2026, 11, 30),
                                               audience="intern", lang="sv")
     assert [t[0] for t in tables] == ["Analys: hjälpte åtgärderna?", "Analys: hur träffsäker är hot spot-kartan?",

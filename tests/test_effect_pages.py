@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from trygghetskarta import demo, effect_service, perceived  # noqa: E402
+from trygghetskarta import actions, demo, effect_service, perceived  # noqa: E402
 from trygghetskarta.store import open_store  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def test_share_feeling_safer_before_and_after(app_env: str) -> None:
         found = store.points("finding", None, walk_id=int(walks["id"].iloc[0]))
         ids = found["id"].astype(int).tolist()[:3]
         for fid, safer in zip(ids, (True, True, False), strict=True):
-            store.record_followup(fid, int(walks["id"].iloc[0]), True, safer)
+            actions.record_followup(store, fid, int(walks["id"].iloc[0]), True, safer)
         points = found[found["id"].isin(ids)]
         import shapely
 

@@ -205,6 +205,7 @@ def _share(text: str) -> float:
 
 
 def cmd_effect(args: argparse.Namespace) -> int:
+    from trygghetskarta import effect_export
     from trygghetskarta import effect_service as es
 
     store = _store(args)
@@ -225,7 +226,7 @@ def cmd_effect(args: argparse.Namespace) -> int:
     report = es.effect_report(store, viewer, target=target, target_label=label, date=date, weeks=args.weeks,
                               buffer_m=args.buffer_m, controls=args.control or None, kinds=args.kinds,
                               categories=args.category or None, lang=settings.get("lang"), target_area_ids=area_ids)
-    out = es.write_report(report, Path(args.out))
+    out = effect_export.write_report(report, Path(args.out))
     store.audit("export", viewer, "effect", None, {"file": out.name, "target": label, "date": str(date)})
     print(report.verdict)
     print(f"effect written to {out}")

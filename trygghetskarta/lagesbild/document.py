@@ -28,9 +28,12 @@ from markupsafe import Markup
 
 # Section kinds of the lägesbild and of the walk protocol (each is a CSS class ``section-<kind>``).
 LAGESBILD_SECTIONS = ("overview", "map", "kind_totals", "key_figures", "area_status", "trends", "top_places",
-                      "repeat_places", "open_actions", "partner_figures", "decisions", "done")
+                      "repeat_places", "open_actions", "partner_figures", "decisions", "done",
+                      # the analysis section (#17): did the actions help, can the map be trusted, emerging hot spots
+                      "analysis_effect", "analysis_accuracy", "analysis_emerging")
 PROTOCOL_SECTIONS = ("route_map", "findings", "followup")
-DOCUMENT_KINDS = ("lagesbild", "protocol")
+EFFECT_SECTIONS = ("verdict", "effect_counts", "effect_measures")
+DOCUMENT_KINDS = ("lagesbild", "protocol", "effect")
 
 
 @dataclass(frozen=True)

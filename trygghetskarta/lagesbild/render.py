@@ -281,13 +281,19 @@ def _done(report: Lagesbild) -> Section:
     return _section(report, "done", "Genomfört under perioden", "Done in the period", table)
 
 
+_ANALYSIS_KINDS = ("analysis_effect", "analysis_accuracy", "analysis_emerging")
+
+
 def _analysis(report: Lagesbild) -> list[Section]:
-    """The analysis section (#17, ``lagesbild.analysis_section``): effect of actions, trust in the hot-spot map,
-    emerging hot spots; each of its tables as a section of kind ``analysis``."""
-    return [Section("analysis", title, table=Table(tuple(Column(h) for h in headers),
-                                                   tuple(tuple(str(c) for c in row) for row in rows)), note=note,
+    """The analysis section (#17, ``lagesbild.analysis_section``): whether the actions helped, how far the
+    hot-spot map can be trusted and the emerging hot spots, each table a section of its own kind."""
+    if report.analysis_tables and len(report.analysis_tables) != len(_ANALYSIS_KINDS):
+        msg = f"the analysis section has {len(report.analysis_tables)} tables, the report knows {len(_ANALYSIS_KINDS)}"
+        raise ValueError(msg)
+    return [Section(kind, title, table=Table(tuple(Column(h) for h in headers),
+                                             tuple(tuple(str(c) for c in row) for row in rows)), note=note,
                     empty=_t(report, "Inget att visa.", "Nothing to show."))
-            for title, headers, rows, note in report.analysis_tables]
+            for kind, (title, headers, rows, note) in zip(_ANALYSIS_KINDS, report.analysis_tables, strict=False)]
 
 
 # The table sections in the order the report prints them.
