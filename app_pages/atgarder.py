@@ -155,7 +155,7 @@ with _ui.guard():
                 e1, e2 = st.columns(2)
                 chosen_id = e1.selectbox(_ui.t("effect_action"), by_eff.index.astype(int).tolist(),
                                          format_func=lambda i: f"nr {i} – {by_eff.at[i, 'what']}")
-                controls = e2.multiselect(_ui.t("effect_control"), list(names), format_func=names.get,
+                controls = e2.multiselect(_ui.t("effect_control"), list(names), format_func=lambda a: names[a],
                                           placeholder=_ui.t("choose"))
                 e3, e4, e5 = st.columns(3)
                 weeks = e3.number_input(_ui.t("effect_weeks"), 4, 104, 26, step=1)
@@ -178,8 +178,9 @@ with _ui.guard():
                     st.error(_ui.plain(str(exc)))
                 else:
                     st.session_state["act_effect"] = report
-            report = st.session_state.get("act_effect")
-            if report is not None:
+            kept: effect_service.EffectReport | None = st.session_state.get("act_effect")
+            if kept is not None:
+                report = kept
                 st.markdown(f"**{_ui.plain(report.target)}** · {_ui.t('effect_date')}: {report.date} · "
                             f"{_ui.t('effect_control_used')}: {_ui.plain(', '.join(report.controls))}")
                 st.info(_ui.plain(report.verdict), icon=":material/balance:")

@@ -454,15 +454,17 @@ def cmd_qr(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="trygghetskarta", description=__doc__.splitlines()[0])
-    p.add_argument("--db", default=None,
-                   help="database URL (default: $TRYGGHETSKARTA_DB, else the embedded SQLite file under data/)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+# --- the commands' arguments, one function per command ---------------------------------------------------
 
+# what ``ArgumentParser.add_subparsers`` returns (argparse names the class only privately)
+Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]  # argparse's generic is private
+
+def _add_init(sub: Subparsers) -> None:
     s = sub.add_parser("init", help="create or upgrade the database")
     s.set_defaults(func=cmd_init)
 
+
+def _add_demo(sub: Subparsers) -> None:
     s = sub.add_parser("demo", help="fill the database with the synthetic demo season")
     s.add_argument("--size", type=int, default=None, help="total number of records (default: a few hundred)")
     s.add_argument("--seed", type=int, default=20261123)
@@ -470,6 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--if-empty", action="store_true", help="only fill a database that holds no findings yet")
     s.set_defaults(func=cmd_demo)
 
+
+def _add_import(sub: Subparsers) -> None:
     s = sub.add_parser("import", help="import a file")
     s.add_argument("file")
     s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk",
@@ -483,11 +487,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="est_report: the organisation reporting (key or name; else the file's organisation column)")
     s.set_defaults(func=cmd_import)
 
+
+def _add_template(sub: Subparsers) -> None:
     s = sub.add_parser("template", help="write the template of a file the app imports (the EST weekly report)")
     s.add_argument("kind", choices=["est_report"])
     s.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
     s.set_defaults(func=cmd_template)
 
+
+def _add_est_reports(sub: Subparsers) -> None:
     s = sub.add_parser("est-reports", help="list, approve or return the partners' weekly EST reports")
     s.add_argument("--week", type=_week, default=None, help="ISO week, e.g. 2026-W49 (default: this week)")
     s.add_argument("--status", choices=schema.keys("est_report_status"), default=None)
@@ -498,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reason", default=None, help="why the report is returned")
     s.set_defaults(func=cmd_est_reports)
 
+
+def _add_export(sub: Subparsers) -> None:
     s = sub.add_parser("export", help="export records")
     s.add_argument("--kind", required=True, choices=["finding", "sighting", "incident", "area", "walk", "action",
                                                      "nightwalk"])
@@ -509,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_export)
 
+
+def _add_map(sub: Subparsers) -> None:
     s = sub.add_parser("map", help="write the planners' map as one standalone HTML file")
     s.add_argument("--out", required=True)
     s.add_argument("--from", dest="date_from", type=_date, default=None)
@@ -517,6 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-role", dest="as_role", choices=schema.keys("role"), default=None)
     s.set_defaults(func=cmd_map)
 
+
+def _add_lagesbild(sub: Subparsers) -> None:
     s = sub.add_parser("lagesbild", help="render the lägesbild for a period")
     s.add_argument("--from", dest="date_from", type=_date, required=True)
     s.add_argument("--to", dest="date_to", type=_date, required=True)
@@ -525,6 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_lagesbild)
 
+
+def _add_effect(sub: Subparsers) -> None:
     s = sub.add_parser("effect", help="did it help? an action's effect against a control area (WDQ, WDD)")
     target = s.add_mutually_exclusive_group(required=True)
     target.add_argument("--area", default=None, help="the target area (name or id)")
@@ -545,6 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="FILE.json, FILE.html or FILE.pdf")
     s.set_defaults(func=cmd_effect)
 
+
+def _add_hotspots(sub: Subparsers) -> None:
     s = sub.add_parser("hotspots", help="hot-spot cells to a GeoPackage, or 'evaluate' how well they predict")
     s.add_argument("--from", dest="date_from", type=_date, default=None)
     s.add_argument("--to", dest="date_to", type=_date, default=None)
@@ -569,6 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print every figure as JSON")
     e.set_defaults(func=cmd_hotspots)
 
+
+def _add_users(sub: Subparsers) -> None:
     s = sub.add_parser("users", help="manage users")
     users_sub = s.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     a = users_sub.add_parser("add", help="add a user (the password is read without echo)")
@@ -577,15 +597,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--organisation", default=None, choices=schema.keys("party"))
     a.set_defaults(func=cmd_users)
 
+
+def _add_gallra(sub: Subparsers) -> None:
     s = sub.add_parser("gallra", help="apply the retention rules (safe to run daily)")
     s.add_argument("--dry-run", action="store_true")
     s.set_defaults(func=cmd_gallra)
 
+
+def _add_serve_api(sub: Subparsers) -> None:
     s = sub.add_parser("serve-api", help="serve Open311 GeoReport v2 and the residents' report endpoint")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: setting api_port, 8502)")
     s.set_defaults(func=cmd_serve_api)
 
+
+def _add_api_keys(sub: Subparsers) -> None:
     s = sub.add_parser("api-keys", help="Open311 API keys: add (printed once), revoke, list")
     keys_sub = s.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     a = keys_sub.add_parser("add", help="make a key for client NAME and print it once")
@@ -595,6 +621,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("list", help="list the clients and their keys' state")
     s.set_defaults(func=cmd_api_keys)
 
+
+def _add_outbox(sub: Subparsers) -> None:
     s = sub.add_parser("outbox", help="e-mail: send due messages, queue the daily digest, list the outbox")
     out_sub = s.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     a = out_sub.add_parser("send", help="queue messages for new status changes and send every due message")
@@ -606,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--limit", type=int, default=50)
     s.set_defaults(func=cmd_outbox)
 
+
+def _add_qr(sub: Subparsers) -> None:
     s = sub.add_parser("qr", help="a QR code that opens the public report page at a walk or place")
     s.add_argument("--walk", type=int, default=None, help="the walk's id (its place and title)")
     s.add_argument("--lon", type=float, default=None)
@@ -614,6 +644,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=["sv", "en", "ar", "so"], default=None)
     s.add_argument("--out", required=True, help="FILE.png or FILE.svg")
     s.set_defaults(func=cmd_qr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="trygghetskarta", description=__doc__.splitlines()[0])
+    p.add_argument("--db", default=None,
+                   help="database URL (default: $TRYGGHETSKARTA_DB, else the embedded SQLite file under data/)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_init(sub)
+    _add_demo(sub)
+    _add_import(sub)
+    _add_template(sub)
+    _add_est_reports(sub)
+    _add_export(sub)
+    _add_map(sub)
+    _add_lagesbild(sub)
+    _add_effect(sub)
+    _add_hotspots(sub)
+    _add_users(sub)
+    _add_gallra(sub)
+    _add_serve_api(sub)
+    _add_api_keys(sub)
+    _add_outbox(sub)
+    _add_qr(sub)
     return p
 
 
