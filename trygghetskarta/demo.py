@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -27,7 +28,10 @@ from trygghetskarta.timeutil import now_utc
 
 TZ = ZoneInfo("Europe/Stockholm")
 DEMO_TAG = "syntetisk demodata"
+SEASON_START = pd.Timestamp("2025-10-01", tz=TZ)  # findings, incidents and sightings from here
 SEASON_END = dt.date(2026, 11, 20)
+LOCALITIES = ("bro", "kungsangen", "brunna")  # walks and night walks take turns in this order
+N_NIGHTWALKS = 40
 
 # Places where findings cluster: name, locality, lat, lon, spread (m), weight, typical categories.
 HOTSPOTS: tuple[tuple[str, str, float, float, float, float, tuple[str, ...]], ...] = (
@@ -125,6 +129,52 @@ def _inside(lon: np.ndarray, lat: np.ndarray, boundary: shapely.Geometry) -> np.
     return shapely.contains_xy(boundary, lon, lat)
 
 
+@dataclass
+class _Season:
+    """What the parts of one demo season share: the store, the one random stream (every part draws from it in
+    turn, so their order is part of the demo), the kommun's boundary and what earlier parts wrote."""
+
+    store: Store
+    rng: np.random.Generator
+    seed: int
+    size: int | None
+    boundary: shapely.Geometry
+    say: Progress
+    summary: DemoSummary = field(default_factory=DemoSummary)
+    locality_area: dict[str, int] = field(default_factory=dict)  # locality -> the id of its stored area
+    walk_loc: dict[int, str] = field(default_factory=dict)  # walk id -> locality
+    walk_at: dict[int, pd.Timestamp] = field(default_factory=dict)  # walk id -> started_at
+
+    start: pd.Timestamp = SEASON_START
+    length_s: float = (pd.Timestamp(SEASON_END, tz=TZ) - SEASON_START).total_seconds()
+
+    def record(self, kind: str, res: InsertResult) -> None:
+        self.summary.inserted[kind] = self.summary.inserted.get(kind, 0) + res.inserted
+        self.summary.already_present[kind] = self.summary.already_present.get(kind, 0) + res.already_present
+
+    def random_times(self, n: int) -> pd.DatetimeIndex:
+        """n random days of the season (midnight); the caller adds the hour."""
+        days = self.rng.random(n) * (self.length_s / 86400)
+        return self.start.normalize() + pd.to_timedelta(np.floor(days), unit="D")
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """How many records of each kind: a realistic few hundred by default, else shares of ``size``."""
+
+    findings: int
+    incidents: int
+    sightings: int
+    nightwalks: int = N_NIGHTWALKS
+
+    @classmethod
+    def of(cls, size: int | None) -> _Counts:
+        findings = 300 if size is None else int(size * 0.7)
+        incidents = 420 if size is None else int(size * 0.2)
+        sightings = 160 if size is None else size - findings - incidents - 50
+        return cls(findings, incidents, sightings)
+
+
 def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progress: Progress | None = None,
          demo_users: bool = False) -> DemoSummary:
     """Fill ``store`` with the demo season. ``size``: total records (default: a realistic few hundred).
@@ -134,83 +184,132 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     if size is not None and size < 100:
         msg = f"--size must be at least 100 (got {size})"
         raise ValidationError(msg)
-    say = progress or (lambda _f, _m: None)
-    rng = np.random.default_rng(seed)
-    summary = DemoSummary()
-    boundary = geography.municipality().geometry.iloc[0].buffer(-0.0005)
+    season = _Season(store, np.random.default_rng(seed), seed, size,
+                     geography.municipality().geometry.iloc[0].buffer(-0.0005), progress or (lambda _f, _m: None))
+    counts = _Counts.of(size)
+    _fill_areas(season)
+    _fill_walks(season)
+    written = _fill_findings(season, counts.findings)
+    _fill_incidents(season, counts.incidents)
+    _fill_sightings(season, counts.sightings)
+    _fill_nightwalks(season, counts.nightwalks)
+    season.say(0.95, "åtgärder")
+    season.record("action", _actions(store, season.rng, seed, written))
+    if size is None:  # the default season only: --size N keeps its total of N records
+        _fill_planted_effect(season)
+    store.set_meta("demo", f"synthetic (seed={seed}, size={size or 'default'})")
+    if demo_users:
+        from trygghetskarta import auth
 
-    def record(kind: str, res: InsertResult) -> None:
-        summary.inserted[kind] = summary.inserted.get(kind, 0) + res.inserted
-        summary.already_present[kind] = summary.already_present.get(kind, 0) + res.already_present
+        season.summary.users = auth.create_demo_users(store)
+    season.say(1.0, "klart")
+    return season.summary
 
-    say(0.0, "områden")
-    if store.count("area") == 0:
-        record("area", store.insert("area", geography.shipped_areas()))
-    areas = store.areas()
-    locality_area = {row.locality: int(row.id) for row in areas.itertuples() if row.name in
-                     ("Bro", "Kungsängen", "Brunna")}
 
-    n_findings = 300 if size is None else int(size * 0.7)
-    n_incidents = 420 if size is None else int(size * 0.2)
-    n_sightings = 160 if size is None else size - n_findings - n_incidents - 50
-    n_nightwalks = 40
+def _fill_areas(season: _Season) -> None:
+    """The shipped areas (unless areas are already there); the three localities' areas for walks and reports."""
+    season.say(0.0, "områden")
+    if season.store.count("area") == 0:
+        season.record("area", season.store.insert("area", geography.shipped_areas()))
+    areas = season.store.areas()
+    season.locality_area = {row.locality: int(row.id) for row in areas.itertuples() if row.name in
+                            ("Bro", "Kungsängen", "Brunna")}
 
-    # --- walks ---------------------------------------------------------------------------------
-    say(0.05, "trygghetsvandringar")
-    localities = ["bro", "kungsangen", "brunna"]
+
+def _fill_walks(season: _Season) -> None:
+    """Ten evening walks from September, rotating between the localities along their hot spots."""
+    season.say(0.05, "trygghetsvandringar")
+    rng, seed = season.rng, season.seed
     walk_days = pd.date_range("2026-09-01", SEASON_END, periods=10).date
     walk_rows = []
     for i, day in enumerate(walk_days):
-        loc = localities[i % 3]
+        loc = LOCALITIES[i % 3]
         spots = [h for h in HOTSPOTS if h[1] == loc]
         route = shapely.LineString([(h[3], h[2]) for h in spots] + [(spots[0][3], spots[0][2])])
         orgs = ", ".join(sorted(rng.choice(_ORGS, size=4, replace=False)))
         walk_rows.append({
             "title": f"[DEMO] Trygghetsvandring {schema.label('locality', loc)} {day:%Y-%m-%d}",
             "started_at": dt.datetime.combine(day, dt.time(18, 30), tzinfo=TZ),
-            "area_id": locality_area[loc], "light": "morker" if day.month >= 10 else "skymning",
+            "area_id": season.locality_area[loc], "light": "morker" if day.month >= 10 else "skymning",
             "organisations": orgs, "notes": f"Cirka {rng.integers(12, 26)} deltagare. {DEMO_TAG}.",
             "audience": "publik", "created_by": "demo", "external_id": f"demo:walk:{seed}:{i}",
             "geometry": route,
         })
-    res = store.insert("walk", gpd.GeoDataFrame(walk_rows, crs=schema.CRS_STORE))
-    record("walk", res)
-    walks = store.read("walk")
+    season.record("walk", season.store.insert("walk", gpd.GeoDataFrame(walk_rows, crs=schema.CRS_STORE)))
+    walks = season.store.read("walk")
     walks = walks[walks["external_id"].astype(str).str.startswith(f"demo:walk:{seed}:")].reset_index(drop=True)
-    walk_loc = {int(w.id): localities[k % 3] for k, w in enumerate(walks.itertuples())}
-    walk_at = {int(w.id): w.started_at for w in walks.itertuples()}
+    season.walk_loc = {int(w.id): LOCALITIES[k % 3] for k, w in enumerate(walks.itertuples())}
+    season.walk_at = {int(w.id): w.started_at for w in walks.itertuples()}
 
-    # --- findings --------------------------------------------------------------------------------
-    say(0.1, "fynd")
-    lon, lat, hot = _points_near(rng, n_findings)
-    ok = _inside(lon, lat, boundary)
+
+def _fill_findings(season: _Season, n: int) -> pd.DataFrame | None:
+    """The findings and (up to 20,000 records) their status history. Returns the written findings with their
+    ids when all were new (so the actions need no re-read), else None."""
+    season.say(0.1, "fynd")
+    lon, lat, hot = _finding_places(season, n)
+    findings = _findings_frame(season, lon, lat, hot)
+    res = _insert_chunked(season.store, "finding", findings, season.say, 0.1, 0.6)
+    season.record("finding", res)
+    written = None
+    if res.inserted == len(findings):  # the ids come back in row order, so the frame needs no re-read
+        written = pd.DataFrame(findings.drop(columns="geometry")).assign(
+            id=list(res.ids), lon=lon, lat=lat, area_id=np.nan)
+    if season.size is None or season.size <= 20_000:
+        _history(season.store, season.rng, season.seed)
+    return written
+
+
+def _finding_places(season: _Season, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n places around the hot spots, all inside the kommun: lon, lat and the hot spot's index."""
+    rng = season.rng
+    lon, lat, hot = _points_near(rng, n)
+    ok = _inside(lon, lat, season.boundary)
     while not ok.all():  # redraw the few scattered points that fell outside the kommun
         lon2, lat2, hot2 = _points_near(rng, int((~ok).sum()))
         lon[~ok], lat[~ok], hot[~ok] = lon2, lat2, hot2
-        ok = _inside(lon, lat, boundary)
-    cat_choice = np.array([rng.choice(HOTSPOTS[h][6]) for h in hot]) if n_findings <= 50_000 else \
-        _vector_categories(rng, hot)
-    # Two in three findings come from walks in the hotspot's locality; the rest are reported in the app.
-    walk_ids = np.array(list(walk_loc))
-    from_walk = rng.random(n_findings) < 0.67
+        ok = _inside(lon, lat, season.boundary)
+    return lon, lat, hot
+
+
+def _finding_walks(season: _Season, hot: np.ndarray) -> np.ndarray:
+    """Two in three findings come from walks in the hotspot's locality (a walk id); the rest are reported in the
+    app (-1)."""
+    rng, n = season.rng, len(hot)
+    walk_ids = np.array(list(season.walk_loc))
+    from_walk = rng.random(n) < 0.67
     hot_loc = np.array([HOTSPOTS[h][1] for h in hot])
-    finding_walk = np.full(n_findings, -1)
-    for loc in localities:
-        candidates = np.array([w for w in walk_ids if walk_loc[w] == loc])
+    finding_walk = np.full(n, -1)
+    for loc in LOCALITIES:
+        candidates = np.array([w for w in walk_ids if season.walk_loc[w] == loc])
         sel = from_walk & (hot_loc == loc)
         finding_walk[sel] = rng.choice(candidates, size=int(sel.sum()))
-    season_start = pd.Timestamp("2025-10-01", tz=TZ)
-    season_len = (pd.Timestamp(SEASON_END, tz=TZ) - season_start).total_seconds()
-    at = season_start + pd.to_timedelta(rng.random(n_findings) * season_len, unit="s")
-    walk_time = pd.Series([walk_at.get(int(w)) for w in finding_walk], dtype=object)
+    return finding_walk
+
+
+def _finding_times(season: _Season, finding_walk: np.ndarray) -> pd.Series:
+    """When each finding was reported: during its walk (up to two hours after the start), else any time."""
+    rng, n = season.rng, len(finding_walk)
+    at = season.start + pd.to_timedelta(rng.random(n) * season.length_s, unit="s")
+    walk_time = pd.Series([season.walk_at.get(int(w)) for w in finding_walk], dtype=object)
     has_walk = finding_walk >= 0
-    minutes = pd.to_timedelta(rng.integers(0, 120, n_findings), unit="m")
+    minutes = pd.to_timedelta(rng.integers(0, 120, n), unit="m")
     at = pd.Series(at)
     at[has_walk] = pd.to_datetime(walk_time[has_walk], utc=True) + minutes[has_walk]
-    status = _lifecycle(rng, n_findings, at)
-    severity = rng.choice([1, 2, 3], size=n_findings, p=[0.3, 0.5, 0.2])
+    return at
+
+
+def _findings_frame(season: _Season, lon: np.ndarray, lat: np.ndarray, hot: np.ndarray) -> gpd.GeoDataFrame:
+    """The findings at the given places: category by hot spot, walk, time, status along the lifecycle, due date."""
+    rng, seed, n = season.rng, season.seed, len(hot)
+    cat_choice = np.array([rng.choice(HOTSPOTS[h][6]) for h in hot]) if n <= 50_000 else \
+        _vector_categories(rng, hot)
+    finding_walk = _finding_walks(season, hot)
+    has_walk = finding_walk >= 0
+    at = _finding_times(season, finding_walk)
+    status = _lifecycle(rng, n, at)
+    severity = rng.choice([1, 2, 3], size=n, p=[0.3, 0.5, 0.2])
     descr = _describe(rng, cat_choice)
-    audience = np.where(rng.random(n_findings) < 0.85, "publik", "partner")
+    audience = np.where(rng.random(n) < 0.85, "publik", "partner")
     findings = gpd.GeoDataFrame({
         "category": cat_choice, "description": descr, "severity": severity,
         "status": status, "responsible": [_ROUTE_PARTY[c] if s != "ny" else None for c, s in
@@ -219,104 +318,97 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
         "reported_by": np.where(has_walk, "deltagare", "app"),
         "walk_id": pd.array(np.where(has_walk, finding_walk, -1), dtype="Int64"),
         "audience": audience, "source": "demo",
-        "external_id": [f"demo:finding:{seed}:{i}" for i in range(n_findings)],
+        "external_id": [f"demo:finding:{seed}:{i}" for i in range(n)],
         "light": pd.Series(["morker" if w else None for w in has_walk], dtype=object),
     }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
     findings.loc[findings["walk_id"] < 0, "walk_id"] = pd.NA
-    due = pd.Series([None] * n_findings, dtype=object)
+    due = pd.Series([None] * n, dtype=object)
     planned = np.isin(status, ["planerad", "atgardad", "verifierad"])
     due[planned] = [(t + pd.Timedelta(days=int(d))).date() for t, d in
                     zip(at[planned], rng.integers(10, 60, int(planned.sum())), strict=True)]
     findings["due_date"] = due.to_numpy()
-    res = _insert_chunked(store, "finding", findings, say, 0.1, 0.6)
-    record("finding", res)
-    written = None
-    if res.inserted == len(findings):  # the ids come back in row order, so the frame needs no re-read
-        written = pd.DataFrame(findings.drop(columns="geometry")).assign(
-            id=list(res.ids), lon=lon, lat=lat, area_id=np.nan)
-    if size is None or size <= 20_000:
-        _history(store, rng, seed)
+    return findings
 
-    # --- partner incidents -----------------------------------------------------------------------
-    say(0.6, "partnerhändelser")
-    lon, lat, hot = _points_near(rng, n_incidents, scatter=0.3)
-    lon, lat = _clamp_inside(rng, lon, lat, boundary)
-    src_idx = rng.choice(len(_INCIDENT_SOURCES), size=n_incidents, p=[0.35, 0.15, 0.35, 0.15])
+
+def _fill_incidents(season: _Season, n: int) -> None:
+    """Partner incidents (police, housing company, kommun), peaking in the evening; the police events API's
+    ones at its single point for the kommun."""
+    season.say(0.6, "partnerhändelser")
+    rng = season.rng
+    lon, lat, _hot = _points_near(rng, n, scatter=0.3)
+    lon, lat = _clamp_inside(rng, lon, lat, season.boundary)
+    src_idx = rng.choice(len(_INCIDENT_SOURCES), size=n, p=[0.35, 0.15, 0.35, 0.15])
     src = np.array([_INCIDENT_SOURCES[i][0] for i in src_idx])
     owner = np.array([_INCIDENT_SOURCES[i][1] for i in src_idx])
     precision = np.array([_INCIDENT_SOURCES[i][2] for i in src_idx])
     police_centroid = (17.752277, 59.49068)  # the police events API's single point for Upplands-Bro
     lon[precision == "kommun"], lat[precision == "kommun"] = police_centroid
     # Incidents peak in the evening and at weekends.
-    day_offsets = rng.random(n_incidents) * (season_len / 86400)
-    hours = rng.choice(24, size=n_incidents, p=_hour_profile())
-    occurred = (season_start.normalize() + pd.to_timedelta(np.floor(day_offsets), unit="D")
-                + pd.to_timedelta(hours, unit="h") + pd.to_timedelta(rng.integers(0, 60, n_incidents), unit="m"))
-    types = rng.choice(schema.keys("incident_type"), size=n_incidents,
+    days = season.random_times(n)
+    hours = rng.choice(24, size=n, p=_hour_profile())
+    occurred = days + pd.to_timedelta(hours, unit="h") + pd.to_timedelta(rng.integers(0, 60, n), unit="m")
+    types = rng.choice(schema.keys("incident_type"), size=n,
                        p=_normalised([8, 7, 2, 6, 6, 4, 3, 3, 3, 2, 3, 1, 1, 2]))
     incidents = gpd.GeoDataFrame({
         "source": src, "type": types, "occurred_at": pd.DatetimeIndex(occurred).tz_convert("UTC"),
         "precision": precision, "title": [schema.label("incident_type", t) for t in types],
         "description": f"Händelse ({DEMO_TAG})", "owner_org": owner, "audience": "partner",
-        "external_id": [f"demo:incident:{seed}:{i}" for i in range(n_incidents)],
+        "external_id": [f"demo:incident:{season.seed}:{i}" for i in range(n)],
         "reported_by": np.where(src == "upplands_brohus", "bostadsbolag", "polis"),
     }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
-    record("incident", _insert_chunked(store, "incident", incidents, say, 0.6, 0.8))
+    season.record("incident", _insert_chunked(season.store, "incident", incidents, season.say, 0.6, 0.8))
 
-    # --- field sightings -------------------------------------------------------------------------
-    say(0.8, "fältobservationer")
-    if n_sightings > 0:
-        lon, lat, hot = _points_near(rng, n_sightings, scatter=0.2)
-        lon, lat = _clamp_inside(rng, lon, lat, boundary)
-        days = rng.random(n_sightings) * (season_len / 86400)
-        hours = rng.choice([15, 16, 17, 18, 19, 20, 21, 22, 23], size=n_sightings)
-        observed = (season_start.normalize() + pd.to_timedelta(np.floor(days), unit="D")
-                    + pd.to_timedelta(hours, unit="h"))
-        stypes = rng.choice(schema.keys("sighting_type"), size=n_sightings,
-                            p=_normalised([10, 4, 2, 2, 1, 1, 5, 1]))
-        sightings = gpd.GeoDataFrame({
-            "type": stypes, "group_size": rng.choice(schema.keys("group_size"), size=n_sightings),
-            "age_band": rng.choice(["13-15", "16-17", "18-25", "blandat"], size=n_sightings),
-            "observed_at": pd.DatetimeIndex(observed).tz_convert("UTC"),
-            "description": f"Observation ({DEMO_TAG})", "reported_by": "faltgrupp", "audience": "begransad",
-            "external_id": [f"demo:sighting:{seed}:{i}" for i in range(n_sightings)],
-        }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
-        record("sighting", _insert_chunked(store, "sighting", sightings, say, 0.8, 0.92))
 
-    # --- night-walk reports ----------------------------------------------------------------------
-    say(0.92, "nattvandringar")
+def _fill_sightings(season: _Season, n: int) -> None:
+    """The field group's sightings, in the afternoon and evening."""
+    season.say(0.8, "fältobservationer")
+    if n <= 0:
+        return
+    rng = season.rng
+    lon, lat, _hot = _points_near(rng, n, scatter=0.2)
+    lon, lat = _clamp_inside(rng, lon, lat, season.boundary)
+    days = season.random_times(n)
+    hours = rng.choice([15, 16, 17, 18, 19, 20, 21, 22, 23], size=n)
+    observed = days + pd.to_timedelta(hours, unit="h")
+    stypes = rng.choice(schema.keys("sighting_type"), size=n, p=_normalised([10, 4, 2, 2, 1, 1, 5, 1]))
+    sightings = gpd.GeoDataFrame({
+        "type": stypes, "group_size": rng.choice(schema.keys("group_size"), size=n),
+        "age_band": rng.choice(["13-15", "16-17", "18-25", "blandat"], size=n),
+        "observed_at": pd.DatetimeIndex(observed).tz_convert("UTC"),
+        "description": f"Observation ({DEMO_TAG})", "reported_by": "faltgrupp", "audience": "begransad",
+        "external_id": [f"demo:sighting:{season.seed}:{i}" for i in range(n)],
+    }, geometry=shapely.points(lon, lat), crs=schema.CRS_STORE)
+    season.record("sighting", _insert_chunked(season.store, "sighting", sightings, season.say, 0.8, 0.92))
+
+
+def _fill_nightwalks(season: _Season, n: int) -> None:
+    """Night-walk reports on n of the season's Fridays, the organisations taking turns."""
+    season.say(0.92, "nattvandringar")
+    rng = season.rng
     fridays = pd.date_range("2025-10-03", SEASON_END, freq="W-FRI")
-    picks = rng.choice(len(fridays), size=min(n_nightwalks, len(fridays)), replace=False)
+    picks = rng.choice(len(fridays), size=min(n, len(fridays)), replace=False)
     nw_rows = []
     for j, p in enumerate(sorted(picks)):
         org_i = j % len(_NIGHTWALK_ORGS)
-        loc = localities[org_i]
+        loc = LOCALITIES[org_i]
         spots = [h for h in HOTSPOTS if h[1] == loc][:3]
         nw_rows.append({
             "organisation": _NIGHTWALK_ORGS[org_i], "walk_date": fridays[p].date(),
             "walkers": int(rng.integers(3, 12)), "contacts_young": int(rng.integers(0, 40)),
             "observations": f"Lugn kväll, samtal med unga vid centrum ({DEMO_TAG}).",
-            "reported_by": "nattvandrare", "area_id": locality_area[loc], "audience": "partner",
-            "external_id": f"demo:nightwalk:{seed}:{j}",
+            "reported_by": "nattvandrare", "area_id": season.locality_area[loc], "audience": "partner",
+            "external_id": f"demo:nightwalk:{season.seed}:{j}",
             "geometry": shapely.LineString([(h[3], h[2]) for h in spots]),
         })
-    record("nightwalk", store.insert("nightwalk", gpd.GeoDataFrame(nw_rows, crs=schema.CRS_STORE)))
+    season.record("nightwalk", season.store.insert("nightwalk", gpd.GeoDataFrame(nw_rows, crs=schema.CRS_STORE)))
 
-    # --- actions ---------------------------------------------------------------------------------
-    say(0.95, "åtgärder")
-    record("action", _actions(store, rng, seed, written))
-    if size is None:  # the default season only: --size N keeps its total of N records
-        say(0.97, "planterad effekt")
-        planted = _planted_effect(store, seed)
-        record("incident", planted[0])
-        record("action", planted[1])
-    store.set_meta("demo", f"synthetic (seed={seed}, size={size or 'default'})")
-    if demo_users:
-        from trygghetskarta import auth
 
-        summary.users = auth.create_demo_users(store)
-    say(1.0, "klart")
-    return summary
+def _fill_planted_effect(season: _Season) -> None:
+    """The effect of #17 planted in the default season (its own random stream)."""
+    season.say(0.97, "planterad effekt")
+    incidents, action = _planted_effect(season.store, season.seed)
+    season.record("incident", incidents)
+    season.record("action", action)
 
 
 def _insert_chunked(store: Store, kind: str, frame: gpd.GeoDataFrame, say: Progress, lo: float,
@@ -453,7 +545,7 @@ EFFECT_REDUCTION = 0.5  # the share of the target's incidents the new lighting r
 EFFECT_ACTION = "Ny belysning i Bro centrum (planterad demoeffekt)"
 
 
-def _planted_effect(store: Store, seed: int) -> tuple[object, object]:
+def _planted_effect(store: Store, seed: int) -> tuple[InsertResult, InsertResult]:
     """The default demo season's extra street-level incidents in Bro centrum and Kungsängen centrum, 26 weeks
     either side of 2026-05-04: both follow the same rising trend (+20 %), and Bro centrum loses half of its
     incidents after the date, when a done action "Ny belysning i Bro centrum" put in new lighting. Its own
@@ -468,7 +560,7 @@ def _planted_effect(store: Store, seed: int) -> tuple[object, object]:
     by_name = {str(n): (int(i), g) for i, n, g in zip(areas["id"], areas["name"], areas.geometry, strict=True)}
     if EFFECT_TARGET not in by_name or EFFECT_CONTROL not in by_name:
         return InsertResult(), InsertResult()  # areas replaced by an import: nothing to plant in
-    rows = []
+    rows: list[dict[str, Any]] = []
     span = dt.timedelta(weeks=EFFECT_WEEKS)
     for name, reduce in ((EFFECT_TARGET, True), (EFFECT_CONTROL, False)):
         _, polygon = by_name[name]
@@ -512,6 +604,6 @@ def _planted_effect(store: Store, seed: int) -> tuple[object, object]:
                 planned_date=EFFECT_DATE, done_date=EFFECT_DATE, status="klar", shared=True, walk_id=None,
                 area_id=target_id, created_by="planerare", audience="partner", external_id=ext,
                 created_at=now_utc(), updated_at=now_utc(), lon=float(centre.x), lat=float(centre.y), geom=None,
-            ).returning(t.actions.c.id)).scalar()
+            ).returning(t.actions.c.id)).scalar_one()
             action.ids.append(int(aid))
     return incidents, action
