@@ -550,11 +550,6 @@ def _planted_effect(store: Store, seed: int) -> tuple[InsertResult, InsertResult
     either side of 2026-05-04: both follow the same rising trend (+20 %), and Bro centrum loses half of its
     incidents after the date, when a done action "Ny belysning i Bro centrum" put in new lighting. Its own
     random stream, so the rest of the demo season is unchanged by it."""
-    import sqlalchemy as sa
-
-    from trygghetskarta.store import tables as t
-    from trygghetskarta.store.core import InsertResult, now_utc
-
     rng = np.random.default_rng([seed, 17])
     areas = store.areas()
     by_name = {str(n): (int(i), g) for i, n, g in zip(areas["id"], areas["name"], areas.geometry, strict=True)}
@@ -596,14 +591,14 @@ def _planted_effect(store: Store, seed: int) -> tuple[InsertResult, InsertResult
     target_id, polygon = by_name[EFFECT_TARGET]
     centre = polygon.representative_point()
     with store.write() as conn:
-        if conn.execute(sa.select(t.actions.c.id).where(t.actions.c.external_id == ext)).first():
+        if store.action_ids_by_external_id(conn, [ext]):
             action.already_present += 1
         else:
-            aid = conn.execute(sa.insert(t.actions).values(
-                what=EFFECT_ACTION, responsible="kommun_gata_park", priority=1, kind="projektering",
-                planned_date=EFFECT_DATE, done_date=EFFECT_DATE, status="klar", shared=True, walk_id=None,
-                area_id=target_id, created_by="planerare", audience="partner", external_id=ext,
-                created_at=now_utc(), updated_at=now_utc(), lon=float(centre.x), lat=float(centre.y), geom=None,
-            ).returning(t.actions.c.id)).scalar_one()
-            action.ids.append(int(aid))
+            action.ids.extend(store.insert_actions(conn, [{
+                "what": EFFECT_ACTION, "responsible": "kommun_gata_park", "priority": 1, "kind": "projektering",
+                "planned_date": EFFECT_DATE, "done_date": EFFECT_DATE, "status": "klar", "shared": True,
+                "walk_id": None, "area_id": target_id, "created_by": "planerare", "external_id": ext,
+                "created_at": now_utc(), "updated_at": now_utc(), "lon": float(centre.x), "lat": float(centre.y)}],
+                [[]]))
+            store.audit("demo_actions", None, "action", action.ids[-1], {"planted_effect": True}, conn=conn)
     return incidents, action
