@@ -294,7 +294,7 @@ def test_migration_0004_upgrades_in_place_and_back(store: Store) -> None:
         conn.commit()
         assert "public_reports" not in sa.inspect(conn).get_table_names()
     assert store.revision() == "0003" and store.count("finding") == 1  # the finding itself stays
-    assert store.init() == "0004"
+    assert store.init("0004") == "0004"
     with store.read_conn() as conn:
         tables = set(sa.inspect(conn).get_table_names())
     assert {"public_reports", "outbox", "api_keys", "rate_counters"} <= tables
