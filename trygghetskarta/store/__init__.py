@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from trygghetskarta.store.actions import ActionsMixin
-from trygghetskarta.store.core import InsertResult, PreparedBatch, content_key, now_utc
+from trygghetskarta.store.core import (
+    InsertResult,
+    PreparedBatch,
+    RestrictedView,
+    content_key,
+    deferred_view_audit,
+    now_utc,
+)
 from trygghetskarta.store.est import EstMixin
 from trygghetskarta.store.retention import RetentionMixin
 from trygghetskarta.store.users import UsersMixin
@@ -19,4 +26,5 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-__all__ = ["InsertResult", "PreparedBatch", "Store", "content_key", "now_utc", "open_store"]
+__all__ = ["InsertResult", "PreparedBatch", "RestrictedView", "Store", "content_key", "deferred_view_audit", "now_utc",
+           "open_store"]

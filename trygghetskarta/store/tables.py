@@ -7,6 +7,7 @@ lets both backends filter and bin quickly without decoding geometry.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -233,6 +234,17 @@ meta = Table(
     "meta", metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- added by migration 0006 ---------------------------------------------------------------------
+
+# One row (id 1): ``version`` is advanced inside every write transaction (``Store.write``); ``epoch`` is random
+# per database, so a database made again at the same address never matches an old cache entry.
+data_version = Table(
+    "data_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("epoch", String(32), nullable=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 # --- added by migration 0002 ---------------------------------------------------------------------

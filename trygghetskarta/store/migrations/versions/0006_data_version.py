@@ -1,0 +1,42 @@
+"""The data version: one row that every write transaction advances, so that the caches of every app instance
+over the same database (and the CLI's writes) are refreshed at the next interaction (issue #15).
+
+- ``data_version``: a single row (``id`` = 1) with ``version``, advanced by ``Store.write()`` inside the
+  writing transaction, and ``epoch``, a random token made when the table is created, so a database made
+  again at the same address never matches a cache entry of the one before.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+# Follows 0005 (issues #16 and #17 add 0004 and 0005 in parallel). Until those are merged, it follows the newest
+# revision present, so this file works before and after the merge; set it to "0005" once both are in.
+_HERE = Path(__file__).resolve().parent
+down_revision = next(r for r in ("0005", "0004", "0003") if any(_HERE.glob(f"{r}_*.py")))
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        "data_version",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("epoch", sa.String(32), nullable=False),
+        sa.Column("version", sa.BigInteger, nullable=False),
+        sa.CheckConstraint("id = 1", name="ck_data_version_single_row"),
+    )
+    op.bulk_insert(table, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 0}])
+
+
+def downgrade() -> None:
+    op.drop_table("data_version")
