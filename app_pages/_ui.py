@@ -215,7 +215,7 @@ def data_version() -> str:
     anywhere is shown at the next interaction here. No page has to announce its writes."""
     memo = _this_run()
     url = settings.database_url()
-    key = ("data_version", url)
+    key = f"data_version:{url}"
     if key not in memo:
         memo[key] = store().data_version()
     return str(memo[key])
@@ -231,9 +231,10 @@ def _page_name() -> str:
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     ctx = get_script_run_ctx()
-    pages = ctx.pages_manager.get_pages() if ctx is not None else {}
-    script = str(pages.get(ctx.page_script_hash, {}).get("script_path", "")) if ctx is not None else ""
-    return Path(script or (ctx.main_script_path if ctx is not None else "")).stem or "-"
+    if ctx is None:
+        return "-"
+    page: dict[str, Any] = dict(ctx.pages_manager.get_pages().get(ctx.page_script_hash) or {})
+    return Path(str(page.get("script_path") or ctx.main_script_path)).stem or "-"
 
 
 def _audit_views(v: Viewer | None, views: tuple[RestrictedView, ...]) -> None:
