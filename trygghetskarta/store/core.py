@@ -55,11 +55,15 @@ class InsertResult:
 
 @dataclass(frozen=True)
 class RestrictedView:
-    """Restricted rows a read handed to a viewer: ``rows`` rows of ``kind`` (audience begränsad, or a field
-    sighting), to be written to the audit log as ``view_restricted``."""
+    """Restricted rows a read handed to a viewer: the ``ids`` of rows of ``kind`` (audience begränsad, or a
+    field sighting), to be written to the audit log as ``view_restricted``."""
 
     kind: str
-    rows: int
+    ids: frozenset[int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
 
 
 _deferred_views: ContextVar[list[RestrictedView] | None] = ContextVar("trygghetskarta_deferred_views",
@@ -643,14 +647,14 @@ class StoreCore:
         if viewer is None or frame.empty:
             return  # the local administrator (CLI, scripts) is not audited per read
         if kind in RESTRICTED_KINDS:
-            rows = len(frame)
+            restricted = frame["id"]
         elif "audience" in frame:
-            rows = int((frame["audience"] == RESTRICTED_AUDIENCE).sum())
+            restricted = frame.loc[(frame["audience"] == RESTRICTED_AUDIENCE).to_numpy(), "id"]
         else:
-            rows = 0
-        if not rows:
             return
-        view = RestrictedView(kind, rows)
+        if restricted.empty:
+            return
+        view = RestrictedView(kind, frozenset(int(i) for i in restricted))
         sink = _deferred_views.get()
         if sink is not None:
             sink.append(view)
@@ -658,16 +662,17 @@ class StoreCore:
             self.audit_views(viewer, [view])
 
     def audit_views(self, viewer: Viewer, views: Sequence[RestrictedView], context: str | None = None) -> None:
-        """One ``view_restricted`` audit event per kind for ``views`` (their rows summed), in one transaction
-        that leaves the data version alone. ``context`` (a page, a command) goes into the detail."""
-        rows: dict[str, int] = {}
+        """One ``view_restricted`` audit event per kind for ``views`` (``rows``: the distinct rows they showed),
+        in one transaction that leaves the data version alone. ``context`` (a page, a command) goes into the
+        detail."""
+        ids: dict[str, set[int]] = {}
         for view in views:
-            rows[view.kind] = rows.get(view.kind, 0) + view.rows
-        if not rows:
+            ids.setdefault(view.kind, set()).update(view.ids)
+        if not ids:
             return
         with self.write(changes_data=False) as conn:
-            for kind, n in rows.items():
-                detail: dict[str, Any] = {"rows": n}
+            for kind, shown in ids.items():
+                detail: dict[str, Any] = {"rows": len(shown)}
                 if context:
                     detail["context"] = context
                 self.audit("view_restricted", viewer, kind, None, detail, conn=conn)
