@@ -25,13 +25,16 @@ run: $(VENV)/.installed
 	$(PY) -m trygghetskarta demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
-## make test: lint and the whole test suite (PostGIS and browser tests included)
+## make test: lint (ruff, with the complexity rules), types (mypy --check-untyped-defs) and the whole test suite
+## (PostGIS and browser tests included)
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(VENV)/.dev-installed
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -13,9 +13,12 @@ from app_pages import _ui
 st.set_page_config(page_title="Trygghetskarta", page_icon=str(Path(__file__).parent / "app_pages" / "favicon.png"),
                    layout="wide")
 
-with st.sidebar:
-    st.segmented_control(_ui.t("language"), options=["sv", "en"], key="tk_lang",
-                         format_func=lambda k: {"sv": "Svenska", "en": "English"}[k], default=_ui.lang())
+
+
+def _language_switch() -> None:
+    with st.sidebar:
+        st.segmented_control(_ui.t("language"), options=["sv", "en"], key="tk_lang",
+                             format_func=lambda k: {"sv": "Svenska", "en": "English"}[k], default=_ui.lang())
 
 
 def _logout() -> None:
@@ -35,17 +38,29 @@ if viewer is not None:
     else:
         st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
 
+def _public_pages() -> list:
+    """The public pages (no account needed): report a place, follow a report, the public map, help."""
+    from app_pages._public import PUBLIC_PAGES, t
+
+    return [st.Page(f"app_pages/{key}.py", title=t(text_key), icon=icon, url_path=key)
+            for key, text_key, icon in PUBLIC_PAGES]
+
+
 if viewer is None:
+    # The login is the default page; the public pages link to each other and are reached by their links.
     page = st.navigation([st.Page("app_pages/logga_in.py", title=_ui.t("page_login"), icon=":material/login:",
-                                  url_path="logga_in", default=True)], position="hidden")
+                                  url_path="logga_in", default=True), *_public_pages()], position="hidden")
 else:
     home = _ui.HOME.get(viewer.role, "oversikt")
     allowed = _ui.pages_for(viewer.role)
     if home not in {p.key for p in allowed}:
         home = allowed[0].key
-    page = st.navigation([st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
-                                  default=p.key == home) for p in allowed])
+    page = st.navigation({"": [st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
+                                       default=p.key == home) for p in allowed],
+                          _ui.t("public_section"): _public_pages()})
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)
+if page.url_path not in _ui.PUBLIC_PAGE_KEYS:  # the public pages have their own four-language choice
+    _language_switch()
 page.run()

@@ -56,7 +56,11 @@ PAGES: tuple[PageDef, ...] = (
     PageDef("granskning", ":material/fact_check:", frozenset({"planerare", "admin"})),
     PageDef("import_export", ":material/swap_vert:", frozenset({"planerare", "admin"})),
     PageDef("admin", ":material/admin_panel_settings:", frozenset({"admin"})),
+    PageDef("moderering", ":material/rate_review:", frozenset({"planerare", "admin"})),  # issue 16
 )
+# Public pages (issue 16): reachable with no account, by everyone; their texts are in four languages
+# (``app_pages/_public.py``, ``trygghetskarta.public_texts``).
+PUBLIC_PAGE_KEYS: tuple[str, ...] = ("anmal", "status", "publik_karta", "hjalp")
 PAGE = {p.key: p for p in PAGES}
 # Where a role lands after logging in: the work it came to do.
 HOME: dict[str, str] = {"deltagare": "rapportera", "nattvandrare": "rapportera", "faltgrupp": "rapportera"}
@@ -460,3 +464,49 @@ def lagesbild_for(v: Viewer, start: dt.date, end: dt.date | None = None, kind: s
                                audience, area_ids, lang())
     _audit_views(v, views)
     return report
+
+
+# --- #17: trust in the hot-spot map, emerging hot spots, effect of actions ---------------------------------
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=30)
+def _hotspot_trust(url: str, version: str, viewer_key: Any, method: str, cell_m: float, until: dt.date,
+                   lang_: str) -> tuple[dict[str, Any], tuple[RestrictedView, ...]]:
+    del version
+    from trygghetskarta import hotspot_service
+
+    with deferred_view_audit() as views:
+        result = hotspot_service.evaluate(_store_for(url), _viewer_from_key(viewer_key), method=method,
+                                          period="month", periods=6, window=6, cell_m=cell_m, until=until,
+                                          lang=lang_)
+    return result, tuple(views)
+
+
+def hotspot_trust(v: Viewer | None, method: str, cell_m: float) -> dict[str, Any]:
+    """``hotspot_service.evaluate`` over the last six months (cached per viewer and data version; restricted rows
+    audited per view)."""
+    result, views = _hotspot_trust(settings.database_url(), data_version(), _viewer_key(v), method, float(cell_m),
+                                   today(), lang())
+    _audit_views(v, views)
+    return result
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=30)
+def _emerging(url: str, version: str, viewer_key: Any, cell_m: float, until: dt.date,
+              lang_: str) -> tuple[Any, tuple[RestrictedView, ...]]:
+    del version
+    from trygghetskarta import hotspot_service
+
+    with deferred_view_audit() as views:
+        result = hotspot_service.emerging(_store_for(url), _viewer_from_key(viewer_key), period="month",
+                                          periods=12, cell_m=cell_m, until=until, lang=lang_)
+    return result, tuple(views)
+
+
+def emerging(v: Viewer | None, cell_m: float) -> Any:
+    """Emerging hot-spot cells over the last 12 months (cached per viewer and data version; restricted rows
+    audited per view)."""
+    result, views = _emerging(settings.database_url(), data_version(), _viewer_key(v), float(cell_m), today(),
+                              lang())
+    _audit_views(v, views)
+    return result

@@ -50,7 +50,7 @@ ANY = "__any__"
 with _ui.guard():
     store = _ui.store()
     tabs = st.tabs([_ui.t(k) for k in ("users", "areas", "routing", "thresholds", "retention", "audit_log",
-                                       "demo_data")])
+                                       "demo_data", "adm_public")])
     with tabs[0]:
         users = store.users()
         st.dataframe(users.assign(role=users["role"].map(lambda k: _ui.label("role", k))), hide_index=True,
@@ -141,4 +141,7 @@ with _ui.guard():
             summary = demo.fill(store, seed=int(seed), size=size, progress=advance)
             bar.empty()
             st.success(_ui.t("demo_done", n=summary.total, k=sum(summary.already_present.values())))
+    with tabs[7]:  # issue 16: API keys, parties' e-mail, the help page's content, the outbox
+        from app_pages import _admin_public
 
+        _admin_public.section(store, viewer)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import actions, schema
+from trygghetskarta import actions, effect_export, schema
 from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("atgarder")
@@ -135,3 +135,59 @@ with _ui.guard():
                     actions.set_action_dates(store, int(action_id), viewer, planned_date=planned,
                                            deadline=deadline if planner else current["deadline"])
                     st.success(_ui.t("dates_saved"))
+
+    # --- did it help? (#17): the effect of an action against a control area ------------------------------
+    if planner or viewer.role in schema.PARTNER_ROLES:
+        from trygghetskarta import effect_service
+
+        st.subheader(_ui.t("effect_title"))
+        evaluable = listed[listed["status"].isin(schema.ACTION_DONE_STATUSES) | listed["planned_date"].notna()]
+        if evaluable.empty:
+            st.info(_ui.t("effect_none"))
+        else:
+            by_eff = evaluable.set_index("id")
+            names = _ui.area_names()
+            with st.form("action_effect"):
+                e1, e2 = st.columns(2)
+                chosen_id = e1.selectbox(_ui.t("effect_action"), by_eff.index.astype(int).tolist(),
+                                         format_func=lambda i: f"nr {i} – {by_eff.at[i, 'what']}")
+                controls = e2.multiselect(_ui.t("effect_control"), list(names), format_func=lambda a: names[a],
+                                          placeholder=_ui.t("choose"))
+                e3, e4, e5 = st.columns(3)
+                weeks = e3.number_input(_ui.t("effect_weeks"), 4, 104, 26, step=1)
+                buffer_m = e4.number_input(_ui.t("effect_buffer"), 0, 1000, 200, step=50)
+                kinds = e5.multiselect(_ui.t("effect_kinds"), list(effect_service.EFFECT_KINDS),
+                                       default=list(effect_service.DEFAULT_KINDS),
+                                       format_func=lambda k: _ui.label("record_kind", k),
+                                       placeholder=_ui.t("choose"))
+                run = st.form_submit_button(_ui.t("effect_title"), type="primary")
+            if run:
+                try:
+                    target, label_, date, area_ids = effect_service.action_target(store, viewer, int(chosen_id))
+                    if date is None:
+                        raise TrygghetskartaError(_ui.t("effect_date"))
+                    report = effect_service.effect_report(
+                        store, viewer, target=target, target_label=label_, date=date, weeks=int(weeks),
+                        buffer_m=float(buffer_m), controls=[int(c) for c in controls] or None,
+                        kinds=kinds or list(effect_service.DEFAULT_KINDS), lang=_ui.lang(), target_area_ids=area_ids)
+                except TrygghetskartaError as exc:
+                    st.error(_ui.plain(str(exc)))
+                else:
+                    st.session_state["act_effect"] = report
+            kept: effect_service.EffectReport | None = st.session_state.get("act_effect")
+            if kept is not None:
+                report = kept
+                st.markdown(f"**{_ui.plain(report.target)}** · {_ui.t('effect_date')}: {report.date} · "
+                            f"{_ui.t('effect_control_used')}: {_ui.plain(', '.join(report.controls))}")
+                st.info(_ui.plain(report.verdict), icon=":material/balance:")
+                for note in report.notes:
+                    st.caption(_ui.plain(note))
+                counts, measures = effect_export.report_rows(report)
+                c1, c2 = st.columns(2)
+                c1.dataframe(pd.DataFrame(counts, columns=[_ui.t("effect_zone"), _ui.t("effect_before"),
+                                                           _ui.t("effect_after")]), hide_index=True)
+                c2.dataframe(pd.DataFrame(measures, columns=[_ui.t("effect_measure"), _ui.t("effect_value")]),
+                             hide_index=True)
+                from trygghetskarta.analysis.effect import FORMULA_VERSION
+
+                st.caption(_ui.plain(_ui.t("effect_formula", version=FORMULA_VERSION)))

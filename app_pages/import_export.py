@@ -40,3 +40,38 @@ with _ui.guard():
         if ready:
             st.download_button(f"{_ui.t('download')} {ready[0]} ({ready[2]})", ready[1], file_name=ready[0],
                                icon=":material/download:", key="exp_dl")
+
+    # --- the police's trygghetsmätning (#17): upload, preview (dry run), confirm ----------------------------
+    from trygghetskarta import perceived
+    from trygghetskarta.ingest import uploads
+
+    with tab_in:
+        if viewer.role in perceived.IMPORTERS:
+            st.subheader(_ui.t("tm_import"))
+            st.caption(_ui.t("tm_import_help"))
+            tm_file = st.file_uploader(_ui.t("file"), type=["csv", "txt", "xlsx"], key="tm_file")
+            state = st.session_state
+            if tm_file is not None and st.button(_ui.t("preview"), key="tm_preview", icon=":material/preview:"):
+                old = state.pop("tm_pending", None)
+                if old:
+                    uploads.discard(old[0])
+                saved = uploads.save(tm_file.name, tm_file.getvalue())
+                try:
+                    preview = perceived.import_file(_ui.store(), saved, actor=viewer, dry_run=True, name=tm_file.name)
+                except Exception:
+                    uploads.discard(saved)
+                    raise
+                state["tm_pending"] = (str(saved), tm_file.name, preview)
+            pending = state.get("tm_pending")
+            if pending:
+                saved_path, shown_name, preview = pending
+                st.markdown(f"**{_ui.plain(shown_name)}** · {_ui.plain(preview.summary_line())}")
+                if preview.unmatched_areas:
+                    st.warning(_ui.plain(_ui.t("tm_unmatched", names=", ".join(preview.unmatched_areas))))
+                if len(preview.rejections):
+                    st.dataframe(preview.rejections.head(500), hide_index=True, width="stretch")
+                if st.button(_ui.t("confirm_import"), type="primary", key="tm_confirm"):
+                    done = perceived.import_file(_ui.store(), saved_path, actor=viewer, name=shown_name)
+                    uploads.discard(saved_path)
+                    state.pop("tm_pending", None)
+                    st.success(_ui.plain(done.summary_line()))

@@ -45,9 +45,17 @@ with _ui.guard():
                               categories=tuple(categories) or None, statuses=tuple(statuses) or None,
                               sources=tuple(sources) or None, area_ids=tuple(chosen_areas) or None)
     data = _ui.map_data(viewer, filters)
-    m = mapview.map_for(data, _ui.areas(), layers=tuple(layers or ("areas",)), lang=lang, grid_cell_m=cell_m,
-                        fdr=fdr)
+    chosen_layers = tuple(layers or ("areas",))
+    emerging = _ui.emerging(viewer, cell_m) if "emerging" in chosen_layers else None
+    m = mapview.map_for(data, _ui.areas(), layers=chosen_layers, lang=lang, grid_cell_m=cell_m, fdr=fdr,
+                        emerging=emerging)
     _ui.show_map(m, height=620)
+    # How far the hot spots can be trusted (#17): the last six months' hot spots tested on the month after each
+    method = "gistar" if "gistar" in chosen_layers else ("kde" if "heat" in chosen_layers else "count")
+    trust = _ui.hotspot_trust(viewer, method, cell_m)
+    st.info(_ui.plain(trust["sentence"]), icon=":material/target:")
+    if emerging is not None:
+        st.caption(_ui.t("emerging_note"))
     sizes = data.sizes
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
@@ -57,3 +65,32 @@ with _ui.guard():
         for line in data.notes(lang):
             st.caption(line)
         st.dataframe(data.sighting_areas, hide_index=True)
+
+    with st.expander(_ui.t("trust_title"), icon=":material/query_stats:"):
+        st.caption(_ui.t("trust_help"))
+        summary = list(trust["summary"])
+        if summary:
+            import pandas as pd
+
+            from trygghetskarta.hotspot_service import method_label
+
+            table = pd.DataFrame(summary)
+            table = pd.DataFrame({
+                _ui.t("trust_table"): [f"{round(100 * s)} %" for s in table["share"]],
+                _ui.t("trust_method"): [method_label(method, lang) if m == "method" else _ui.t("trust_naive")
+                                        for m in table["model"]],
+                "PAI": table["pai"].round(1), "RRI": table["rri"].round(2),
+                _ui.t("trust_hits"): [f"{h}/{e}" for h, e in zip(table["hits"], table["events"], strict=True)],
+            })
+            st.dataframe(table, hide_index=True)
+            # month by month at 5 % of the area: has the map been right before?
+            rolled = pd.DataFrame(trust["rolled"])
+            rolled = rolled[rolled["share"] == max(trust["shares"])]
+            by_month = rolled.pivot_table(index="period", columns="model", values="hit_rate").reset_index()
+            st.caption(_ui.t("trust_rolled", share=round(100 * max(trust["shares"]))))
+            def pct(col: str) -> list[str]:
+                return [f"{round(100 * v)} %" if pd.notna(v) else "–" for v in by_month.get(col, [])]
+
+            st.dataframe(pd.DataFrame({_ui.t("trust_month"): by_month["period"].str[:7],
+                                       method_label(method, lang): pct("method"), _ui.t("trust_naive"): pct("naive")}),
+                         hide_index=True)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages import _sso, _ui
+from app_pages import _public, _sso, _ui
 from trygghetskarta import auth, settings
 from trygghetskarta.errors import AuthenticationError
 
@@ -70,3 +70,8 @@ with _ui.guard():
         st.button(label, on_click=st.login, args=(name,), icon=":material/badge:", key=f"sso_{name}")
     if sso_user:
         st.button(_ui.t("sso_logout"), on_click=st.logout, icon=":material/logout:", key="sso_logout")
+
+# Residents need no account (issue 16): the public pages.
+st.divider()
+for _key, _text_key, _icon in _public.PUBLIC_PAGES:
+    st.page_link(f"app_pages/{_key}.py", label=_public.t(_text_key), icon=_icon)

@@ -93,3 +93,18 @@ with _ui.guard():
             color=alt.Color("label:N", sort=[_ui.label("status", k) for k in order], title=None),
             order=alt.Order("rank:Q"), tooltip=["label", "count"]).properties(height=260), width="stretch")
 
+
+    # --- perceived safety beside reported events (#17): the police's trygghetsmätning -----------------------
+    from trygghetskarta import perceived
+
+    st.subheader(_ui.t("perceived_title"))
+    st.caption(_ui.t("perceived_intro"))
+    beside = perceived.beside_events(store, viewer, lang=_ui.lang())
+    if beside.empty:
+        st.info(_ui.t("perceived_none"))
+    else:
+        st.dataframe(pd.DataFrame({
+            _ui.t("perceived_year"): beside["year"], _ui.t("areas"): beside["area_name"],
+            _ui.t("perceived_mean"): beside["mean_index"], _ui.t("perceived_top"): [
+                f"{q} ({v:.1f})" for q, v in zip(beside["top_question"], beside["top_index"], strict=True)],
+            _ui.t("perceived_events"): beside["events_display"]}), hide_index=True)

@@ -1,6 +1,6 @@
 """Shared fixtures: a fresh store on SQLite and on a real PostGIS server, and the real data folder.
 
-Under ``CI=true`` a test that needs PostGIS or a browser fails instead of skipping, so CI can never pass
+Under ``CI=true`` a test that needs PostGIS, a browser or the real data fails instead of skipping, so CI can never pass
 without exercising them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,11 +41,11 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def realdata() -> Path:
     if not REALDATA.is_dir():
-        pytest.skip("../shared/realdata is not beside the project")
+        unavailable(f"the real data folder is not beside the project ({REALDATA})")
     return REALDATA
 
 
-def _pg_database() -> Iterator[str]:
+def _pg_database() -> Generator[str, None, None]:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a runtime dependency

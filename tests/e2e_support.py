@@ -186,9 +186,12 @@ def _leaflet_frame(page: Any, match: Any, timeout: float) -> Any:
     while time.monotonic() < deadline:
         for frame in reversed(page.frames):  # the newest map (after a save the form gets a fresh one)
             if frame is not page.main_frame and match(frame) and not frame.is_detached():
-                with contextlib.suppress(PlaywrightError):
-                    if frame.evaluate(f"() => !!document.querySelector('.leaflet-container') && !!{_FIND_MAP}"):
-                        return frame
+                try:
+                    drawn = frame.evaluate(f"() => !!document.querySelector('.leaflet-container') && !!{_FIND_MAP}")
+                except PlaywrightError:  # this frame was replaced while asked: a poll, the deadline below fails
+                    drawn = False
+                if drawn:
+                    return frame
         page.wait_for_timeout(250)
     msg = "the map never rendered"
     raise TimeoutError(msg)
@@ -250,77 +253,72 @@ def _single(locator: Any, timeout: float) -> Any:
     return locator
 
 
-def _again_until(act: Any, appears: Any, timeout: float, wait_ms: float) -> None:
-    """Do ``act`` and wait up to ``wait_ms`` for ``appears`` (a locator); again and again, as a person would,
-    until ``timeout`` (ms) has passed, then let the last wait's error through."""
-    deadline = time.monotonic() + timeout / 1000
-    while True:
-        act()
-        try:
-            appears.wait_for(timeout=wait_ms)
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
+def step(act: Any, proof: Any, timeout: float) -> None:
+    """Do ``act`` once, as a person would, then wait up to ``timeout`` (ms) for ``proof`` (a locator: what the
+    page shows once the step has happened). A lost step (an upload, a tap or a click the app never saw) fails
+    the test with Playwright's timeout: it is never repeated until it happens to work."""
+    act()
+    proof.wait_for(timeout=timeout)
+
+
+def tap_report_map(page: Any, at: tuple[float, float], *, zoom: int = 15, timeout: float = 60_000) -> None:
+    """One tap on the (newest) report map at ``at`` = (lon, lat), found through Leaflet's own projection, once
+    the page has finished its run and Leaflet has drawn the map (so the tap cannot land on a map being
+    replaced)."""
+    wait_idle(page, timeout)
+    frame = folium_frame(page, timeout)
+    frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=timeout)
+    point = frame.evaluate("([lat, lon, z]) => { const m = window.map_div; m.setView([lat, lon], z, "
+                           "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
+                           "return {x: p.x, y: p.y}; }", [at[1], at[0], zoom])
+    frame.locator(".leaflet-container").click(position=point, timeout=timeout)
+
+
+def upload_photo(page: Any, name: str, data: bytes, mime: str, proof: Any, timeout: float = 60_000) -> None:
+    """Give the report page's uploader one file, once the page is idle, and wait for ``proof`` (what the page
+    shows once it has the file)."""
+    wait_idle(page, timeout)
+    uploader = _single(page.locator('[data-testid="stFileUploaderDropzoneInput"]'), timeout)
+    step(lambda: uploader.set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}]), proof, timeout)
 
 
 def report_finding(page: Any, *, category: str, description: str, photo: bytes | None,
                    tap: tuple[float, float] = (17.7485, 59.4800), timeout: float = 120_000,
                    timings: dict[str, float] | None = None) -> int:
     """Fill the report page as a participant would (category, description, photo, a tap on the map at the
-    place ``tap`` = (lon, lat), found through Leaflet's own projection) and save. ``timings`` (if given)
-    receives ``save_s``: seconds from the tap on Spara to the page's "Sparat" (the duplicate question
-    included)."""
+    place ``tap`` = (lon, lat), found through Leaflet's own projection) and save. Each step is done once and
+    its result awaited: a lost upload, tap or save fails. ``timings`` (if given) receives ``save_s``: seconds
+    from the tap on Spara to the page's "Sparat" (the duplicate question included)."""
     page.locator('[data-testid="stButtonGroup"] button', has_text=category).first.click()
     wait_idle(page)
     text = _single(page.get_by_label("Kort beskrivning"), timeout)
     text.fill(description)
     text.press("Tab")  # commit the text area's value
     wait_idle(page, timeout)
-    if photo is not None:  # a rerun may remount the uploader under our feet; then give it the file again
-        _again_until(lambda: page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-            files=[{"name": "fynd.jpg", "mimeType": "image/jpeg", "buffer": photo}]),
-            page.get_by_text("fynd.jpg").first, timeout, wait_ms=15_000)
+    if photo is not None:
+        upload_photo(page, "fynd.jpg", photo, "image/jpeg", page.get_by_text("fynd.jpg").first, timeout)
     wait_idle(page, timeout)
-
-    def tap_map() -> None:
-        frame = folium_frame(page, timeout)
-        frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=timeout)
-        point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, "
-                               "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
-                               "return {x: p.x, y: p.y}; }", [tap[1], tap[0]])
-        with contextlib.suppress(PlaywrightError):
-            frame.locator(".leaflet-container").click(position=point, timeout=15_000)
-
-    # a tap that lands while the map is being redrawn is lost: tap again, as a person would
-    _again_until(tap_map, page.get_by_text("Position från kartan").first, timeout, wait_ms=20_000)
+    step(lambda: tap_report_map(page, tap, timeout=timeout), page.get_by_text("Position från kartan").first, timeout)
     wait_idle(page, timeout)
     before = _shown_ids(page)
     page.get_by_role("button", name="Spara").click()
     saving = time.perf_counter()
+    # The save's answer: "Sparat (nr N)", or first the duplicate question (a report of the same category near
+    # an open one), answered once with "Det är ett nytt".
+    new = page.get_by_role("button", name="Det är ett nytt")
     deadline = time.monotonic() + timeout / 1000
-    last_click = time.monotonic()
-    while time.monotonic() < deadline:
-        if _shown_ids(page) - before:
-            break
-        new = page.get_by_role("button", name="Det är ett nytt")
-        if new.count():
-            with contextlib.suppress(PlaywrightError):  # it may be redrawn under the pointer; the loop tries again
-                new.click(timeout=10_000)
-            last_click = time.monotonic()
-            with contextlib.suppress(PlaywrightError):  # a person waits for the tap's answer before tapping again
-                wait_idle(page, 30_000)
-        elif time.monotonic() - last_click > 20:
-            # the click fell into a rerun and was lost: tap again, as a person would (the client id makes the
-            # second tap harmless)
-            alerts = page.get_by_test_id("stAlert").all_inner_texts()
-            if any("outside" in a or "utanför" in a for a in alerts):
-                msg = f"the report was refused: {alerts}"
-                raise RuntimeError(msg)
-            with contextlib.suppress(PlaywrightError):
-                page.get_by_role("button", name="Spara").click(timeout=10_000)
-            last_click = time.monotonic()
-        page.wait_for_timeout(300)
+    while not (_shown_ids(page) - before) and not new.count():
+        alerts = page.get_by_test_id("stAlert").all_inner_texts()
+        if any("outside" in a or "utanför" in a for a in alerts):
+            msg = f"the report was refused: {alerts}"
+            raise RuntimeError(msg)
+        if time.monotonic() > deadline:
+            msg = f"Spara got no answer (no 'Sparat (nr N)', no duplicate question); shown: {alerts}"
+            raise TimeoutError(msg)
+        page.wait_for_timeout(250)
+    if not (_shown_ids(page) - before):
+        wait_idle(page, timeout)
+        _single(new, timeout).click(timeout=timeout)
     found = saved_id(page, timeout, before)
     if timings is not None:
         timings["save_s"] = time.perf_counter() - saving

@@ -86,12 +86,18 @@ MATRIX: dict[str, dict[str, Rule]] = {
 }
 # Security guards and fire and rescue see exactly what the other partners see (their own organisation's
 # incidents and actions in detail, nothing restricted).
+def _own_incidents(org: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: _partner(r) or r["owner_org"] == org
+
+
+def _own_actions(org: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: r["responsible"] == org or bool(r["shared"])
+
+
 for _role in ("vaktare", "raddningstjanst"):
     MATRIX[_role] = {
-        "finding": _partner, "sighting": NONE,
-        "incident": lambda r, org=ORG[_role]: _partner(r) or r["owner_org"] == org,
-        "action": lambda r, org=ORG[_role]: r["responsible"] == org or r["shared"],
-        "nightwalk": _partner, "walk": _partner, "area": ALL,
+        "finding": _partner, "sighting": NONE, "incident": _own_incidents(ORG[_role]),
+        "action": _own_actions(ORG[_role]), "nightwalk": _partner, "walk": _partner, "area": ALL,
     }
 
 
@@ -127,7 +133,7 @@ def populate(store: Store) -> dict[str, dict[int, dict[str, Any]]]:
     f_tags += [{"audience": "begransad", "walk": None, "reported_by": "del1"},
                {"audience": "partner", "walk": None, "reported_by": "natt1"}]
     f_ids = put("finding", [{"category": "belysning_trasig", "reported_at": WHEN, "audience": r["audience"],
-                             "walk_id": walk_of.get(r["walk"]), "reported_by": r["reported_by"],
+                             "walk_id": walk_of.get(str(r["walk"])), "reported_by": r["reported_by"],
                              "area_id": area_id} for r in f_tags], f_tags, [PT] * len(f_tags))
     own_walk_finding = next(i for i, r in zip(f_ids, f_tags, strict=True) if r["walk"] == "own")
 
@@ -151,7 +157,7 @@ def populate(store: Store) -> dict[str, dict[int, dict[str, Any]]]:
     a_tags.append({"responsible": "kommun_gata_park", "shared": False, "walk": None, "linked_own": True,
                    "audience": "begransad"})
     a_ids = put("action", [{"what": "byt lampa", "responsible": r["responsible"], "shared": r["shared"],
-                            "walk_id": walk_of.get(r["walk"]), "audience": r["audience"], "area_id": area_id}
+                            "walk_id": walk_of.get(str(r["walk"])), "audience": r["audience"], "area_id": area_id}
                            for r in a_tags], a_tags, None)
     with store.write() as conn:
         conn.execute(sa.insert(t.action_findings).values(action_id=a_ids[-1], finding_id=own_walk_finding))
@@ -222,5 +228,16 @@ def test_partner_sightings_only_area_totals(store: Store, role: str, monkeypatch
 @pytest.mark.parametrize("role", ["deltagare", "nattvandrare"])
 def test_no_sighting_counts_for_walkers(store: Store, role: str) -> None:
     populate(store)
-    with pytest.raises(Exception, match="may not see sighting"):
+    with pytest.raises(PermissionDeniedError, match="may not see sighting records"):
         store.count_by("sighting", ["area_id"], viewer=VIEWERS[role])
+    with pytest.raises(PermissionDeniedError, match="may not see sighting positions"):
+        store.grid_counts("sighting", 250.0, VIEWERS[role])
+
+
+@pytest.mark.parametrize("role", sorted(schema.PARTNER_ROLES))
+def test_no_sighting_grid_for_partners(store: Store, role: str) -> None:
+    """Partners get area totals of sightings, never their grid cells (a cell is a position)."""
+    populate(store)
+    with pytest.raises(PermissionDeniedError, match="may not see sighting positions"):
+        store.grid_counts("sighting", 250.0, VIEWERS[role])
+    assert int(store.grid_counts("sighting", 250.0, VIEWERS["planerare"])["count"].sum()) == 3

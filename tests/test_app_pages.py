@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +23,10 @@ if str(ROOT) not in sys.path:  # the pages import app_pages as the running app d
     sys.path.insert(0, str(ROOT))
 
 from app_pages import _ui  # noqa: E402
-from trygghetskarta import auth, demo, schema  # noqa: E402
-from trygghetskarta.store import open_store  # noqa: E402
+from trygghetskarta import access, auth, demo, schema  # noqa: E402
+from trygghetskarta import areas as areas_rule  # noqa: E402
+from trygghetskarta.access import Viewer  # noqa: E402
+from trygghetskarta.store import Store, open_store  # noqa: E402
 
 ROLES = schema.keys("role")
 ORG = dict(schema.DEFAULT_ORGANISATION)  # each partner role reports for its organisation
@@ -40,6 +46,18 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.insert("walk", gpd.GeoDataFrame([{"title": "Kvällsvandring idag", "started_at": dt.datetime.now(dt.UTC),
                                             "audience": "publik", "geometry": None}], geometry="geometry",
                                           crs="EPSG:4326"))
+    # this week's reports (the demo season ended earlier), so the weekly figures the pages show are not all 0:
+    # seconds old, so they are today's and this ISO week's whenever the test runs
+    now = dt.datetime.now(dt.UTC)
+    store.insert("finding", gpd.GeoDataFrame({
+        "category": "klotter", "status": "ny", "audience": "publik", "reported_by": "app", "source": "test",
+        "reported_at": [now - dt.timedelta(seconds=i) for i in range(1, 10)]},
+        geometry=shapely.points(np.full(9, 17.7480), np.full(9, 59.4800)), crs="EPSG:4326"))
+    store.insert("incident", gpd.GeoDataFrame({
+        "source": "polis", "type": "skadegorelse", "precision": "gata", "owner_org": "polis", "audience": "partner",
+        "title": "Skadegörelse", "reported_by": "polis",
+        "occurred_at": [now - dt.timedelta(seconds=i) for i in range(1, 8)]},
+        geometry=shapely.points(np.full(7, 17.7500), np.full(7, 59.4790)), crs="EPSG:4326"))
     for role in ROLES:
         auth.create_user(store, f"test_{role}", role, PASSWORD, organisation=ORG.get(role))
     store.dispose()
@@ -73,6 +91,95 @@ def _texts(elements: object) -> list[str]:
     return [str(e.value) for e in elements]  # type: ignore[attr-defined]
 
 
+# --- what the pages show, computed from the store independently of the pages' code ----------------------
+
+LOCAL = ZoneInfo("Europe/Stockholm")
+K = 5  # TRYGGHETSKARTA_PRIVACY_K's default: partners see a count below it as "<5"
+
+
+def _local_dates(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times, utc=True).dt.tz_convert(LOCAL).dt.date
+
+
+def _overdue_actions(store: Store, viewer: Viewer, today: dt.date) -> pd.DataFrame:
+    """The viewer's actions not done whose deadline (else planned date) is before today."""
+    a = pd.DataFrame(store.read("action", viewer).drop(columns="geometry"))
+    due = pd.Series([d if d is not None and not pd.isna(d) else p
+                     for d, p in zip(a["deadline"], a["planned_date"], strict=True)], index=a.index, dtype=object)
+    late = pd.Series([d is not None and not pd.isna(d) and d < today for d in due], index=a.index, dtype=bool)
+    return a[late & ~a["status"].isin(schema.ACTION_DONE_STATUSES)]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _check_area_table(at: AppTest, store: Store, viewer: Viewer, today: dt.date) -> None:
+    """The lägesbild's table (Översikt shows it too): one row per area, and the overdue actions each row
+    names are the store's (an area counts the areas inside it; partners: not judged below k)."""
+    [table] = [t.value for t in at.table if "Områden" in t.value.columns]
+    areas = store.areas()
+    assert sorted(table["Områden"]) == sorted(areas["name"])
+    members = areas_rule.nesting(areas).members
+    per_area = _overdue_actions(store, viewer, today)["area_id"].value_counts()
+    partner = viewer.role in schema.PARTNER_ROLES
+    named = 0
+    for name, why in zip(table["Områden"], table["Varför"], strict=True):
+        aid = int(areas.loc[areas["name"] == name, "id"].iloc[0])
+        n = int(sum(per_area.get(m, 0) for m in members[aid]))
+        found = re.search(r"(\d+) försenade? åtgärd(?:er)? i dag", why)
+        if n >= (K if partner else 1):
+            assert found is not None and int(found.group(1)) == n, (name, why, n)
+            named += 1
+        else:
+            assert found is None, (name, why, n)
+    if viewer.role in ("planerare", "admin"):
+        assert named > 0  # the demo has overdue actions: the check above compared real numbers
+
+
+def _check_oversikt(at: AppTest, store: Store, viewer: Viewer) -> None:
+    today = dt.datetime.now(LOCAL).date()
+    week = (today - dt.timedelta(days=6), today)
+    shown = _metrics(at)
+    findings = store.read("finding", viewer)
+    assert shown.pop("Öppna fynd") == str(int(findings["status"].isin(schema.OPEN_STATUSES).sum()))
+    recent = _local_dates(findings["reported_at"]).between(*week)
+    assert int(recent.sum()) >= 9  # the fixture's reports of today
+    assert shown.pop("Nya fynd senaste 7 dagarna") == str(int(recent.sum()))
+    if access.policy(viewer, "action").mode != "none":
+        assert shown.pop("Försenade åtgärder") == str(len(_overdue_actions(store, viewer, today)))
+    if access.policy(viewer, "incident").mode != "none":
+        incidents = store.read("incident", viewer)
+        assert shown.pop("Partnerhändelser senaste 7 dagarna") == str(
+            int(_local_dates(incidents["occurred_at"]).between(*week).sum()))
+    assert shown == {}, shown  # no figure left unchecked
+    _check_area_table(at, store, viewer, today)
+
+
+def _check_lagesbild(at: AppTest, store: Store, viewer: Viewer) -> None:
+    """This ISO week's totals per kind (partners: "<5" below k) and the area table, against the store."""
+    today = dt.datetime.now(LOCAL).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    week = (monday, monday + dt.timedelta(days=6))
+    partner = viewer.role in schema.PARTNER_ROLES
+    shown = _metrics(at)
+
+    def display(n: int) -> str:
+        return f"<{K}" if partner and n < K else str(n)
+
+    findings = store.read("finding", viewer)
+    assert shown["Fynd (trygghetsvandring och app)"] == display(
+        int(_local_dates(findings["reported_at"]).between(*week).sum()))
+    if access.policy(viewer, "incident").mode != "none":
+        incidents = store.read("incident", viewer)
+        assert shown["Partnerhändelser"] == display(int(_local_dates(incidents["occurred_at"]).between(*week).sum()))
+    _check_area_table(at, store, viewer, today)
+
+
+SHOWN: dict[str, Callable[[AppTest, Store, Viewer], None]] = {"oversikt": _check_oversikt,
+                                                             "lagesbild": _check_lagesbild}
+
+
 @pytest.mark.parametrize(("page", "role"), ALLOWED)
 def test_page_runs_for_allowed_role(app_env: str, page: str, role: str) -> None:
     at = _page(page, role)
@@ -80,6 +187,12 @@ def test_page_runs_for_allowed_role(app_env: str, page: str, role: str) -> None:
     errors = _texts(at.error)
     assert not any("fel-id" in e or "har inte tillgång" in e for e in errors), errors
     assert at.title and at.title[0].value == _ui.text(f"page_{page}")
+    if page in SHOWN:
+        store = open_store(app_env)
+        try:
+            SHOWN[page](at, store, Viewer(f"test_{role}", role, ORG.get(role)))
+        finally:
+            store.dispose()
 
 
 @pytest.mark.parametrize(("page", "role"), REFUSED)

@@ -26,16 +26,17 @@ from e2e_support import (
     ROOT,
     SHOTS,
     App,
-    _again_until,
     app_env,
     choose,
-    folium_frame,
     launch_chromium,
     login,
     new_context,
     open_page,
     running_app,
     saved_id,
+    step,
+    tap_report_map,
+    upload_photo,
     wait_idle,
 )
 
@@ -137,19 +138,6 @@ def _gps_jpeg(lon: float, lat: float) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (800, 600), (70, 90, 140)).save(out, format="JPEG", exif=exif)
     return out.getvalue()
-
-
-def _tap(page: Any, at: tuple[float, float], zoom: int = 16) -> None:
-    """One tap on the (newest) report map at ``at`` = (lon, lat), found through Leaflet's own projection."""
-    frame = folium_frame(page)
-    frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=60_000)
-    point = frame.evaluate("([lat, lon, z]) => { const m = window.map_div; m.setView([lat, lon], z, "
-                           "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
-                           "return {x: p.x, y: p.y}; }", [at[1], at[0], zoom])
-    try:
-        frame.locator(".leaflet-container").click(position=point, timeout=15_000)
-    except Exception:  # noqa: BLE001 - redrawn under the finger: the caller's check taps again
-        return
 
 
 def _choose_category(page: Any, label: str) -> None:
@@ -272,9 +260,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     _choose_category(page, "Entré/trapphus")
     _describe(page, "Trasig dörr och mörkt i entrén till trapphus 4")
     photo = _gps_jpeg(*PHOTO_AT)
-    _again_until(lambda: page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        files=[{"name": "entre.jpg", "mimeType": "image/jpeg", "buffer": photo}]),
-        page.get_by_text("Position från fotots GPS").first, 90_000, wait_ms=20_000)
+    upload_photo(page, "entre.jpg", photo, "image/jpeg", page.get_by_text("Position från fotots GPS").first, 90_000)
     wait_idle(page)
     _shot(page, "02a_deltagare_foto_gps_390x844", page.get_by_text("Position från fotots GPS"))
     photo_finding = _save_report(page)
@@ -286,8 +272,8 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     page.get_by_role("heading", name="Rapportera").wait_for()
     _choose_category(page, "Förväxt/skymmande vegetation")
     _describe(page, "Buskarna skymmer gångvägen mot stationen")
-    _again_until(lambda: _tap(page, TAP_AT), page.get_by_text("Position från kartan").first, 90_000,
-                 wait_ms=20_000)
+    step(lambda: tap_report_map(page, TAP_AT, zoom=16, timeout=90_000), page.get_by_text("Position från kartan").first,
+         90_000)
     wait_idle(page)
     _shot(page, "02c_deltagare_trycker_pa_kartan_390x844", page.get_by_text("Position från kartan"))
     tap_finding = _save_report(page)
@@ -304,8 +290,8 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     expected = ["Sträckan behöver minst två punkter (1 valda).", "Sträcka med 2 punkter vald.",
                 "Sträcka med 3 punkter vald."]
     for point, shown in zip(STRETCH, expected, strict=True):
-        _again_until(lambda p=point: _tap(page, p, zoom=17), page.get_by_text(shown, exact=True), 90_000,
-                     wait_ms=20_000)
+        step(lambda p=point: tap_report_map(page, p, zoom=17, timeout=90_000), page.get_by_text(shown, exact=True),
+             90_000)
         wait_idle(page)
     _shot(page, "02d_deltagare_ritar_stracka_390x844", page.locator('iframe[title="streamlit_folium.st_folium"]'))
     line_finding = _save_report(page)

@@ -4,10 +4,12 @@ PDF (rendered with pdftoppm, read back with pdftotext), partner suppression and 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,6 +169,51 @@ def test_partner_month_hides_small_counts_and_sighting_detail(season, reports, t
     page = lagesbild.lagesbild_html(report)
     assert "Fältobservationer redovisas bara som summor per område." in page
     assert "Samling av unga" not in page  # no sighting type anywhere
+
+
+def test_html_and_pdf_show_the_same_figures_from_one_document(reports: dict[str, lagesbild.Lagesbild], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both formats are rendered from one Document (issue 13): every table of the HTML page equals the model's
+    rows, area rows carry their level as a mark (whatever the title's language), and every figure of the
+    model is in the PDF's text."""
+    from collections import Counter
+
+    from report_support import ReportPage
+
+    from trygghetskarta.lagesbild import document, render
+
+    pixel = io.BytesIO()
+    Image.new("RGB", (4, 2), "white").save(pixel, format="PNG")
+    monkeypatch.setattr(render, "chart_png", lambda _r: pixel.getvalue())  # the images are not what is tested
+    monkeypatch.setattr(render, "map_png", lambda _r: pixel.getvalue())
+    made: list[document.Document] = []
+    real = render.lagesbild_document
+
+    def recorded(*args: Any) -> document.Document:
+        made.append(real(*args))
+        return made[-1]
+
+    monkeypatch.setattr(render, "lagesbild_document", recorded)
+    for audience, report in reports.items():
+        page = ReportPage(lagesbild.lagesbild_html(report))
+        text = _pdf_text(lagesbild.lagesbild_pdf(report, tmp_path / f"{audience}.pdf"))
+        html_doc, pdf_doc = made[-2:]
+        assert html_doc.sections == pdf_doc.sections and html_doc.meta == pdf_doc.meta
+        assert [s.kind for s in html_doc.sections] == list(document.LAGESBILD_SECTIONS)
+        tables = {s.kind: s.table for s in html_doc.sections if s.table is not None}
+        for kind, table in tables.items():
+            assert page.rows[kind] == [list(r) for r in table.rows], kind
+        assert page.marks["area_status"] == report.area_status["level"].tolist()
+        figures = Counter(word for table in tables.values() for row in table.rows
+                          for cell, col in zip(row, table.columns, strict=True) if col.numeric
+                          for word in cell.split())
+        assert sum(figures.values()) > 200
+        assert not figures - Counter(text.split()), f"{audience}: figures of the model missing in the PDF"
+        shown = tables["kind_totals"].rows
+        assert [list(r[1:4]) for r in shown] == report.kind_totals[
+            ["count_display", "previous_display", "last_year_display"]].astype(str).values.tolist()
+        for row in shown:
+            assert _total_row(text, row[0]) == list(row[1:4])
 
 
 def test_partner_export_has_no_sighting_points_and_no_small_counts(reports, tmp_path):

@@ -7,6 +7,7 @@ import io
 import struct
 import zlib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -280,3 +281,53 @@ def test_protocol_base_map_opens_only_tile_formats(monkeypatch: pytest.MonkeyPat
         assert protocol.basemap_image(bounds, width_px=200) is None, fmt  # not parsed: no base map
     served["tile"] = _png_bomb(30_000, 30_000)
     assert protocol.basemap_image(bounds, width_px=200) is None  # a bomb does not crash the protocol
+
+
+def _heic_with_gps_and_xmp(lat: float, lon: float) -> bytes:
+    """A real HEIC (HEVC in HEIF, as an iPhone sends), written by pillow-heif, with EXIF GPS, time and XMP."""
+    from pillow_heif import from_pillow
+
+    img = Image.new("RGB", (400, 300), (30, 90, 200))
+    exif = Image.Exif()
+    exif[Base.Make] = "HEMLIG-EXIF"
+    gps = exif.get_ifd(IFD.GPSInfo)
+    for ref, key, value, sign in ((GPS.GPSLatitudeRef, GPS.GPSLatitude, lat, "NS"),
+                                  (GPS.GPSLongitudeRef, GPS.GPSLongitude, lon, "EW")):
+        d, m = int(abs(value)), int(abs(value) * 60) % 60
+        gps[ref], gps[key] = sign[value < 0], (float(d), float(m), round((abs(value) - d - m / 60) * 3600, 4))
+    exif.get_ifd(IFD.Exif)[Base.DateTimeOriginal] = "2026:10:14 19:42:05"
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b"<rdf:Description>HEMLIG-XMP</rdf:Description></rdf:RDF></x:xmpmeta>")
+    out = io.BytesIO()
+    from_pillow(img).save(out, quality=90, exif=exif.tobytes(), xmp=xmp)
+    return out.getvalue()
+
+
+def test_heic_from_an_iphone_is_read_and_stored_without_metadata() -> None:
+    data = _heic_with_gps_and_xmp(59.5234, 17.6321)
+    assert data[4:12] == b"ftypheic" and b"HEMLIG-EXIF" in data and b"HEMLIG-XMP" in data
+    assert "heic" in photos.EXTENSIONS  # the report page offers it
+    header = photos.check_photo(data, "IMG_0001.HEIC")
+    assert (header.format, header.width, header.height) == ("HEIF", 400, 300)
+    stored = photos.photo_from_bytes(data, "IMG_0001.HEIC")
+    assert stored.lat == pytest.approx(59.5234, abs=1e-5) and stored.lon == pytest.approx(17.6321, abs=1e-5)
+    assert stored.taken_at == dt.datetime(2026, 10, 14, 19, 42, 5, tzinfo=ZoneInfo("Europe/Stockholm"))
+    assert (stored.width, stored.height) == (400, 300)
+    for path in (stored.path, stored.thumb_path):
+        raw = path.read_bytes()
+        for secret in (b"HEMLIG", b"xmpmeta", b"Exif\x00", b"ICC_PROFILE"):
+            assert secret not in raw, (path.name, secret)
+        assert not {m for m, _ in _jpeg_markers(raw)} & {0xFE, *range(0xE1, 0xF0)}
+        with Image.open(path) as img:
+            assert img.format == "JPEG" and len(img.getexif()) == 0 and not img.info.get("xmp")
+            centre = img.convert("RGB").getpixel((img.width // 2, img.height // 2))
+            assert isinstance(centre, tuple)
+            assert max(abs(c - e) for c, e in zip(centre, (30, 90, 200), strict=True)) <= 8  # the same picture
+
+
+def test_a_broken_heic_is_refused_by_name() -> None:
+    data = _heic_with_gps_and_xmp(59.5, 17.6)
+    with pytest.raises(photos.PhotoRejectedError, match=r"IMG_0002\.HEIC: not a readable image") as refused:
+        photos.photo_from_bytes(data[: len(data) // 2], "IMG_0002.HEIC")  # cut off in the upload
+    assert refused.value.reason == "format" and refused.value.format is None
+    assert not list(settings.media_dir().rglob("*.jpg"))

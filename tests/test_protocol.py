@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 from PIL import Image
+from report_support import ReportPage
 
 from trygghetskarta import actions, demo, photos, protocol
 from trygghetskarta.errors import NotFoundError
@@ -51,6 +52,9 @@ def test_protocol_shows_public_findings_with_photo_and_followup(walked, tmp_path
     assert "data:image/jpeg;base64," in page and page.count("data:image/png;base64,") == 1
     assert "Ljusförhållanden" in page and str(prot.walk["organisations"]).split(",")[0] in page
     assert "<td>Verifierad</td><td>ja</td><td>nej</td>" in page
+    parsed = ReportPage(page)  # the page shows the model's rows, the photo in its own last column
+    assert [r[:-1] for r in parsed.rows["findings"]] == protocol._rows(prot)[1]
+    assert list(parsed.rows) == ["route_map", "findings"]
 
     pdf = protocol.protocol_pdf(prot, tmp_path / "protokoll.pdf")
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
@@ -66,12 +70,17 @@ def test_protocol_escapes_text_and_refuses_walks_that_are_not_public(walked):
     import shapely
 
     first = store.read("finding", walk_id=walk_id).iloc[0]
-    frame = gpd.GeoDataFrame([{"category": "klotter", "description": "<img src=x onerror=alert(1)>",
-                               "reported_at": first["reported_at"], "walk_id": walk_id}],
-                             geometry=[shapely.Point(first["lon"], first["lat"])], crs=4326)
+    script = "<script>alert(1)</script>"
+    frame = gpd.GeoDataFrame([{"category": "klotter", "description": text, "reported_at": first["reported_at"],
+                               "walk_id": walk_id} for text in ("<img src=x onerror=alert(1)>", script)],
+                             geometry=[shapely.Point(first["lon"], first["lat"])] * 2, crs=4326)
     store.insert("finding", frame)
     page = protocol.protocol_html(protocol.walk_protocol(store, walk_id))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    # the template escapes (autoescape): the description is a cell's text, and the page has no script element
+    parsed = ReportPage(page)
+    assert "script" not in parsed.tags and "<script" not in page
+    assert [row[2] for row in parsed.rows["findings"]].count(script) == 1
     secret = gpd.GeoDataFrame([{"title": "Intern vandring", "started_at": first["reported_at"],
                                 "audience": "begransad"}], geometry=[None], crs=4326)
     sid = store.insert("walk", secret).ids[0]

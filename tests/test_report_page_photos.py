@@ -53,6 +53,16 @@ def _image(fmt: str, **options: Any) -> bytes:
     return out.getvalue()
 
 
+def _heic(xmp_secret: bytes) -> bytes:
+    """A real HEIC written by pillow-heif, with XMP that must not be kept."""
+    from pillow_heif import from_pillow
+
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>' + xmp_secret + b"</rdf:Description></x:xmpmeta>"
+    out = io.BytesIO()
+    from_pillow(Image.new("RGB", (64, 48), (40, 90, 40))).save(out, quality=90, xmp=xmp)
+    return out.getvalue()
+
+
 @pytest.fixture
 def report_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'report.sqlite'}"
@@ -69,7 +79,7 @@ def _with_uploads(monkeypatch: pytest.MonkeyPatch, uploads: list[FakeUpload]) ->
 
     def file_uploader(label: str, *args: Any, **kwargs: Any) -> Any:
         if str(kwargs.get("key", "")).startswith("rap_files_"):
-            assert kwargs.get("type") == ["jpg", "jpeg", "png", "webp"]
+            assert kwargs.get("type") == ["jpg", "jpeg", "png", "webp", "heic", "heif"]
             return list(uploads)
         return real(label, *args, **kwargs)
 
@@ -79,8 +89,10 @@ def _with_uploads(monkeypatch: pytest.MonkeyPatch, uploads: list[FakeUpload]) ->
 def test_huge_png_and_tiff_are_refused_and_the_form_stays_usable(report_db: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     good = _image("JPEG", comment=b"HEMLIG-KOMMENTAR")
+    heic = _heic(b"HEMLIG-XMP")  # an iPhone's photo
     _with_uploads(monkeypatch, [FakeUpload("stor.png", _png_header_of_size(30_000, 30_000)),
-                                FakeUpload("skannad.tif", _image("TIFF")), FakeUpload("lampa.jpg", good)])
+                                FakeUpload("skannad.tif", _image("TIFF")), FakeUpload("lampa.jpg", good),
+                                FakeUpload("IMG_0042.HEIC", heic)])
     at = AppTest.from_file(str(ROOT / "app_pages" / "rapportera.py"), default_timeout=120)
     at.session_state["tk_user"] = {"username": "test_deltagare", "role": "deltagare", "organisation": None}
     at.session_state["tk_lang"] = "sv"
@@ -90,8 +102,9 @@ def test_huge_png_and_tiff_are_refused_and_the_form_stays_usable(report_db: str,
     assert not any("fel-id" in e for e in errors), errors  # not "Något gick fel"
     assert any(e.startswith("stor\\.png: bilden är för stor") and "Gränsen är 50 miljoner pixlar" in e
                for e in errors), errors
-    assert any(e.startswith("skannad\\.tif: TIFF tas inte emot") and "JPEG, PNG eller WebP" in e for e in errors), \
-        errors
+    assert any(e.startswith("skannad\\.tif: TIFF tas inte emot") and "JPEG, PNG, WebP eller HEIC" in e
+               for e in errors), errors
+    assert not any("IMG_0042" in e for e in errors), errors
     save = [b for b in at.button if b.label == _ui.text("save")]
     assert save, "the Save button must stay"
     at.session_state["rap_cat_0"] = "belysning_trasig"
@@ -104,6 +117,7 @@ def test_huge_png_and_tiff_are_refused_and_the_form_stays_usable(report_db: str,
     store = open_store(report_db)
     [finding_id] = store.read("finding", None)["id"].tolist()
     stored = store.photos([int(finding_id)])
-    assert len(stored) == 1  # the accepted photo only, without its comment
-    assert b"HEMLIG" not in Path(stored["path"].iloc[0]).read_bytes()
+    assert len(stored) == 2  # the accepted photos only (the JPEG and the HEIC), without their metadata
+    for path in stored["path"]:
+        assert Path(path).suffix == ".jpg" and b"HEMLIG" not in Path(path).read_bytes()
     store.dispose()

@@ -305,6 +305,11 @@ def fill(store: Store, *, seed: int = 20261123, size: int | None = None, progres
     # --- actions ---------------------------------------------------------------------------------
     say(0.95, "åtgärder")
     record("action", _actions(store, rng, seed, written))
+    if size is None:  # the default season only: --size N keeps its total of N records
+        say(0.97, "planterad effekt")
+        planted = _planted_effect(store, seed)
+        record("incident", planted[0])
+        record("action", planted[1])
     store.set_meta("demo", f"synthetic (seed={seed}, size={size or 'default'})")
     if demo_users:
         from trygghetskarta import auth
@@ -435,3 +440,78 @@ def _actions(store: Store, rng: np.random.Generator, seed: int, written: pd.Data
         if rows:
             store.audit("demo_actions", None, "action", None, {"actions": len(rows)}, conn=conn)
     return result
+
+
+# --- a planted effect (#17): new lighting in Bro centrum, so the effect example has something to find -------
+
+EFFECT_TARGET = "Bro centrum"
+EFFECT_CONTROL = "Kungsängen centrum"
+EFFECT_DATE = dt.date(2026, 5, 4)
+EFFECT_WEEKS = 26
+EFFECT_RATE = 3.0  # incidents per week in the target before (the control's rate is the same, its trend too)
+EFFECT_REDUCTION = 0.5  # the share of the target's incidents the new lighting removes after the date
+EFFECT_ACTION = "Ny belysning i Bro centrum (planterad demoeffekt)"
+
+
+def _planted_effect(store: Store, seed: int) -> tuple[object, object]:
+    """The default demo season's extra street-level incidents in Bro centrum and Kungsängen centrum, 26 weeks
+    either side of 2026-05-04: both follow the same rising trend (+20 %), and Bro centrum loses half of its
+    incidents after the date, when a done action "Ny belysning i Bro centrum" put in new lighting. Its own
+    random stream, so the rest of the demo season is unchanged by it."""
+    import sqlalchemy as sa
+
+    from trygghetskarta.store import tables as t
+    from trygghetskarta.store.core import InsertResult, now_utc
+
+    rng = np.random.default_rng([seed, 17])
+    areas = store.areas()
+    by_name = {str(n): (int(i), g) for i, n, g in zip(areas["id"], areas["name"], areas.geometry, strict=True)}
+    if EFFECT_TARGET not in by_name or EFFECT_CONTROL not in by_name:
+        return InsertResult(), InsertResult()  # areas replaced by an import: nothing to plant in
+    rows = []
+    span = dt.timedelta(weeks=EFFECT_WEEKS)
+    for name, reduce in ((EFFECT_TARGET, True), (EFFECT_CONTROL, False)):
+        _, polygon = by_name[name]
+        for window, start in (("before", EFFECT_DATE - span), ("after", EFFECT_DATE)):
+            rate = EFFECT_RATE * EFFECT_WEEKS * (1.2 if window == "after" else 1.0)
+            if reduce and window == "after":
+                rate *= 1 - EFFECT_REDUCTION
+            n = int(rng.poisson(rate))
+            minx, miny, maxx, maxy = polygon.bounds
+            lon = np.empty(0)
+            lat = np.empty(0)
+            while lon.size < n:  # uniform in the area
+                cx = rng.uniform(minx, maxx, 4 * n + 8)
+                cy = rng.uniform(miny, maxy, 4 * n + 8)
+                inside = shapely.contains_xy(polygon, cx, cy)
+                lon, lat = np.concatenate([lon, cx[inside]]), np.concatenate([lat, cy[inside]])
+            days = rng.integers(0, 7 * EFFECT_WEEKS, n)
+            hours = rng.choice(24, size=n, p=_hour_profile())
+            for k in range(n):
+                at = dt.datetime.combine(start + dt.timedelta(days=int(days[k])), dt.time(int(hours[k])), tzinfo=TZ)
+                rows.append({"name": name, "window": window, "lon": float(lon[k]), "lat": float(lat[k]), "at": at})
+    types = rng.choice(["skadegorelse", "klotter", "otrygg_samling", "vald"], size=len(rows))
+    frame = gpd.GeoDataFrame({
+        "source": "upplands_brohus", "type": types,
+        "occurred_at": pd.to_datetime([r["at"] for r in rows]).tz_convert("UTC"), "precision": "gata",
+        "title": [schema.label("incident_type", x) for x in types], "description": f"Händelse ({DEMO_TAG})",
+        "owner_org": "upplands_brohus", "audience": "partner", "reported_by": "bostadsbolag",
+        "external_id": [f"demo:effect:{seed}:{i}" for i in range(len(rows))],
+    }, geometry=shapely.points([r["lon"] for r in rows], [r["lat"] for r in rows]), crs=schema.CRS_STORE)
+    incidents = store.insert("incident", frame)
+    action = InsertResult()
+    ext = f"demo:effect-action:{seed}"
+    target_id, polygon = by_name[EFFECT_TARGET]
+    centre = polygon.representative_point()
+    with store.write() as conn:
+        if conn.execute(sa.select(t.actions.c.id).where(t.actions.c.external_id == ext)).first():
+            action.already_present += 1
+        else:
+            aid = conn.execute(sa.insert(t.actions).values(
+                what=EFFECT_ACTION, responsible="kommun_gata_park", priority=1, kind="projektering",
+                planned_date=EFFECT_DATE, done_date=EFFECT_DATE, status="klar", shared=True, walk_id=None,
+                area_id=target_id, created_by="planerare", audience="partner", external_id=ext,
+                created_at=now_utc(), updated_at=now_utc(), lon=float(centre.x), lat=float(centre.y), geom=None,
+            ).returning(t.actions.c.id)).scalar()
+            action.ids.append(int(aid))
+    return incidents, action

@@ -29,6 +29,3 @@ class StoreError(TrygghetskartaError):
 class AuthenticationError(TrygghetskartaError):
     """Login failed, the account is locked, or the session has expired."""
 
-
-class NotYetAvailableError(TrygghetskartaError):
-    """A command whose issue has not landed yet."""

@@ -38,7 +38,7 @@ CLUSTER_LIMIT = 50_000  # above this many points a layer shows counts on cells i
 MAX_VECTOR_CELLS = 5_000  # above this many cells a cell layer is drawn as an image (PNG), not GeoJSON
 COORD_DECIMALS = 5  # ~1 m; more digits only make the HTML bigger
 LAYER_KEYS: tuple[str, ...] = ("areas", "findings", "incidents", "walks", "sightings", "heat", "grid", "hex",
-                               "gistar", "choropleth")
+                               "gistar", "choropleth", "emerging")
 DEFAULT_LAYERS: tuple[str, ...] = ("areas", "findings", "incidents", "walks", "sightings", "heat", "gistar")
 BASEMAPS: tuple[str, ...] = ("osm", "custom", "none")
 LIGHT_FILTERS: tuple[str, ...] = ("dag", "natt")
@@ -62,6 +62,11 @@ GISTAR_COLORS: dict[str, str] = {
     "het_99": "#b2182b", "het_95": "#ef8a62", "het_90": "#fddbc7",
     "kall_90": "#d1e5f0", "kall_95": "#67a9cf", "kall_99": "#2166ac",
 }
+# Emerging hot-spot classes (#17), warm for what is getting worse or new, paler for what is fading.
+EMERGING_COLORS: dict[str, str] = {
+    "ny": "#fb6a4a", "sammanhangande": "#ef3b2c", "intensifierande": "#67000d", "bestaende": "#a50f15",
+    "avtagande": "#fcbba1", "sporadisk": "#fd8d3c", "oscillerande": "#8c6bb1", "historisk": "#bdbdbd",
+}
 COUNT_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 WALK_COLOR = "#6a3d9a"
 
@@ -78,6 +83,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "gistar": {"sv": "Hot spots (Gi*)", "en": "Hot spots (Gi*)"},
     "gistar_fdr": {"sv": "Hot spots (Gi*, FDR)", "en": "Hot spots (Gi*, FDR)"},
     "choropleth": {"sv": "Per område", "en": "Per area"},
+    "emerging": {"sv": "Framväxande hot spots", "en": "Emerging hot spots"},
     "legend": {"sv": "Teckenförklaring", "en": "Legend"},
     "count": {"sv": "Antal", "en": "Count"},
     "most_common": {"sv": "vanligast", "en": "most common"},
@@ -613,6 +619,22 @@ def _add_choropleth(m: folium.Map, areas: gpd.GeoDataFrame, frames: list[pd.Data
                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
 
+def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: list[tuple[str, str]]) -> None:
+    """Emerging hot-spot cells (``hotspot_service.emerging``: polygons with ``emerging``, ``label``)."""
+    if cells is None or cells.empty:
+        return
+    data = _rounded_geojson(_geoseries_4326(cells, "emerging"))
+    for feature, key, label, total, hot in zip(data["features"], cells["emerging"], cells["label"], cells["total"],
+                                               cells["hot_periods"], strict=True):
+        feature["properties"] = {"tip": _text(f"{label} · {_t('count', lang)}: {total} · hot: {hot}"),
+                                 "fill": EMERGING_COLORS.get(str(key), "#999999")}
+        legend.append((EMERGING_COLORS.get(str(key), "#999999"), str(label)))
+    folium.GeoJson(data, name=_t("emerging", lang),
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#333333",
+                                             "weight": 0.6, "fillOpacity": 0.65},
+                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+
+
 def _add_legend(m: folium.Map, entries: list[tuple[str, str]], lang: str) -> None:
     seen: set[tuple[str, str]] = set()
     items = []
@@ -683,7 +705,8 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
               incidents: pd.DataFrame | None = None, walks: gpd.GeoDataFrame | None = None,
               sightings: pd.DataFrame | None = None, layers: Sequence[str] = DEFAULT_LAYERS, lang: str = "sv",
               basemap: str | None = None, grid_cell_m: float = 100.0,
-              analysis_of: Sequence[str] = ("findings", "incidents"), fdr: bool = False) -> folium.Map:
+              analysis_of: Sequence[str] = ("findings", "incidents"), fdr: bool = False,
+              emerging: gpd.GeoDataFrame | None = None) -> folium.Map:
     """A map with a layer control and a legend of what it is given (EPSG:4326 frames as the store returns).
 
     ``layers`` picks from ``LAYER_KEYS``; a data layer appears when its data is given. Density, grid, hex,
@@ -714,6 +737,8 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
         _add_areas(m, boundary, areas, lang)
     analysed = [data[name] for name in analysis_of if name in data and len(data[name])]
     _add_analysis_layers(m, layers, analysed, extent, areas, grid_cell_m, fdr, lang, legend)
+    if "emerging" in layers and emerging is not None:
+        _add_emerging(m, emerging, lang, legend)
     if "walks" in layers and "walks" in data:
         _add_walks(m, data["walks"], lang)
         legend.append((WALK_COLOR, _t("walks", lang)))

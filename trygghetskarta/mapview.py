@@ -125,12 +125,14 @@ def map_from_store(store: Store, viewer: Viewer | None = None, filters: MapFilte
 
 
 def map_for(data: MapData, areas: pd.DataFrame, *, lang: str = "sv", basemap: str | None = None,
-            layers: Sequence[str] = maps.DEFAULT_LAYERS, grid_cell_m: float = 100.0, fdr: bool = False) -> folium.Map:
-    """The folium map of ``data`` over the municipality and ``areas`` (the page calls this on cached data)."""
+            layers: Sequence[str] = maps.DEFAULT_LAYERS, grid_cell_m: float = 100.0, fdr: bool = False,
+            emerging: pd.DataFrame | None = None) -> folium.Map:
+    """The folium map of ``data`` over the municipality and ``areas`` (the page calls this on cached data);
+    ``emerging``: the emerging hot-spot cells (``hotspot_service.emerging``) for the "emerging" layer."""
     return maps.build_map(
         municipality=geography.municipality(), areas=areas, findings=data.findings, incidents=data.incidents,
         sightings=data.sightings, walks=data.walks, layers=layers, lang=lang, basemap=basemap,
-        grid_cell_m=grid_cell_m, fdr=fdr)
+        grid_cell_m=grid_cell_m, fdr=fdr, emerging=emerging)
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """Photos from the walk: verified, position and time read, orientation applied, every metadata segment removed.
 
-Only the formats the product accepts are opened (``FORMATS``: JPEG, PNG, WebP; Pillow tries no other plugin,
-so a TIFF, PSD or any other file is refused by name). Its size in pixels is checked from the header before a
+Only the formats the product accepts are opened (``FORMATS``: JPEG, PNG, WebP and HEIC/HEIF, the iPhone camera's
+format, read through pillow-heif's libheif; Pillow tries no other plugin, so a TIFF, PSD or any other file is
+refused by name). Its size in pixels is checked from the header before a
 single pixel is decoded (``MAX_PIXELS``, with Pillow's decompression-bomb limit on and its warning treated as
 an error). Its EXIF GPS position and DateTimeOriginal are read *first*, then it is re-encoded as JPEG, scaled so
 its longest side is at most ``photo_max_side_px``, with a thumbnail beside it, and the JPEG keeps no metadata at
@@ -22,24 +23,28 @@ from typing import cast
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
+from pillow_heif import register_heif_opener
 
 from trygghetskarta import settings
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.timeutil import local_zone
+
+# Pillow's "HEIF" plugin (HEIC and HEIF files). Registering only adds it to Pillow's list: every Image.open in
+# the project names the formats it takes, so only this module's photo path ever opens one.
+register_heif_opener()
 
 THUMB_SIDE_PX = 320
 JPEG_QUALITY = 85
 MAX_PIXELS = 50_000_000  # ~ a 50-megapixel camera; larger is refused as a decompression bomb
 # The photo formats the product accepts (Pillow format ids; an MPO from a phone camera opens as JPEG) and the
 # file name endings the report page offers for them.
-FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP")
-EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp")
-_FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "HEIF")
+EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "heic", "heif")
+_FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC"}
 # Other formats recognised by their first bytes, only to name them in the refusal (never opened).
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"II*\x00", 0, "TIFF"), (b"MM\x00*", 0, "TIFF"), (b"8BPS", 0, "PSD (Photoshop)"), (b"GIF8", 0, "GIF"),
-    (b"BM", 0, "BMP"), (b"%PDF", 0, "PDF"), (b"ftypheic", 4, "HEIC"), (b"ftypheix", 4, "HEIC"),
-    (b"ftypmif1", 4, "HEIF"), (b"ftypavif", 4, "AVIF"), (b"\x00\x00\x00\x0cjP  ", 0, "JPEG 2000"),
+    (b"BM", 0, "BMP"), (b"%PDF", 0, "PDF"), (b"ftypavif", 4, "AVIF"), (b"\x00\x00\x00\x0cjP  ", 0, "JPEG 2000"),
     (b"\xff\x4f\xff\x51", 0, "JPEG 2000"), (b"icns", 0, "ICNS"), (b"\x00\x00\x01\x00", 0, "ICO"),
     (b"<?xml", 0, "SVG/XML"), (b"<svg", 0, "SVG"),
 )

@@ -451,3 +451,24 @@ def cli_gallra(store: Any, dry_run: bool) -> int:
             line += f" (kept as {r['aggregated_cells']} area-month-type counts)"
         print(line)
     return 0
+
+
+# --- positions for the public (issue 16) ------------------------------------------------------------------
+
+
+def public_positions(lon: Any, lat: Any, cell_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions as the public may see them (public map, Open311): each point moved to the centre of its
+    square of ``cell_m`` metres (setting ``public_position_m``) in SWEREF 99 TM, so a published point tells
+    the block, never the doorway. Every point in the same square gets the same position, whatever the input
+    precision; the result is rounded to 6 decimals (about 0.1 m)."""
+    from trygghetskarta import geography
+
+    size = float(settings.get("public_position_m") if cell_m is None else cell_m)
+    if not np.isfinite(size) or size < 10:
+        msg = f"the public position grid must be at least 10 m, got {size!r}"
+        raise ValidationError(msg)
+    x, y = geography.metric_from_lonlat(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    cx = (np.floor(x / size) + 0.5) * size
+    cy = (np.floor(y / size) + 0.5) * size
+    out_lon, out_lat = geography.lonlat_from_metric(cx, cy)
+    return np.round(out_lon, 6), np.round(out_lat, 6)

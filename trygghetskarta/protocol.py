@@ -2,12 +2,13 @@
 
 Date, light condition, organisations, a route map, each finding with its photo, category, responsible
 party and status, and the follow-up of each point at the next walk in the same area. Only what the
-public may see goes in: everything is read with ``PUBLIC_VIEWER``.
+public may see goes in: everything is read with ``PUBLIC_VIEWER``. Both formats are rendered from one
+``Document`` (``protocol_document``): the HTML from ``templates/protocol.html`` (autoescaped), the PDF
+with fpdf2 (``lagesbild.document``).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import io
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import matplotlib as mpl
@@ -27,7 +27,18 @@ import pandas as pd
 from trygghetskarta import schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import NotFoundError
+from trygghetskarta.lagesbild.document import (
+    Column,
+    Document,
+    Figure,
+    Photo,
+    Section,
+    Table,
+    document_html,
+    document_pdf,
+)
 from trygghetskarta.progress import Progress
+from trygghetskarta.timeutil import local_zone
 
 if TYPE_CHECKING:
     from trygghetskarta.store import Store
@@ -209,7 +220,7 @@ def _checked_rows(protocol: WalkProtocol) -> tuple[list[str], list[list[str]]]:
 
 def _meta(protocol: WalkProtocol) -> list[str]:
     sv = protocol.lang == "sv"
-    when = pd.Timestamp(protocol.walk["started_at"]).tz_convert(ZoneInfo(settings.get("timezone")))
+    when = pd.Timestamp(protocol.walk["started_at"]).tz_convert(local_zone())
     light = schema.label("light", protocol.walk.get("light"), protocol.lang) or "–"
     nxt = protocol.next_walk
     follow = (f"{'Uppföljning vid nästa vandring' if sv else 'Follow-up at the next walk'}: "
@@ -404,124 +415,67 @@ def route_map_png(protocol: WalkProtocol) -> bytes:
     return buf.getvalue()
 
 
-# --- HTML and PDF ------------------------------------------------------------------------------------------
+# --- the document: HTML and PDF ----------------------------------------------------------------------------
+
+# Relative PDF widths (mm on A4, scaled to the page) of the findings' columns: Nr, Kategori, Beskrivning,
+# Ansvarig, Åtgärd, Status, Åtgärdat?, Tryggare? (and Foto); and of the follow-up's: Fynd nr, Kategori,
+# Beskrivning, Plats, Åtgärd, Åtgärdat?, Tryggare?, Kommentar.
+FINDING_WIDTHS = (6, 27, 38, 22, 34, 17, 16, 16)
+PHOTO_WIDTH = 16
+CHECKED_WIDTHS = (8, 27, 36, 30, 30, 16, 16, 27)
 
 
-def _html_table(headers: list[str], rows: list[list[str]], thumbs: list[Any] | None = None) -> str:
-    esc = html.escape
-    head = [*headers, "Foto"] if thumbs is not None else headers
-    out = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
-    for n, row in enumerate(rows):
-        img = ""
-        if thumbs is not None and isinstance(thumbs[n], Path):
-            data = base64.b64encode(Path(thumbs[n]).read_bytes()).decode("ascii")
-            img = f'<img class="thumb" alt="{esc(row[1])}" src="data:image/jpeg;base64,{data}">'
-        cells = "".join(f"<td>{esc(c)}</td>" for c in row)
-        out.append(f"<tr>{cells}<td>{img}</td></tr>" if thumbs is not None else f"<tr>{cells}</tr>")
-    out.append("</table>")
-    return "".join(out)
+def _columns(headers: list[str], widths: tuple[float, ...]) -> tuple[Column, ...]:
+    # the category (second column) is a label like "Parkering/garage": it may wrap after its slash
+    return tuple(Column(h, width=w, wrap_at_slash=i == 1) for i, (h, w) in enumerate(zip(headers, widths,
+                                                                                         strict=True)))
+
+
+def _findings_table(protocol: WalkProtocol) -> Table:
+    headers, rows = _rows(protocol)
+    photos = tuple(Photo(thumb, row[1]) if isinstance(thumb, Path) else None
+                   for thumb, row in zip(protocol.findings["thumb"], rows, strict=True))
+    return Table(_columns(headers, FINDING_WIDTHS), tuple(tuple(r) for r in rows), photos=photos,
+                 photo_column=Column("Foto" if protocol.lang == "sv" else "Photo", width=PHOTO_WIDTH))
+
+
+def protocol_document(protocol: WalkProtocol, mapimg: bytes) -> Document:
+    """The protocol as a ``Document``: its facts, the route map, the findings (with photos) and the follow-up
+    of earlier findings done at this walk; what ``protocol_html`` and ``protocol_pdf`` render."""
+    sv = protocol.lang == "sv"
+    sections = [
+        Section("route_map", "Rutt och fynd" if sv else "Route and findings",
+                figure=Figure(mapimg, "Karta" if sv else "Map", pdf_width=0.8)),
+        Section("findings", "Fynd" if sv else "Findings", table=_findings_table(protocol),
+                empty="Inga fynd att visa." if sv else "No findings to show."),
+    ]
+    if len(protocol.checked):
+        headers, rows = _checked_rows(protocol)
+        sections.append(Section("followup", "Uppföljning av tidigare fynd" if sv else "Follow-up of earlier findings",
+                                table=Table(_columns(headers, CHECKED_WIDTHS), tuple(tuple(r) for r in rows))))
+    heading = ("Protokoll: " if sv else "Protocol: ") + protocol.title
+    return Document("protocol", protocol.lang, protocol.title, heading, tuple(_meta(protocol)),
+                    sections=tuple(sections))
 
 
 def protocol_html(protocol: WalkProtocol, progress: Progress | None = None) -> str:
     """The protocol as one self-contained HTML page (images inline, all text escaped)."""
     say = progress or (lambda _f, _m: None)
-    esc = html.escape
-    sv = protocol.lang == "sv"
     say(0.2, "karta")
-    mapimg = base64.b64encode(route_map_png(protocol)).decode("ascii")
-    headers, rows = _rows(protocol)
-    parts = ["<!DOCTYPE html>", f'<html lang="{esc(protocol.lang)}"><head><meta charset="utf-8">',
-             f"<title>{esc(protocol.title)}</title><style>"
-             "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:60em;margin:2em auto;color:#212121}"
-             "table{border-collapse:collapse;width:100%;font-size:.85em}th,td{border:1px solid #ddd;padding:.3em;"
-             "vertical-align:top;text-align:left}th{background:#f1f1f1;hyphens:none;word-break:keep-all}"
-             "img{max-width:100%}img.thumb{max-width:8em}</style></head><body>",
-             f"<h1>{esc(('Protokoll: ' if sv else 'Protocol: ') + protocol.title)}</h1>"]
-    parts += [f"<p>{esc(line)}</p>" for line in _meta(protocol)]
-    parts.append(f'<h2>{esc("Rutt och fynd" if sv else "Route and findings")}</h2>'
-                 f'<img alt="{esc("Karta" if sv else "Map")}" src="data:image/png;base64,{mapimg}">')
-    parts.append(f"<h2>{esc('Fynd' if sv else 'Findings')}</h2>")
-    parts.append(_html_table(headers, rows, list(protocol.findings["thumb"])).replace(
-        "<th>Foto</th>", f"<th>{'Foto' if sv else 'Photo'}</th>"))
-    if len(protocol.checked):
-        c_headers, c_rows = _checked_rows(protocol)
-        parts.append(f"<h2>{esc('Uppföljning av tidigare fynd' if sv else 'Follow-up of earlier findings')}</h2>")
-        parts.append(_html_table(c_headers, c_rows))
-    parts.append("</body></html>")
+    page = document_html(protocol_document(protocol, route_map_png(protocol)))
     say(1.0, "klart")
-    return "\n".join(parts)
-
-
-def _pdf_table(pdf: Any, headers: list[str], rows: list[list[str]], widths: tuple[float, ...],
-               thumbs: list[Any] | None = None) -> None:
-    """A table whose headers fit their columns on one line (no word broken in the middle)."""
-    from fpdf.fonts import FontFace
-
-    titles = [*headers, "Foto" if headers[0] == "Nr" else "Photo"] if thumbs is not None else list(headers)
-    scale = pdf.epw / sum(widths)
-    sized = [w * scale for w in widths]
-    # every heading fits its column on one line; the widest column gives up the room
-    pdf.set_font("DejaVu", "B", 7)
-    for i, title in enumerate(titles):
-        need = pdf.get_string_width(title) + 3.0
-        if sized[i] < need:
-            widest = max(range(len(sized)), key=lambda k: sized[k])
-            sized[widest] -= need - sized[i]
-            sized[i] = need
-    widths = tuple(sized)
-    heading = FontFace(family="DejaVu", emphasis="BOLD", size_pt=7, fill_color=(241, 241, 241))
-    pdf.set_font("DejaVu", "", 7.5)
-    with pdf.table(col_widths=widths, width=pdf.epw, line_height=3.8, first_row_as_headings=True,
-                   headings_style=heading, padding=1, text_align="LEFT") as table:
-        table.row(titles)
-        for n, row in enumerate(rows):
-            # a label like "Parkering/garage" may wrap after its slash instead of inside a word
-            cells = table.row([c.replace("/", "/ ") if i == 1 else c for i, c in enumerate(row)])
-            if thumbs is not None:
-                if isinstance(thumbs[n], Path):
-                    cells.cell(img=str(thumbs[n]), img_fill_width=True)
-                else:
-                    cells.cell("")
+    return page
 
 
 def protocol_pdf(protocol: WalkProtocol, path: Path | str, progress: Progress | None = None) -> Path:
     """Write the protocol as a PDF (DejaVu Sans embedded; map and thumbnails as images)."""
-    from fpdf.enums import XPos, YPos
-
-    from trygghetskarta.lagesbild.render import new_pdf
-
     say = progress or (lambda _f, _m: None)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sv = protocol.lang == "sv"
     say(0.2, "karta")
-    mapimg = route_map_png(protocol)
-    pdf = new_pdf(protocol.title)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 14)
-    pdf.multi_cell(0, 7, ("Protokoll: " if sv else "Protocol: ") + protocol.title, new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 9)
-    for line in _meta(protocol):
-        pdf.multi_cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.image(io.BytesIO(mapimg), w=pdf.epw * 0.8)
+    doc = protocol_document(protocol, route_map_png(protocol))
     say(0.6, "fynd")
-    headers, rows = _rows(protocol)
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.cell(0, 8, "Fynd" if sv else "Findings", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    # Nr, Kategori, Beskrivning, Ansvarig, Åtgärd, Status, Åtgärdat?, Tryggare?, Foto (mm, scaled to the page)
-    _pdf_table(pdf, headers, rows, (6, 27, 38, 22, 34, 17, 16, 16, 16), list(protocol.findings["thumb"]))
-    if len(protocol.checked):
-        c_headers, c_rows = _checked_rows(protocol)
-        pdf.ln(3)
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(0, 8, "Uppföljning av tidigare fynd" if sv else "Follow-up of earlier findings",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        # Nr, Kategori, Beskrivning, Plats, Åtgärd, Åtgärdat?, Tryggare?, Kommentar
-        _pdf_table(pdf, c_headers, c_rows, (8, 27, 36, 30, 30, 16, 16, 27))
-    pdf.output(str(path))
+    out = document_pdf(doc, path)
     say(1.0, "klart")
-    return path
+    return out
 
 
 def protocol_pdf_bytes(store: Store, walk_id: int, viewer: Viewer = PUBLIC_VIEWER, lang: str | None = None) -> bytes:

@@ -85,6 +85,44 @@ SETTINGS: tuple[Setting, ...] = (
             "Idle minutes after which a logged-in session must log in again."),
     Setting("oidc_role_claim", "TRYGGHETSKARTA_OIDC_ROLE_CLAIM", "roles", str,
             "Claim in the single sign-on token whose value(s) map to a role."),
+    # --- the public face (issue 16) ---
+    Setting("public_base_url", "TRYGGHETSKARTA_PUBLIC_BASE_URL", "http://localhost:8501", str,
+            "The app's address as residents reach it: status and unsubscribe links in e-mail and QR codes."),
+    Setting("public_position_m", "TRYGGHETSKARTA_PUBLIC_POSITION_M", 100.0, float,
+            "Positions shown to the public (public map, Open311) are snapped to the centre of a square of this "
+            "many metres (SWEREF 99 TM)."),
+    Setting("public_rate_client_hour", "TRYGGHETSKARTA_PUBLIC_RATE_CLIENT_HOUR", 10, int,
+            "Residents' reports accepted per hour from one client address."),
+    Setting("public_rate_range_hour", "TRYGGHETSKARTA_PUBLIC_RATE_RANGE_HOUR", 40, int,
+            "Residents' reports accepted per hour from one address range (IPv4 /24, IPv6 /48)."),
+    Setting("public_text_max_chars", "TRYGGHETSKARTA_PUBLIC_TEXT_MAX_CHARS", 2000, int,
+            "Longest text a resident's report may carry."),
+    Setting("public_photo_max_mb", "TRYGGHETSKARTA_PUBLIC_PHOTO_MAX_MB", 8.0, float,
+            "Largest photo a resident may attach, in MB."),
+    Setting("trusted_proxies", "TRYGGHETSKARTA_TRUSTED_PROXIES", "", str,
+            "Comma-separated addresses of reverse proxies whose X-Forwarded-For header names the client; "
+            "empty: the connecting address is the client."),
+    Setting("api_port", "TRYGGHETSKARTA_API_PORT", 8502, int, "Port of `trygghetskarta serve-api` (Open311)."),
+    Setting("api_rate_key_hour", "TRYGGHETSKARTA_API_RATE_KEY_HOUR", 600, int,
+            "Open311 requests one API key may POST per hour."),
+    Setting("smtp_host", "TRYGGHETSKARTA_SMTP_HOST", "", str,
+            "SMTP server for e-mail (empty: e-mail is queued in the outbox but not sent)."),
+    Setting("smtp_port", "TRYGGHETSKARTA_SMTP_PORT", 587, int, "SMTP port."),
+    Setting("smtp_starttls", "TRYGGHETSKARTA_SMTP_STARTTLS", 1, int,
+            "1: upgrade the SMTP connection with STARTTLS (refuse to send without it); 0: plain SMTP."),
+    Setting("smtp_user", "TRYGGHETSKARTA_SMTP_USER", "", str,
+            "SMTP user name (empty: no login). The password is `TRYGGHETSKARTA_SMTP_PASSWORD` or `password` "
+            "under `[smtp]` in the secrets file."),
+    Setting("smtp_sender", "TRYGGHETSKARTA_SMTP_SENDER", "trygghetskarta@localhost", str,
+            "The From address of every e-mail."),
+    Setting("smtp_timeout_s", "TRYGGHETSKARTA_SMTP_TIMEOUT_S", 20.0, float, "SMTP connection timeout, seconds."),
+    Setting("smtp_retry_base_s", "TRYGGHETSKARTA_SMTP_RETRY_BASE_S", 60.0, float,
+            "First wait before a failed e-mail is tried again; it doubles per attempt, at most 6 hours."),
+    Setting("retention_public_email_days", "TRYGGHETSKARTA_RETENTION_PUBLIC_EMAIL_DAYS", 180, int,
+            "`gallra` forgets a resident's e-mail address this many days after their report was closed, and "
+            "deletes sent or failed e-mail older than this."),
+    Setting("secrets_file", "TRYGGHETSKARTA_SECRETS_FILE", str(PROJECT_DIR / ".streamlit" / "secrets.toml"), str,
+            "The secrets file (TOML) that holds the SMTP password (`[smtp] password = ...`)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -103,6 +141,26 @@ def get(name: str) -> Any:
     except ValueError:
         msg = f"{setting.env}={raw!r} is not a valid {setting.type.__name__}"
         raise ValidationError(msg) from None
+
+
+def smtp_password() -> str:
+    """The SMTP password: ``TRYGGHETSKARTA_SMTP_PASSWORD``, else ``password`` under ``[smtp]`` in the secrets
+    file; empty when neither is set. Never logged or shown."""
+    value = os.environ.get("TRYGGHETSKARTA_SMTP_PASSWORD")
+    if value:
+        return value
+    import tomllib
+
+    path = Path(get("secrets_file"))
+    if not path.is_file():
+        return ""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path}: the secrets file cannot be read ({type(exc).__name__})"
+        raise ValidationError(msg) from None
+    smtp = data.get("smtp")
+    return str(smtp.get("password") or "") if isinstance(smtp, dict) else ""
 
 
 def data_dir() -> Path:

@@ -44,6 +44,7 @@ _ENV_PREFIX = "TRYGGHETSKARTA_"
 _HEADER = struct.Struct("!Q")
 _lock = threading.Lock()
 LAST_PEAK_MB: list[float] = []  # the peak memory (RSS) of the last reader child, for benchmarks
+LAST_CPU_S: list[float] = []  # the CPU seconds (user + system) the last reader child took to read, for benchmarks
 
 
 class _Server:
@@ -83,8 +84,9 @@ def run(fn: Callable[..., T], *args: Any, file: str, **kwargs: Any) -> T:
                    f"(setting import_max_memory_mb) or could not be completed ({status})")
             raise ValidationError(msg)
         with out.open("rb") as fh:
-            kind, value, text, peak_kb = pickle.load(fh)  # noqa: S301 - written by our own child process
+            kind, value, text, peak_kb, cpu_s = pickle.load(fh)  # noqa: S301 - written by our own child process
     LAST_PEAK_MB[:] = [peak_kb / 1024]
+    LAST_CPU_S[:] = [cpu_s]
     if kind == "ok":
         return value
     if kind == "memory":
@@ -187,11 +189,12 @@ def _child(job: dict[str, Any]) -> None:
             outcome = ("crash", "RecursionError", "nested too deeply to read")
         except BaseException as exc:  # noqa: BLE001 - reported to the caller as a clear error, never lost
             outcome = ("crash", type(exc).__name__, "".join(traceback.format_exception_only(exc)).strip())
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # of this child alone (a forked child starts at zero)
+        peak_kb, cpu_s = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         try:
-            data = pickle.dumps((*outcome, peak_kb), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((*outcome, peak_kb, cpu_s), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
-            data = pickle.dumps(("memory", "", "", peak_kb))
+            data = pickle.dumps(("memory", "", "", peak_kb, cpu_s))
         tmp = Path(job["out"] + ".part")
         tmp.write_bytes(data)
         tmp.replace(job["out"])  # the caller sees the whole result or none

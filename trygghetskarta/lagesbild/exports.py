@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,11 @@ import pandas as pd
 from trygghetskarta import schema
 from trygghetskarta.errors import TrygghetskartaError, ValidationError
 from trygghetskarta.lagesbild.report import WINDOWS, Lagesbild
+from trygghetskarta.progress import Progress
 
 if TYPE_CHECKING:
     from trygghetskarta.store import Store
 
-Progress = Callable[[float, str], None]
 EXPORT_FORMATS: tuple[str, ...] = ("gpkg", "geojson", "csv")
 _RECORD_COLUMNS = {
     "fynd": ["id", "category", "severity", "positive", "status", "responsible", "reported_at", "walk_id", "area_id"],

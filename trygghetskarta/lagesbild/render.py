@@ -1,14 +1,12 @@
-"""Rendering a lägesbild: a self-contained HTML file and a PDF, with charts and the map as PNG images.
+"""Rendering a lägesbild: its chart and map as PNG images, and its ``Document`` (``lagesbild_document``), from
+which both the self-contained HTML page (template ``templates/lagesbild.html``, autoescaped) and the PDF are made.
 
 No external resources anywhere (no tiles, fonts or scripts): images are base64 in the HTML and embedded
-in the PDF; the PDF embeds DejaVu Sans (shipped inside matplotlib) so å, ä and ö render. Every piece of
-text that comes from users or the database is escaped with ``html.escape``.
+in the PDF (``lagesbild.document``).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,21 +17,28 @@ import numpy as np
 import pandas as pd
 
 from trygghetskarta import schema
+from trygghetskarta.lagesbild.document import (
+    Column,
+    Document,
+    Figure,
+    Section,
+    Table,
+    document_html,
+    document_pdf,
+    font_path,
+    new_pdf,
+)
 from trygghetskarta.lagesbild.report import INDICATORS, Lagesbild
+from trygghetskarta.progress import Progress
 
-Progress = Callable[[float, str], None]
+__all__ = ["LEVEL_COLOURS", "chart_png", "font_path", "lagesbild_document", "lagesbild_html", "lagesbild_pdf",
+           "map_png", "new_pdf", "tables"]
 LEVEL_COLOURS = {"gron": "#2e7d32", "gul": "#f9d71c", "orange": "#ef6c00", "rod": "#c62828"}
 _KIND_COLOURS = {"finding": "#1565c0", "incident": "#6a1b9a"}
 
 
 def _t(report: Lagesbild, sv: str, en: str) -> str:
     return sv if report.lang == "sv" else en
-
-
-def font_path(bold: bool = False) -> Path:
-    """DejaVu Sans from matplotlib's own data folder (always installed with matplotlib)."""
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return Path(mpl.get_data_path()) / "fonts" / "ttf" / name
 
 
 # --- images ------------------------------------------------------------------------------------------------
@@ -136,7 +141,7 @@ def map_png(report: Lagesbild) -> bytes:
     return _png(fig)
 
 
-# --- tables as plain rows (shared by HTML and PDF) ---------------------------------------------------------
+# --- the document: every section as plain text rows (what both renderers print) ------------------------------
 
 
 def _change(value: Any, pct: Any) -> str:
@@ -148,69 +153,165 @@ def _change(value: Any, pct: Any) -> str:
     return text
 
 
+def _text(value: Any) -> str:
+    """A cell's text: empty for a missing value."""
+    return "" if value is None or (not isinstance(value, str | list) and pd.isna(value)) else str(value)
+
+
+def _window_columns(report: Lagesbild) -> tuple[Column, ...]:
+    """The figure columns of every comparison table: this period, the previous, last year and both changes."""
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731 - a local shorthand
+    return tuple(Column(title, numeric=True) for title in (
+        t("Perioden", "Period"), t("Föreg.", "Prev."), t("I fjol", "Last yr"),
+        t("Förändring mot föreg.", "Change vs prev."), t("Förändring mot i fjol", "Change vs last yr")))
+
+
+def _figure_table(report: Lagesbild, frame: pd.DataFrame, labels: Sequence[tuple[str, str, str]]) -> Table:
+    """Rows of ``frame`` as label cells (column, sv title, en title) then the windows and their changes."""
+    columns = (*(Column(_t(report, sv, en)) for _col, sv, en in labels), *_window_columns(report))
+    rows = tuple((*(str(r[col]) for col, _sv, _en in labels), str(r["count_display"]), str(r["previous_display"]),
+                  str(r["last_year_display"]), _change(r["change_previous"], r["change_previous_pct"]),
+                  _change(r["change_last_year"], r["change_last_year_pct"])) for r in frame.to_dict("records"))
+    return Table(columns, rows)
+
+
+def _section(report: Lagesbild, kind: str, sv: str, en: str, table: Table, note: str = "") -> Section:
+    return Section(kind, _t(report, sv, en), table=table, note=note,
+                   empty=_t(report, "Inget att visa för perioden.", "Nothing in the period."))
+
+
+def _kind_totals(report: Lagesbild) -> Section:
+    return _section(report, "kind_totals", "Nyckeltal per källa", "Key figures per source",
+                    _figure_table(report, report.kind_totals, [("kind_label", "Källa", "Source")]))
+
+
+def _key_figures(report: Lagesbild) -> Section:
+    return _section(report, "key_figures", "Nyckeltal per källa och typ", "Key figures per source and type",
+                    _figure_table(report, report.key_figures, [("kind_label", "Källa", "Source"),
+                                                               ("group_label", "Typ", "Type")]))
+
+
+def _limits_note(report: Lagesbild) -> str:
+    """How the status is computed and the gul/orange/röd limits of every indicator, in the report's language."""
+    decimal = "," if report.lang == "sv" else "."
+    limits = "; ".join(f"{i.sv if report.lang == 'sv' else i.en} " + "/".join(
+        f"{report.thresholds[i.key][lv]:g}".replace(".", decimal) for lv in ("gul", "orange", "rod"))
+        for i in INDICATORS)
+    return f"{report.status_note} {_t(report, 'Gränser för gul/orange/röd: ', 'Limits for yellow/orange/red: ')}" \
+        + limits
+
+
+def _area_status(report: Lagesbild) -> Section:
+    records = report.area_status.to_dict("records")
+    table = Table((Column(_t(report, "Område", "Area")), Column(_t(report, "Nivå", "Level")),
+                   Column(_t(report, "Varför", "Why"))),
+                  tuple((str(r["area_name"]), str(r["level_label"]), str(r["reasons"])) for r in records),
+                  marks=tuple(str(r["level"]) for r in records))
+    return _section(report, "area_status", "Områdesstatus", "Area status", table, _limits_note(report))
+
+
+def _trends(report: Lagesbild) -> Section:
+    worse = report.trends[report.trends["area_score"] > 0]
+    return _section(report, "trends", "Områden där trenden går åt fel håll", "Areas where trends go the wrong way",
+                    _figure_table(report, worse, [("area_name", "Område", "Area"), ("kind_label", "Källa", "Source")]))
+
+
+def _top_places(report: Lagesbild) -> Section:
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    table = Table((Column(t("Nr", "No."), numeric=True), Column(t("Område", "Area")),
+                   Column(t("Antal", "Count"), numeric=True), Column(t("Vanligast", "Most common"))),
+                  tuple((str(r["rank"]), str(r["area_name"]), str(r["count_display"]), str(r["main"]))
+                        for r in report.top_places.to_dict("records")))
+    return _section(report, "top_places", "Topplatser (rutor 250 m)", "Top places (250 m cells)", table)
+
+
+def _repeat_places(report: Lagesbild) -> Section:
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    table = Table((Column(t("Kategori", "Category")), Column(t("Rapporter", "Reports"), numeric=True),
+                   Column(t("Tillfällen", "Occasions"), numeric=True), Column(t("Senast", "Last"))),
+                  tuple((str(r["category"]), str(r["n_reports"]), str(r["n_occasions"]), str(r["last_at"]))
+                        for r in report.repeat_places.to_dict("records")))
+    return _section(report, "repeat_places", "Återkommande platser (senaste året)", "Repeat places (last year)",
+                    table)
+
+
+def _open_actions(report: Lagesbild) -> Section:
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    table = Table((Column(t("Åtgärd", "Action")), Column(t("Ansvarig", "Responsible")), Column(t("Status", "Status")),
+                   Column(t("Planerad", "Planned")), Column(t("Försenad", "Overdue"))),
+                  tuple((str(r["what"]), str(r["responsible_label"]), str(r["status_label"]), _text(r["planned_date"]),
+                         t(f"ja, {r['days_overdue']} d", f"yes, {r['days_overdue']} d") if r["overdue"] else "")
+                        for r in report.open_actions.to_dict("records")))
+    return _section(report, "open_actions", "Öppna åtgärder", "Open actions", table,
+                    t(f"Försenad per {report.today}: planerat datum passerat och inte klar.",
+                      f"Overdue as of {report.today}: planned date passed and not done."))
+
+
+def _partner_figures(report: Lagesbild) -> Section:
+    table = _figure_table(report, report.partner_figures, [("area_name", "Område", "Area"),
+                                                           ("category_label", "Kategori", "Category")])
+    return _section(report, "partner_figures", "EST-rapporter från partner (granskade) per område",
+                    "Partners' EST reports (reviewed) per area", table,
+                    _t(report, "Endast godkända rapporter från polis, bostadsbolag, väktare och räddningstjänst.",
+                       "Approved reports from police, housing companies, security guards and fire and rescue only."))
+
+
+def _decision_row(r: dict[str, Any]) -> tuple[str, ...]:
+    place = " – ".join(x for x in (str(r["area_name"]), str(r["place"] or "")) if x)
+    follow = f"{r['status_label']}{': ' + str(r['followup']) if r['followup'] else ''}"
+    return (str(r["week"]), str(r["priority"]), place, str(r["decision"]), str(r["owner"]), _text(r["due_date"]),
+            follow)
+
+
+def _decisions(report: Lagesbild) -> Section:
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    table = Table((Column(t("Vecka", "Week")), Column(t("Prio", "Priority"), numeric=True),
+                   Column(t("Område/plats", "Area/place")), Column(t("Beslut", "Decision")),
+                   Column(t("Ansvarig", "Owner")), Column(t("Datum", "Date")), Column(t("Uppföljning", "Follow-up"))),
+                  tuple(_decision_row(r) for r in report.decisions.to_dict("records")))
+    return _section(report, "decisions", "EST-mötets beslut om insats", "The EST meeting's decisions", table)
+
+
+def _done(report: Lagesbild) -> Section:
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    table = Table((Column(t("Vad", "What")), Column(t("Status", "Status")), Column(t("Antal", "Count"), numeric=True)),
+                  tuple((t("Fynd", "Findings") if r["kind"] == "finding" else t("Åtgärder", "Actions"),
+                         str(r["status_label"]), str(r["count_display"]))
+                        for r in report.done_summary.to_dict("records")))
+    return _section(report, "done", "Genomfört under perioden", "Done in the period", table)
+
+
+_ANALYSIS_KINDS = ("analysis_effect", "analysis_accuracy", "analysis_emerging")
+
+
+def _analysis(report: Lagesbild) -> list[Section]:
+    """The analysis section (#17, ``lagesbild.analysis_section``): whether the actions helped, how far the
+    hot-spot map can be trusted and the emerging hot spots, each table a section of its own kind."""
+    if report.analysis_tables and len(report.analysis_tables) != len(_ANALYSIS_KINDS):
+        msg = f"the analysis section has {len(report.analysis_tables)} tables, the report knows {len(_ANALYSIS_KINDS)}"
+        raise ValueError(msg)
+    return [Section(kind, title, table=Table(tuple(Column(h) for h in headers),
+                                             tuple(tuple(str(c) for c in row) for row in rows)), note=note,
+                    empty=_t(report, "Inget att visa.", "Nothing to show."))
+            for kind, (title, headers, rows, note) in zip(_ANALYSIS_KINDS, report.analysis_tables, strict=False)]
+
+
+# The table sections in the order the report prints them.
+TABLE_SECTIONS: tuple[Callable[[Lagesbild], Section], ...] = (
+    _kind_totals, _key_figures, _area_status, _trends, _top_places, _repeat_places, _open_actions,
+    _partner_figures, _decisions, _done)
+
+
+def _all_sections(report: Lagesbild) -> list[Section]:
+    return [*(build(report) for build in TABLE_SECTIONS), *_analysis(report)]
+
+
 def tables(report: Lagesbild) -> list[tuple[str, list[str], list[list[str]], str]]:
     """The report's tables as (title, headers, rows, note), all text; what both renderers print."""
-    t = lambda sv, en: _t(report, sv, en)  # noqa: E731 - a local shorthand
-    win = [t("Perioden", "Period"), t("Föreg.", "Prev."), t("I fjol", "Last yr"),
-           t("Förändring mot föreg.", "Change vs prev."), t("Förändring mot i fjol", "Change vs last yr")]
-
-    def fig_rows(frame: pd.DataFrame, label_cols: Sequence[str]) -> list[list[str]]:
-        return [[*(str(r[c]) for c in label_cols), str(r["count_display"]), str(r["previous_display"]),
-                 str(r["last_year_display"]), _change(r["change_previous"], r["change_previous_pct"]),
-                 _change(r["change_last_year"], r["change_last_year_pct"])] for r in frame.to_dict("records")]
-
-    out = [
-        (t("Nyckeltal per källa", "Key figures per source"), [t("Källa", "Source"), *win],
-         fig_rows(report.kind_totals, ["kind_label"]), ""),
-        (t("Nyckeltal per källa och typ", "Key figures per source and type"),
-         [t("Källa", "Source"), t("Typ", "Type"), *win], fig_rows(report.key_figures, ["kind_label", "group_label"]),
-         ""),
-        (t("Områdesstatus", "Area status"), [t("Område", "Area"), t("Nivå", "Level"), t("Varför", "Why")],
-         [[str(r["area_name"]), str(r["level_label"]), str(r["reasons"])] for r in
-          report.area_status.to_dict("records")],
-         report.status_note + " " + t("Gränser för gul/orange/röd: ", "Limits for yellow/orange/red: ") + "; ".join(
-             f"{i.sv if report.lang == 'sv' else i.en} " + "/".join(
-                 f"{report.thresholds[i.key][lv]:g}".replace(".", "," if report.lang == "sv" else ".")
-                 for lv in ("gul", "orange", "rod")) for i in INDICATORS)),
-        (t("Områden där trenden går åt fel håll", "Areas where trends go the wrong way"),
-         [t("Område", "Area"), t("Källa", "Source"), *win],
-         fig_rows(report.trends[report.trends["area_score"] > 0], ["area_name", "kind_label"]), ""),
-        (t("Topplatser (rutor 250 m)", "Top places (250 m cells)"),
-         [t("Nr", "No."), t("Område", "Area"), t("Antal", "Count"), t("Vanligast", "Most common")],
-         [[str(r["rank"]), str(r["area_name"]), str(r["count_display"]), str(r["main"])]
-          for r in report.top_places.to_dict("records")], ""),
-        (t("Återkommande platser (senaste året)", "Repeat places (last year)"),
-         [t("Kategori", "Category"), t("Rapporter", "Reports"), t("Tillfällen", "Occasions"), t("Senast", "Last")],
-         [[str(r["category"]), str(r["n_reports"]), str(r["n_occasions"]), str(r["last_at"])]
-          for r in report.repeat_places.to_dict("records")], ""),
-        (t("Öppna åtgärder", "Open actions"),
-         [t("Åtgärd", "Action"), t("Ansvarig", "Responsible"), t("Status", "Status"), t("Planerad", "Planned"),
-          t("Försenad", "Overdue")],
-         [[str(r["what"]), str(r["responsible_label"]), str(r["status_label"]),
-           "" if r["planned_date"] is None or pd.isna(r["planned_date"]) else str(r["planned_date"]),
-           (t(f"ja, {r['days_overdue']} d", f"yes, {r['days_overdue']} d") if r["overdue"] else "")]
-          for r in report.open_actions.to_dict("records")],
-         t(f"Försenad per {report.today}: planerat datum passerat och inte klar.",
-           f"Overdue as of {report.today}: planned date passed and not done.")),
-        (t("EST-rapporter från partner (granskade) per område", "Partners' EST reports (reviewed) per area"),
-         [t("Område", "Area"), t("Kategori", "Category"), *win],
-         fig_rows(report.partner_figures, ["area_name", "category_label"]) if not report.partner_figures.empty
-         else [],
-         t("Endast godkända rapporter från polis, bostadsbolag, väktare och räddningstjänst.",
-           "Approved reports from police, housing companies, security guards and fire and rescue only.")),
-        (t("EST-mötets beslut om insats", "The EST meeting's decisions"),
-         [t("Vecka", "Week"), t("Prio", "Priority"), t("Område/plats", "Area/place"), t("Beslut", "Decision"),
-          t("Ansvarig", "Owner"), t("Datum", "Date"), t("Uppföljning", "Follow-up")],
-         [[str(r["week"]), str(r["priority"]), " – ".join(x for x in (str(r["area_name"]), str(r["place"] or ""))
-                                                         if x), str(r["decision"]), str(r["owner"]),
-           "" if r["due_date"] is None or pd.isna(r["due_date"]) else str(r["due_date"]),
-           f"{r['status_label']}{': ' + str(r['followup']) if r['followup'] else ''}"]
-          for r in report.decisions.to_dict("records")], ""),
-        (t("Genomfört under perioden", "Done in the period"),
-         [t("Vad", "What"), t("Status", "Status"), t("Antal", "Count")],
-         [[t("Fynd", "Findings") if r["kind"] == "finding" else t("Åtgärder", "Actions"), str(r["status_label"]),
-           str(r["count_display"])] for r in report.done_summary.to_dict("records")], ""),
-    ]
+    out = []
+    for section in _all_sections(report):
+        assert section.table is not None
+        out.append((section.title, section.table.headers, [list(r) for r in section.table.rows], section.note))
     return out
 
 
@@ -228,151 +329,43 @@ def _header_lines(report: Lagesbild) -> list[str]:
     ]
 
 
-# --- HTML --------------------------------------------------------------------------------------------------
+def lagesbild_document(report: Lagesbild, chart: bytes, mapimg: bytes) -> Document:
+    """The lägesbild as a ``Document``: the header lines and notes, the chart, the map (on its own PDF page)
+    and the tables; what ``lagesbild_html`` and ``lagesbild_pdf`` render."""
+    t = lambda sv, en: _t(report, sv, en)  # noqa: E731
+    figures = (
+        Section("overview", t("Översikt", "Overview"), figure=Figure(chart, t("Diagram över nyckeltal",
+                                                                             "Chart of key figures"))),
+        Section("map", t("Karta över perioden", "Map of the period"), figure=Figure(mapimg, t("Karta", "Map"), 0.95),
+                new_page=True),
+    )
+    return Document("lagesbild", report.lang, report.title, report.title, tuple(_header_lines(report)),
+                    tuple(report.notes), (*figures, *_all_sections(report)),
+                    mark_colours=LEVEL_COLOURS)
 
-_CSS = """
-body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2em auto;max-width:60em;color:#212121;line-height:1.4}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:.25em .45em;text-align:left;vertical-align:top}
-th{background:#f1f1f1}td.n{text-align:right;white-space:nowrap}
-.meta{color:#555;font-size:.9em}.note{color:#555;font-size:.8em}img{max-width:100%}
-.lvl{display:inline-block;width:.9em;height:.9em;border-radius:50%;margin-right:.3em;vertical-align:middle}
-"""
 
-
-def _is_number_like(text: str) -> bool:
-    return bool(text) and (text.lstrip("+-<").split(" ")[0].isdigit() or text in ("–", ".."))
+def _images(report: Lagesbild, say: Progress) -> tuple[bytes, bytes]:
+    say(0.1, "diagram")
+    chart = chart_png(report)
+    say(0.4, "karta")
+    return chart, map_png(report)
 
 
 def lagesbild_html(report: Lagesbild, progress: Progress | None = None) -> str:
     """The lägesbild as one self-contained HTML page (inline CSS, images as base64, all text escaped)."""
     say = progress or (lambda _f, _m: None)
-    esc = html.escape
-    say(0.1, "diagram")
-    chart = base64.b64encode(chart_png(report)).decode("ascii")
-    say(0.4, "karta")
-    mapimg = base64.b64encode(map_png(report)).decode("ascii")
+    doc = lagesbild_document(report, *_images(report, say))
     say(0.8, "tabeller")
-    parts = ["<!DOCTYPE html>", f'<html lang="{esc(report.lang)}"><head><meta charset="utf-8">',
-             f"<title>{esc(report.title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{esc(report.title)}</h1>"]
-    parts += [f'<p class="meta">{esc(line)}</p>' for line in _header_lines(report)]
-    parts += [f'<p class="note">{esc(n)}</p>' for n in report.notes]
-    parts.append(f'<h2>{esc(_t(report, "Översikt", "Overview"))}</h2>'
-                 f'<img alt="{esc(_t(report, "Diagram över nyckeltal", "Chart of key figures"))}" '
-                 f'src="data:image/png;base64,{chart}">')
-    parts.append(f'<h2>{esc(_t(report, "Karta över perioden", "Map of the period"))}</h2>'
-                 f'<img alt="{esc(_t(report, "Karta", "Map"))}" src="data:image/png;base64,{mapimg}">')
-    level_of = dict(zip(report.area_status["area_name"].astype(str), report.area_status["level"], strict=True))
-    for title, headers, rows, note in tables(report):
-        parts.append(f"<h2>{esc(title)}</h2>")
-        if not rows:
-            parts.append(f'<p class="note">{esc(_t(report, "Inget att visa för perioden.", "Nothing in the period."))}'
-                         "</p>")
-            continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr></thead><tbody>")
-        for row in rows:
-            cells = []
-            for i, cell in enumerate(row):
-                cls = ' class="n"' if i > 0 and _is_number_like(cell) else ""
-                dot = ""
-                if title.startswith(("Områdesstatus", "Area status")) and i == 0 and cell in level_of:
-                    dot = f'<span class="lvl" style="background:{LEVEL_COLOURS[level_of[cell]]}"></span>'
-                cells.append(f"<td{cls}>{dot}{esc(cell)}</td>")
-            parts.append("<tr>" + "".join(cells) + "</tr>")
-        parts.append("</tbody></table>")
-        if note:
-            parts.append(f'<p class="note">{esc(note)}</p>')
-    parts.append("</body></html>")
+    page = document_html(doc)
     say(1.0, "klart")
-    return "\n".join(parts)
-
-
-# --- PDF ---------------------------------------------------------------------------------------------------
-
-
-def new_pdf(title: str) -> Any:
-    """An A4 fpdf2 document with DejaVu Sans (regular and bold) embedded, so å/ä/ö render."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.add_font("DejaVu", "", str(font_path()))
-    pdf.add_font("DejaVu", "B", str(font_path(bold=True)))
-    pdf.set_title(title)
-    return pdf
+    return page
 
 
 def lagesbild_pdf(report: Lagesbild, path: Path | str, progress: Progress | None = None) -> Path:
     """Write the lägesbild as a PDF (A4, DejaVu Sans embedded, chart and map as images)."""
-    from fpdf.enums import XPos, YPos
-
     say = progress or (lambda _f, _m: None)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    say(0.1, "diagram")
-    chart = chart_png(report)
-    say(0.4, "karta")
-    mapimg = map_png(report)
+    doc = lagesbild_document(report, *_images(report, say))
     say(0.7, "pdf")
-    pdf = new_pdf(report.title)
-    pdf.set_creator("trygghetskarta")
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, report.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 9)
-    for line in [*_header_lines(report), *report.notes]:
-        pdf.multi_cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
-    pdf.image(io.BytesIO(chart), w=pdf.epw)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.cell(0, 7, _t(report, "Karta över perioden", "Map of the period"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.image(io.BytesIO(mapimg), w=pdf.epw * 0.95)
-    for title, headers, rows, note in tables(report):
-        _pdf_table(pdf, title, headers, rows, note, _t(report, "Inget att visa för perioden.",
-                                                       "Nothing in the period."))
-    pdf.output(str(path))
+    out = document_pdf(doc, path)
     say(1.0, "klart")
-    return path
-
-
-def _pdf_table(pdf: Any, title: str, headers: list[str], rows: list[list[str]], note: str, empty: str) -> None:
-    """A simple table: text columns share the width left by the number columns; long text wraps."""
-    from fpdf.enums import XPos, YPos
-
-    if pdf.get_y() > pdf.h - 50:
-        pdf.add_page()
-    pdf.ln(3)
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(0, 7, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 8)
-    if not rows:
-        pdf.multi_cell(0, 5, empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        return
-    numeric = [all(_is_number_like(r[i]) or r[i] == "" for r in rows) for i in range(len(headers))]
-    widths = [18.0 if num else 0.0 for num in numeric]
-    widths = [max(w, pdf.get_string_width(h) + 3) if numeric[i] else 0.0 for i, (w, h) in
-              enumerate(zip(widths, headers, strict=True))]
-    for i in range(len(headers)):
-        if numeric[i]:
-            widths[i] = max(widths[i], max(pdf.get_string_width(r[i]) for r in rows) + 3)
-    free = pdf.epw - sum(widths)
-    text_cols = [i for i, num in enumerate(numeric) if not num]
-    # Each text column gets its longest word, and the rest of the free width goes by the longest text (a long
-    # reason gets room, a short name little).
-    cells = {i: [str(t) for t in [headers[i], *(r[i] for r in rows)]] for i in text_cols}
-    least = {i: max(pdf.get_string_width(w) for t in cells[i] for w in (t.split() or [""])) + 4 for i in text_cols}
-    need = {i: min(max(pdf.get_string_width(t) for t in cells[i]) + 4, pdf.epw * 0.6) for i in text_cols}
-    extra = free - sum(least.values())
-    for i in text_cols:
-        widths[i] = least[i] + extra * need[i] / sum(need.values()) if extra > 0 else free / len(text_cols)
-    with pdf.table(col_widths=widths, width=pdf.epw, text_align=["RIGHT" if n else "LEFT" for n in numeric],
-                   line_height=4.2, first_row_as_headings=True) as table:
-        table.row(headers)
-        for r in rows:
-            table.row(r)
-    if note:
-        pdf.set_font("DejaVu", "", 7)
-        pdf.multi_cell(0, 4, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return out

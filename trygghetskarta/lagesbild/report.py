@@ -26,12 +26,14 @@ from trygghetskarta import areas as areas_rule
 from trygghetskarta.access import Viewer
 from trygghetskarta.actions import action_list_from_actions
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.lagesbild import analysis_section
 from trygghetskarta.lagesbild.periods import Period
+from trygghetskarta.progress import Progress
+from trygghetskarta.timeutil import local_zone
 
 if TYPE_CHECKING:
     from trygghetskarta.store import Store
 
-Progress = Callable[[float, str], None]
 AUDIENCES: tuple[str, ...] = ("intern", "partner")
 THRESHOLDS_KEY = "lagesbild_thresholds"
 WINDOWS: tuple[str, ...] = ("count", "previous", "last_year")
@@ -179,6 +181,9 @@ class Lagesbild:
     decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how the area status is computed, in the report's language (shown under the status table)
     status_note: str = ""
+    # the analysis section (#17): effect of actions, trust in the hot-spot map, emerging hot spots, as
+    # (title, headers, rows, note) tables the renderers append (lagesbild.analysis_section)
+    analysis_tables: list[tuple[str, list[str], list[list[str]], str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -395,6 +400,67 @@ def _count_windows(counter: Callable[[Period], pd.DataFrame], windows: dict[str,
 
 
 # --- the build -------------------------------------------------------------------------------------------
+# ``build_lagesbild`` runs the steps below in order; each step reads through the store with the build's viewer
+# and returns the tables it makes (``_Build`` carries what they share).
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a report covers: every area (for names), the ``chosen`` areas (None: the whole kommun), the ``ids``
+    of the areas in scope (the chosen ones and every area inside them) and the store filters for them."""
+
+    all_areas: gpd.GeoDataFrame
+    chosen: list[int] | None
+    ids: list[int]
+    label: str
+    area_filter: dict[str, Any]
+    areas: gpd.GeoDataFrame
+    nested: dict[int, list[int]]  # each area in scope -> itself and the areas in scope inside it
+    precise: dict[str, Any]  # for an area selection: only incidents placed in an area (not a kommun centroid)
+
+    @property
+    def names(self) -> dict[int, str]:
+        return dict(zip(self.all_areas["id"].astype(int), self.all_areas["name"].astype(str), strict=True))
+
+
+@dataclass
+class _Build:
+    """The inputs every step of one build shares, and the notes the steps add."""
+
+    store: Store
+    viewer: Viewer | None
+    period: Period
+    audience: str
+    lang: str
+    k: int
+    zone: ZoneInfo
+    today: dt.date
+    restricted: frozenset[str]
+    scope: _Scope
+    say: Progress
+    notes: list[str] = field(default_factory=list)
+    # the period and the two it is compared with, by the column their counts go in
+    windows: dict[str, Period] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.windows = {"count": self.period, "previous": self.period.previous(), "last_year": self.period.last_year()}
+
+    def t(self, sv: str, en: str) -> str:
+        return sv if self.lang == "sv" else en
+
+    def count_by(self, kind: str, by: list[str], period: Period, **extra: Any) -> pd.DataFrame:
+        """``store.count_by`` of ``kind`` in ``period`` and the scope, as the build's viewer."""
+        return self.store.count_by(kind, by, self.viewer, **_period_filters(period), **self.scope.area_filter,
+                                   **extra)
+
+    def counter(self, kind: str, by: list[str], **extra: Any) -> Callable[[Period], pd.DataFrame]:
+        return lambda p: self.count_by(kind, by, p, **extra)
+
+    def approved(self, p: Period) -> pd.DataFrame:
+        """The partners' EST reports of ``p`` in the scope: only reviewed figures enter the shared lägesbild."""
+        return self.store.partner_reports(self.viewer, p.start, p.end,
+                                          area_ids=self.scope.ids if self.scope.chosen else None,
+                                          statuses=[schema.EST_REPORT_VISIBLE_STATUS])
 
 
 def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", area_ids: Sequence[int] | None = None,
@@ -405,6 +471,54 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
     ``viewer`` defaults to the local administrator for ``intern`` and ``partner_viewer()`` for ``partner``;
     ``today`` (default: the local date) decides which actions are overdue.
     """
+    viewer = _checked_viewer(audience, period, viewer)
+    lang = lang or settings.get("lang")
+    zone = local_zone()
+    say = _say(progress)
+    say(0.02, "områden")
+    b = _Build(store, viewer, period, audience, lang, int(settings.get("privacy_k")), zone,
+               today or dt.datetime.now(zone).date(), _restricted_kinds(audience, viewer),
+               _scope(store.areas(), area_ids, lang), say)
+    if b.scope.chosen:
+        b.notes.append(b.t("Händelser med bara kommuncentroid som position ingår inte i områdesurvalet.",
+                           "Incidents positioned only at the municipality centroid are not in the area selection."))
+    key, totals, partner_figures = _key_figures(b)
+    say(0.32, "områdessiffror")
+    area_fig = _area_figures(b)
+    say(0.4, "områdesstatus")
+    thresholds = thresholds_from_store(store)
+    actions_plain = pd.DataFrame(store.read("action", viewer).drop(columns="geometry"))
+    action_list = action_list_from_actions(actions_plain, b.today, lang)
+    status = _area_status(b, thresholds, action_list)
+    say(0.48, "trender")
+    trends = _trends(b, area_fig)
+    say(0.55, "platser")
+    map_points, top, repeat = _places(b)
+    say(0.62, "åtgärder")
+    open_actions = _open_actions(b, action_list)
+    say(0.68, "genomfört under perioden")
+    done, done_summary = _done_in_period(store, viewer, period, zone, b.scope.ids if b.scope.chosen else None,
+                                         actions_plain, audience, b.k, lang)
+    say(0.75, "kartunderlag")
+    findings, incidents, sightings = _map_records(b)
+    say(0.8, "lägesbild klar")
+    windows = b.windows
+    return Lagesbild(
+        period=period, previous=windows["previous"], last_year=windows["last_year"], audience=audience, lang=lang,
+        scope_label=b.scope.label, area_ids=b.scope.chosen, k=b.k, today=b.today, generated_at=dt.datetime.now(zone),
+        kind_totals=totals, key_figures=key,
+        area_figures=_displays(area_fig, audience, b.k, ["kind"], b.restricted), trends=trends, area_status=status,
+        thresholds=thresholds, top_places=top, repeat_places=repeat, open_actions=open_actions, done=done,
+        done_summary=done_summary, map_points=map_points, areas=b.scope.areas, findings=findings, incidents=incidents,
+        sightings=sightings, notes=b.notes, partner_figures=partner_figures,
+        decisions=_decisions(store, viewer, period, lang), status_note=area_status_note(period, audience, b.k, lang),
+        analysis_tables=analysis_section.analysis_tables(store, viewer, period.start, period.end, audience=audience,
+                                                         lang=lang))
+
+
+def _checked_viewer(audience: str, period: Period, viewer: Viewer | None) -> Viewer | None:
+    """The viewer the report is read as (``partner_viewer()`` by default for partners); raises ValidationError
+    for an unknown audience, a period that is not a ``Period`` or a partner report for a non-partner role."""
     if audience not in AUDIENCES:
         msg = f"unknown audience {audience!r}; allowed: {', '.join(AUDIENCES)}"
         raise ValidationError(msg)
@@ -416,232 +530,284 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         if viewer.role not in schema.PARTNER_ROLES:
             msg = f"the partner lägesbild is built for a partner role, not {viewer.role}"
             raise ValidationError(msg)
-    lang = lang or settings.get("lang")
-    say = _say(progress)
-    zone = ZoneInfo(settings.get("timezone"))
-    today = today or dt.datetime.now(zone).date()
-    k = int(settings.get("privacy_k"))
-    windows = {"count": period, "previous": period.previous(), "last_year": period.last_year()}
-    notes: list[str] = []
-    # Kinds the partner audience gets only on the publication grid: the store gives sums of published cells
-    # over whole ISO weeks (privacy.published_counts), and they are shown as they are.
-    restricted = frozenset(kind for kind in FIGURE_KINDS if audience == "partner" and kind in schema.RECORD_KIND
-                           and access.policy(viewer, kind).mode == "aggregate")
+    return viewer
 
-    say(0.02, "områden")
-    all_areas = store.areas()
+
+def _restricted_kinds(audience: str, viewer: Viewer | None) -> frozenset[str]:
+    """Kinds the partner audience gets only on the publication grid: the store gives sums of published cells
+    over whole ISO weeks (privacy.published_counts), and they are shown as they are."""
+    return frozenset(kind for kind in FIGURE_KINDS if audience == "partner" and kind in schema.RECORD_KIND
+                     and access.policy(viewer, kind).mode == "aggregate")
+
+
+def _kommun_label(lang: str) -> str:
+    from trygghetskarta import geography
+
+    try:
+        return geography.municipality_name() + (" kommun" if lang == "sv" else " municipality")
+    except Exception:  # noqa: BLE001 - the boundary package is optional for a label
+        return "Hela kommunen" if lang == "sv" else "Whole municipality"
+
+
+def _scope(all_areas: gpd.GeoDataFrame, area_ids: Sequence[int] | None, lang: str) -> _Scope:
+    """The scope of ``area_ids`` (each with every area inside it), or of the whole kommun without them; raises
+    ValidationError naming an unknown area id."""
     members = {aid: list(ids) for aid, ids in areas_rule.nesting(all_areas).members.items()}
-    if area_ids:
-        unknown = sorted(set(map(int, area_ids)) - set(members))
+    chosen = [int(a) for a in area_ids] if area_ids else None
+    if chosen:
+        unknown = sorted(set(chosen) - set(members))
         if unknown:
             msg = f"no area with id {', '.join(map(str, unknown))}"
             raise ValidationError(msg)
-        scope_ids = sorted({m for a in area_ids for m in members[int(a)]})
-        scope_label = ", ".join(all_areas.loc[all_areas["id"].isin(list(area_ids)), "name"].astype(str))
-        area_filter: dict[str, Any] = {"area_ids": scope_ids}
+        ids = sorted({m for a in chosen for m in members[a]})
+        label = ", ".join(all_areas.loc[all_areas["id"].isin(chosen), "name"].astype(str))
     else:
-        scope_ids = sorted(members)
-        from trygghetskarta import geography
+        ids, label = sorted(members), _kommun_label(lang)
+    return _Scope(all_areas=all_areas, chosen=chosen, ids=ids, label=label,
+                  area_filter={"area_ids": ids} if chosen else {},
+                  areas=all_areas[all_areas["id"].isin(ids)].reset_index(drop=True),
+                  nested={a: [m for m in members[a] if m in ids] for a in ids},
+                  precise={"precisions": sorted(schema.HOTSPOT_PRECISIONS)} if chosen else {})
 
-        try:
-            scope_label = geography.municipality_name() + (" kommun" if lang == "sv" else " municipality")
-        except Exception:  # noqa: BLE001 - the boundary package is optional for a label
-            scope_label = "Hela kommunen" if lang == "sv" else "Whole municipality"
-        area_filter = {}
-    areas = all_areas[all_areas["id"].isin(scope_ids)].reset_index(drop=True)
-    scoped_members = {a: [m for m in members[a] if m in scope_ids] for a in scope_ids}
-    precise = {"precisions": sorted(schema.HOTSPOT_PRECISIONS)} if area_ids else {}
-    if area_ids:
-        notes.append("Händelser med bara kommuncentroid som position ingår inte i områdesurvalet."
-                     if lang == "sv" else "Incidents positioned only at the municipality centroid are not in "
-                                          "the area selection.")
 
-    # --- key figures per source and type -------------------------------------------------------------
-    say(0.05, "nyckeltal")
-    parts = []
+# --- key figures per source and type -----------------------------------------------------------------------
 
-    def cb(kind: str, by: list[str], **extra: Any) -> Callable[[Period], pd.DataFrame]:
-        return lambda p: store.count_by(kind, by, viewer, **_period_filters(p), **area_filter, **extra)
 
-    cats = _count_windows(cb("finding", ["category"]), windows, ["category"])
-    parts.append(pd.DataFrame({"kind": "finding", "source": "", "group": cats["category"],
-                               "group_label": cats["category"].map(lambda c: schema.label("category", c, lang)),
-                               **{w: cats[w] for w in windows}}))
-    say(0.12, "partnerhändelser")
-    inc = _count_windows(cb("incident", ["source", "type"], **precise), windows, ["source", "type"])
-    parts.append(pd.DataFrame({
+def _key_figures(b: _Build) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The figures per source and type, the totals per source and the approved EST report figures per area."""
+    b.say(0.05, "nyckeltal")
+    parts = [_finding_figures(b)]
+    b.say(0.12, "partnerhändelser")
+    parts.append(_incident_figures(b))
+    b.say(0.2, "fältobservationer")
+    parts.append(_sighting_figures(b))
+    b.say(0.25, "nattvandringar och EST-rapporter")
+    parts += [_nightwalk_figures(b), _partner_report_figures(b)]
+    partner_figures = _partner_figures(b.approved, b.windows, b.scope.all_areas, b.audience, b.k, b.lang)
+    key, totals = _figure_tables(b, parts)
+    return key, totals, partner_figures
+
+
+def _finding_figures(b: _Build) -> pd.DataFrame:
+    cats = _count_windows(b.counter("finding", ["category"]), b.windows, ["category"])
+    return pd.DataFrame({"kind": "finding", "source": "", "group": cats["category"],
+                         "group_label": cats["category"].map(lambda c: schema.label("category", c, b.lang)),
+                         **{w: cats[w] for w in b.windows}})
+
+
+def _incident_figures(b: _Build) -> pd.DataFrame:
+    inc = _count_windows(b.counter("incident", ["source", "type"], **b.scope.precise), b.windows, ["source", "type"])
+    return pd.DataFrame({
         "kind": "incident", "source": inc["source"], "group": inc["source"] + ":" + inc["type"],
-        "group_label": [f"{schema.label('incident_source', s, lang)} – {schema.label('incident_type', t, lang)}"
-                        for s, t in zip(inc["source"], inc["type"], strict=True)], **{w: inc[w] for w in windows}}))
-    say(0.2, "fältobservationer")
-    if audience == "partner":
-        sig = _count_windows(cb("sighting", ["area_id"]), windows, ["area_id"])
-        total = sig[list(windows)].sum()
-        parts.append(pd.DataFrame({"kind": ["sighting"], "source": [""], "group": ["total"],
-                                   "group_label": ["Totalt (endast områdessummor)" if lang == "sv"
-                                                   else "Total (area totals only)"],
-                                   **{w: [int(total[w])] for w in windows}}))
-        notes.append("Fältobservationer redovisas bara som summor per område." if lang == "sv"
-                     else "Field sightings are shown only as totals per area.")
-        if "sighting" in restricted:
-            notes += privacy.restricted_notes(period.start, period.end, k=k, lang=lang)
-    else:
-        sig = _count_windows(cb("sighting", ["type"]), windows, ["type"])
-        parts.append(pd.DataFrame({"kind": "sighting", "source": "", "group": sig["type"],
-                                   "group_label": sig["type"].map(lambda c: schema.label("sighting_type", c, lang)),
-                                   **{w: sig[w] for w in windows}}))
-    say(0.25, "nattvandringar och EST-rapporter")
-    nw = _count_windows(cb("nightwalk", ["organisation"]), windows, ["organisation"])
-    parts.append(pd.DataFrame({"kind": "nightwalk", "source": "", "group": nw["organisation"],
-                               "group_label": nw["organisation"], **{w: nw[w] for w in windows}}))
+        "group_label": [f"{schema.label('incident_source', s, b.lang)} – {schema.label('incident_type', t, b.lang)}"
+                        for s, t in zip(inc["source"], inc["type"], strict=True)],
+        **{w: inc[w] for w in b.windows}})
 
-    def approved(p: Period) -> pd.DataFrame:  # only reviewed figures enter the shared lägesbild
-        return store.partner_reports(viewer, p.start, p.end, area_ids=scope_ids if area_ids else None,
-                                     statuses=[schema.EST_REPORT_VISIBLE_STATUS])
 
+def _sighting_figures(b: _Build) -> pd.DataFrame:
+    """Field sightings per type; for partners one total of the area sums (no breakdown by type), with notes."""
+    if b.audience != "partner":
+        sig = _count_windows(b.counter("sighting", ["type"]), b.windows, ["type"])
+        return pd.DataFrame({"kind": "sighting", "source": "", "group": sig["type"],
+                             "group_label": sig["type"].map(lambda c: schema.label("sighting_type", c, b.lang)),
+                             **{w: sig[w] for w in b.windows}})
+    sig = _count_windows(b.counter("sighting", ["area_id"]), b.windows, ["area_id"])
+    total = sig[list(b.windows)].sum()
+    b.notes.append(b.t("Fältobservationer redovisas bara som summor per område.",
+                       "Field sightings are shown only as totals per area."))
+    if "sighting" in b.restricted:
+        b.notes += privacy.restricted_notes(b.period.start, b.period.end, k=b.k, lang=b.lang)
+    return pd.DataFrame({"kind": ["sighting"], "source": [""], "group": ["total"],
+                         "group_label": [b.t("Totalt (endast områdessummor)", "Total (area totals only)")],
+                         **{w: [int(total[w])] for w in b.windows}})
+
+
+def _nightwalk_figures(b: _Build) -> pd.DataFrame:
+    nw = _count_windows(b.counter("nightwalk", ["organisation"]), b.windows, ["organisation"])
+    return pd.DataFrame({"kind": "nightwalk", "source": "", "group": nw["organisation"],
+                         "group_label": nw["organisation"], **{w: nw[w] for w in b.windows}})
+
+
+def _partner_report_figures(b: _Build) -> pd.DataFrame:
     def reports(p: Period) -> pd.DataFrame:
-        return approved(p).groupby(["organisation", "category"], as_index=False)["count"].sum()
+        return b.approved(p).groupby(["organisation", "category"], as_index=False)["count"].sum()
 
-    pr = _count_windows(reports, windows, ["organisation", "category"])
-    parts.append(pd.DataFrame({
+    pr = _count_windows(reports, b.windows, ["organisation", "category"])
+    return pd.DataFrame({
         "kind": "partner_report", "source": pr["organisation"], "group": pr["organisation"] + ":" + pr["category"],
-        "group_label": [f"{schema.label('party', o, lang)} – {schema.label('est_category', c, lang)}"
+        "group_label": [f"{schema.label('party', o, b.lang)} – {schema.label('est_category', c, b.lang)}"
                         for o, c in zip(pr["organisation"], pr["category"], strict=True)],
-        **{w: pr[w] for w in windows}}))
-    partner_figures = _partner_figures(approved, windows, all_areas, audience, k, lang)
-    key = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
-        not p.empty for p in parts) else pd.DataFrame(columns=["kind", "source", "group", "group_label", *windows])
+        **{w: pr[w] for w in b.windows}})
+
+
+def _figure_tables(b: _Build, parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The figures per source and type (rows with a count, sources in ``FIGURE_KINDS`` order) and their totals per
+    source, both with changes and display text."""
+    windows = list(b.windows)
+    found = [p for p in parts if not p.empty]
+    key = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
+        columns=["kind", "source", "group", "group_label", *windows])
     # A restricted kind keeps its row even when nothing was published (shown "<k": small numbers left out).
-    key = key[(key[list(windows)].sum(axis=1) > 0) | key["kind"].isin(sorted(restricted))].copy()
-    key["kind_label"] = key["kind"].map(lambda x: KIND_SHORT[x][0 if lang == "sv" else 1])
+    key = key[(key[windows].sum(axis=1) > 0) | key["kind"].isin(sorted(b.restricted))].copy()
+    key["kind_label"] = key["kind"].map(lambda x: KIND_SHORT[x][0 if b.lang == "sv" else 1])
     key = key.sort_values(["kind", "count", "group"], ascending=[True, False, True],
                           key=lambda s: s.map(list(FIGURE_KINDS).index) if s.name == "kind" else s)
     key = _with_changes(key.reset_index(drop=True))
-    totals = key.groupby("kind", as_index=False, sort=False)[list(windows)].sum()
+    totals = key.groupby("kind", as_index=False, sort=False)[windows].sum()
     totals = totals.set_index("kind").reindex(list(FIGURE_KINDS), fill_value=0).reset_index()
-    totals["kind_label"] = totals["kind"].map(lambda x: FIGURE_KINDS[x][0 if lang == "sv" else 1])
+    totals["kind_label"] = totals["kind"].map(lambda x: FIGURE_KINDS[x][0 if b.lang == "sv" else 1])
     totals = _with_changes(totals)
-    key = _displays(key, audience, k, ["kind"], restricted)
-    totals = _displays(totals, audience, k, None, restricted)
+    return (_displays(key, b.audience, b.k, ["kind"], b.restricted),
+            _displays(totals, b.audience, b.k, None, b.restricted))
 
-    # --- per area --------------------------------------------------------------------------------------
-    say(0.32, "områdessiffror")
+
+# --- per area: figures and status ----------------------------------------------------------------------------
+
+
+def _area_figures(b: _Build) -> pd.DataFrame:
+    """Findings, precisely placed incidents and sightings per area in scope (each counting the areas inside it)
+    in the three windows, with changes (no display text yet: the trends are ranked on these)."""
     rows = []
-    per_area_kinds = {"finding": {}, "incident": {"precisions": sorted(schema.HOTSPOT_PRECISIONS)},
-                      "sighting": {}}
+    per_area_kinds: dict[str, dict[str, Any]] = {
+        "finding": {}, "incident": {"precisions": sorted(schema.HOTSPOT_PRECISIONS)}, "sighting": {}}
     for kind, extra in per_area_kinds.items():
-        for name, p in windows.items():
-            counts = store.count_by(kind, ["area_id"], viewer, **_period_filters(p), **area_filter, **extra)
-            rolled = _nested(counts, scoped_members)
+        for name, p in b.windows.items():
+            rolled = _nested(b.count_by(kind, ["area_id"], p, **extra), b.scope.nested)
             rows.append(pd.DataFrame({"area_id": rolled.index, "kind": kind, "window": name,
                                       "value": rolled.to_numpy()}))
     long = pd.concat(rows, ignore_index=True)
     area_fig = long.pivot_table(index=["area_id", "kind"], columns="window", values="value",
                                 aggfunc="sum").reset_index()
     area_fig.columns.name = None
-    for w in windows:
+    for w in b.windows:
         if w not in area_fig:
             area_fig[w] = 0
         area_fig[w] = area_fig[w].fillna(0).astype("int64")
-    names = dict(zip(all_areas["id"].astype(int), all_areas["name"].astype(str), strict=True))
     area_fig["area_id"] = area_fig["area_id"].astype(int)
-    area_fig["area_name"] = area_fig["area_id"].map(names)
-    area_fig["kind_label"] = area_fig["kind"].map(
-        lambda x: FIGURE_KINDS[x][0 if lang == "sv" else 1])
-    area_fig = _with_changes(area_fig)
-    raw_area_fig = area_fig.copy()
+    area_fig["area_name"] = area_fig["area_id"].map(b.scope.names)
+    area_fig["kind_label"] = area_fig["kind"].map(lambda x: FIGURE_KINDS[x][0 if b.lang == "sv" else 1])
+    return _with_changes(area_fig)
 
-    # --- area status -------------------------------------------------------------------------------------
-    say(0.4, "områdesstatus")
-    thresholds = thresholds_from_store(store)
-    # The period's own counts per area (nested), and the same counts over the BASELINE_PERIODS periods before.
-    # A restricted kind covers the whole ISO weeks it is published for (privacy.publication_periods).
-    window = privacy.publication_periods(period.start, period.end)
-    published_days = window.days or period.days
-    days = {name: published_days if kind in restricted else period.days
+
+@dataclass(frozen=True)
+class _StatusCounts:
+    """What the area status judges, per area in scope: the period's counts, their baselines, the days each
+    count covers, and the overdue actions today."""
+
+    now: dict[str, pd.Series]
+    baselines: dict[str, pd.Series]
+    days: dict[str, int]
+    overdue: pd.Series
+
+
+def _nested_count(b: _Build, kind: str, extra: dict[str, Any], p: Period) -> pd.Series:
+    found = b.count_by(kind, ["area_id"], p, **extra)
+    return _nested(found, b.scope.nested).reindex(b.scope.ids, fill_value=0)
+
+
+def _status_counts(b: _Build, action_list: pd.DataFrame) -> _StatusCounts:
+    """The period's own counts per area (nested), and the same counts over the ``BASELINE_PERIODS`` periods
+    before. A restricted kind covers the whole ISO weeks it is published for (privacy.publication_periods), and
+    its baseline steps back by those weeks (a calendar month, tertial or quarter by its previous ones, which are
+    published as their own weeks)."""
+    window = privacy.publication_periods(b.period.start, b.period.end)
+    published_days = window.days or b.period.days
+    days = {name: published_days if kind in b.restricted else b.period.days
             for name, (kind, _extra) in STATUS_COUNTS.items()}
-    # A restricted kind's baseline steps back by the whole ISO weeks it is published for (a calendar month,
-    # tertial or quarter by its previous ones, which are published as their own weeks).
-    published_period = period if period.kind in ("month", "tertial", "quarter") or window.start is None \
+    published_period = b.period if b.period.kind in ("month", "tertial", "quarter") or window.start is None \
         or window.end is None else Period("custom", window.start, window.end)
-    now_counts: dict[str, pd.Series] = {}
+    now: dict[str, pd.Series] = {}
     baselines: dict[str, pd.Series] = {}
     for name, (kind, extra) in STATUS_COUNTS.items():
-        def nested_count(p: Period, kind: str = kind, extra: dict[str, Any] = extra) -> pd.Series:
-            found = store.count_by(kind, ["area_id"], viewer, **_period_filters(p), **area_filter, **extra)
-            return _nested(found, scoped_members).reindex(scope_ids, fill_value=0)
-
-        now_counts[name] = nested_count(period)
-        before = baseline_periods(published_period if kind in restricted else period)
-        baselines[name] = pd.concat([nested_count(p) for p in before], axis=1).mean(axis=1)
-    population = pd.to_numeric(all_areas["population"], errors="coerce") if "population" in all_areas else \
-        pd.Series(np.nan, index=all_areas.index)
-    populations = dict(zip(all_areas["id"].astype(int), population, strict=True))
-    actions = store.read("action", viewer)
-    actions_plain = pd.DataFrame(actions.drop(columns="geometry"))
-    action_list = action_list_from_actions(actions_plain, today, lang)
+        now[name] = _nested_count(b, kind, extra, b.period)
+        before = baseline_periods(published_period if kind in b.restricted else b.period)
+        baselines[name] = pd.concat([_nested_count(b, kind, extra, p) for p in before], axis=1).mean(axis=1)
     overdue = action_list[action_list["overdue"]]
     overdue_counts = overdue.assign(count=1).groupby("area_id", as_index=False)["count"].sum() if not overdue.empty \
         else pd.DataFrame({"area_id": [], "count": []})
-    overdue_rolled = _nested(overdue_counts, scoped_members)
-    status_rows = []
+    return _StatusCounts(now, baselines, days, _nested(overdue_counts, b.scope.nested))
+
+
+def _indicator_cells(b: _Build, name: str, aid: int, counts: _StatusCounts, pop: float,
+                     thresholds: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """One count's cells of an area's status row: the count, its rate (an area with a population) or change
+    against its baseline (one without), the indicator judged and the level reached. A count partners see as
+    ``<k`` is not judged."""
+    populated = bool(pd.notna(pop) and pop > 0)
+    count, base, days = int(counts.now[name].get(aid, 0)), float(counts.baselines[name].get(aid, 0.0)), \
+        counts.days[name]
+    judged = b.audience != "partner" or count >= b.k
+    rate = rate_per_1000(count, pop, days) if populated else np.nan
+    change = change_against_baseline(count, base) if not populated else np.nan
+    key = f"{name}_per_1000" if populated else f"{name}_vs_baseline"
+    level = level_from_value(rate if populated else change, thresholds[key]) if judged else "gron"
+    return {name: count, f"{name}_days": days, f"{name}_rate": rate, f"{name}_baseline": base,
+            f"{name}_change_pct": change, f"{name}_indicator": key, f"{name}_level": level, f"{name}_judged": judged}
+
+
+def _status_row(b: _Build, aid: int, pop: float, counts: _StatusCounts,
+                thresholds: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """An area's status: every indicator's cells, the overdue actions and the highest level any reaches."""
+    populated = bool(pd.notna(pop) and pop > 0)
+    row: dict[str, Any] = {"area_id": aid, "area_name": b.scope.names[aid],
+                           "population": float(pop) if populated else np.nan,
+                           "basis": "rate" if populated else "baseline"}
+    for name in STATUS_COUNTS:
+        row.update(_indicator_cells(b, name, aid, counts, pop, thresholds))
+    n_overdue = int(counts.overdue.get(aid, 0))
+    judged = b.audience != "partner" or n_overdue >= b.k
+    row.update({"overdue_actions": n_overdue, "overdue_actions_level":
+                level_from_value(n_overdue, thresholds["overdue_actions"]) if judged else "gron"})
     order = schema.keys("area_level")
-    for aid in scope_ids:
-        pop = populations.get(aid, np.nan)
-        populated = bool(pd.notna(pop) and pop > 0)
-        row: dict[str, Any] = {"area_id": aid, "area_name": names[aid],
-                               "population": float(pop) if populated else np.nan,
-                               "basis": "rate" if populated else "baseline"}
-        levels = []
-        for name in STATUS_COUNTS:
-            count, base = int(now_counts[name].get(aid, 0)), float(baselines[name].get(aid, 0.0))
-            judged = audience != "partner" or count >= k  # a count partners see as "<k" is not judged
-            rate = rate_per_1000(count, pop, days[name]) if populated else np.nan
-            change = change_against_baseline(count, base) if not populated else np.nan
-            key_ = f"{name}_per_1000" if populated else f"{name}_vs_baseline"
-            level = level_from_value(rate if populated else change, thresholds[key_]) if judged else "gron"
-            row.update({name: count, f"{name}_days": days[name], f"{name}_rate": rate, f"{name}_baseline": base,
-                        f"{name}_change_pct": change, f"{name}_indicator": key_, f"{name}_level": level,
-                        f"{name}_judged": judged})
-            levels.append(level)
-        n_overdue = int(overdue_rolled.get(aid, 0))
-        judged = audience != "partner" or n_overdue >= k
-        level = level_from_value(n_overdue, thresholds["overdue_actions"]) if judged else "gron"
-        row.update({"overdue_actions": n_overdue, "overdue_actions_level": level})
-        levels.append(level)
-        row["level"] = order[max(order.index(lv) for lv in levels)]
-        status_rows.append(row)
-    status = pd.DataFrame(status_rows)
-    status["level_label"] = status["level"].map(lambda lv: schema.label("area_level", lv, lang))
-    status["reasons"] = [_reasons(r, thresholds, lang) for r in status.to_dict("records")]
-    if audience == "partner":
+    levels = [row[f"{name}_level"] for name in (*STATUS_COUNTS, "overdue_actions")]
+    row["level"] = order[max(order.index(lv) for lv in levels)]
+    return row
+
+
+def _area_status(b: _Build, thresholds: dict[str, dict[str, float]], action_list: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Every area in scope with its level, the reasons in plain language and its polygon, the worst first."""
+    counts = _status_counts(b, action_list)
+    all_areas = b.scope.all_areas
+    population = pd.to_numeric(all_areas["population"], errors="coerce") if "population" in all_areas else \
+        pd.Series(np.nan, index=all_areas.index)
+    populations = dict(zip(all_areas["id"].astype(int), population, strict=True))
+    status = pd.DataFrame([_status_row(b, aid, populations.get(aid, np.nan), counts, thresholds)
+                           for aid in b.scope.ids])
+    status["level_label"] = status["level"].map(lambda lv: schema.label("area_level", lv, b.lang))
+    status["reasons"] = [_reasons(r, thresholds, b.lang) for r in status.to_dict("records")]
+    if b.audience == "partner":
         # a count under k is shown "<k" elsewhere: neither it nor a rate or change that gives it back is shown
         for name in STATUS_COUNTS:
-            small = status[name] < k
+            small = status[name] < b.k
             for col in (name, f"{name}_rate", f"{name}_change_pct"):
                 status[col] = status[col].astype("Float64").mask(small)
-        status["overdue_actions"] = status["overdue_actions"].astype("Float64").mask(status["overdue_actions"] < k)
+        status["overdue_actions"] = status["overdue_actions"].astype("Float64").mask(status["overdue_actions"] < b.k)
     status = status.drop(columns=[f"{name}_judged" for name in STATUS_COUNTS])
+    order = schema.keys("area_level")
     status = status.sort_values(["level", "area_name"], key=lambda s: s.map(
         lambda lv: -order.index(lv)) if s.name == "level" else s).reset_index(drop=True)
-    status_note = area_status_note(period, audience, k, lang)
-    status_gdf = gpd.GeoDataFrame(status.merge(areas[["id", "geometry"]], left_on="area_id", right_on="id").drop(
+    return gpd.GeoDataFrame(status.merge(b.scope.areas[["id", "geometry"]], left_on="area_id", right_on="id").drop(
         columns="id"), geometry="geometry", crs=schema.CRS_STORE)
 
-    # --- trends going the wrong way ------------------------------------------------------------------------
-    say(0.48, "trender")
-    worse = raw_area_fig[raw_area_fig["kind"].isin(["incident", "sighting", "finding"])].copy()
+
+def _trends(b: _Build, area_fig: pd.DataFrame) -> pd.DataFrame:
+    """Areas and sources where the counts grow against the previous period and last year, the worst first."""
+    worse = area_fig[area_fig["kind"].isin(["incident", "sighting", "finding"])].copy()
     worse["worsening"] = worse["change_previous"].clip(lower=0) + worse["change_last_year"].clip(lower=0)
     score = worse.groupby("area_id")["worsening"].sum()
     worse["area_score"] = worse["area_id"].map(score)
     worse = worse.sort_values(["area_score", "worsening", "area_name"], ascending=[False, False, True])
-    trends = _displays(worse.reset_index(drop=True), audience, k, ["area_id"], restricted)
-    area_fig = _displays(area_fig, audience, k, ["kind"], restricted)
+    return _displays(worse.reset_index(drop=True), b.audience, b.k, ["area_id"], b.restricted)
 
-    # --- points of the period, top places, repeat places -----------------------------------------------------
-    say(0.55, "platser")
-    f_pts = store.points("finding", viewer, start=period.start, end=period.end, **area_filter)
-    i_pts = store.points("incident", viewer, start=period.start, end=period.end, **area_filter)
+
+# --- places, actions and the records behind the map --------------------------------------------------------
+
+
+def _places(b: _Build) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """The period's points (findings and precisely placed incidents), its top places and the repeat places."""
+    in_period = {"start": b.period.start, "end": b.period.end, **b.scope.area_filter}
+    f_pts = b.store.points("finding", b.viewer, **in_period)
+    i_pts = b.store.points("incident", b.viewer, **in_period)
     i_pts = i_pts[i_pts["precision"].isin(schema.HOTSPOT_PRECISIONS)]
     map_points = pd.concat([
         pd.DataFrame({"kind": "finding", "lon": f_pts["lon"], "lat": f_pts["lat"],
@@ -649,36 +815,28 @@ def build_lagesbild(store: Store, period: Period, *, audience: str = "intern", a
         pd.DataFrame({"kind": "incident", "lon": i_pts["lon"], "lat": i_pts["lat"], "group": i_pts["type"],
                       "positive": False}),
     ], ignore_index=True)
-    top = _top_places(map_points[~map_points["positive"]], all_areas, lang)
-    top = _displays(top.assign(previous=0, last_year=0), audience, k, None).drop(
+    top = _top_places(map_points[~map_points["positive"]], b.scope.all_areas, b.lang)
+    top = _displays(top.assign(previous=0, last_year=0), b.audience, b.k, None).drop(
         columns=["previous", "last_year", "previous_display", "last_year_display"])
-    repeat = _repeat_places(store, viewer, period, area_filter, lang)
+    return map_points, top, _repeat_places(b.store, b.viewer, b.period, b.scope.area_filter, b.lang)
 
-    say(0.62, "åtgärder")
-    in_scope = action_list["area_id"].isna() | action_list["area_id"].isin(scope_ids) if area_ids else \
+
+def _open_actions(b: _Build, action_list: pd.DataFrame) -> pd.DataFrame:
+    """The actions not done, in scope (for an area selection: its areas' and those with no area)."""
+    in_scope = action_list["area_id"].isna() | action_list["area_id"].isin(b.scope.ids) if b.scope.chosen else \
         pd.Series(True, index=action_list.index)
-    open_actions = action_list[~action_list["status"].isin(schema.ACTION_DONE_STATUSES) & in_scope].reset_index(
-        drop=True)
+    return action_list[~action_list["status"].isin(schema.ACTION_DONE_STATUSES) & in_scope].reset_index(drop=True)
 
-    say(0.68, "genomfört under perioden")
-    done, done_summary = _done_in_period(store, viewer, period, zone, scope_ids if area_ids else None,
-                                         actions_plain, audience, k, lang)
 
-    say(0.75, "kartunderlag")
-    findings = store.read("finding", viewer, start=period.start, end=period.end, **area_filter)
-    incidents = store.read("incident", viewer, start=period.start, end=period.end, **area_filter, **precise)
+def _map_records(b: _Build) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The period's findings, incidents and (internal audience with full access only) field sightings."""
+    in_period = {"start": b.period.start, "end": b.period.end, **b.scope.area_filter}
+    findings = b.store.read("finding", b.viewer, **in_period)
+    incidents = b.store.read("incident", b.viewer, **in_period, **b.scope.precise)
     sightings = None
-    if audience == "intern" and access.policy(viewer, "sighting").mode == "all":
-        sightings = store.read("sighting", viewer, start=period.start, end=period.end, **area_filter)
-    say(0.8, "lägesbild klar")
-    return Lagesbild(
-        period=period, previous=windows["previous"], last_year=windows["last_year"], audience=audience, lang=lang,
-        scope_label=scope_label, area_ids=[int(a) for a in area_ids] if area_ids else None, k=k, today=today,
-        generated_at=dt.datetime.now(zone), kind_totals=totals, key_figures=key, area_figures=area_fig,
-        trends=trends, area_status=status_gdf, thresholds=thresholds, top_places=top, repeat_places=repeat,
-        open_actions=open_actions, done=done, done_summary=done_summary, map_points=map_points, areas=areas,
-        findings=findings, incidents=incidents, sightings=sightings, notes=notes, partner_figures=partner_figures,
-        decisions=_decisions(store, viewer, period, lang), status_note=status_note)
+    if b.audience == "intern" and access.policy(b.viewer, "sighting").mode == "all":
+        sightings = b.store.read("sighting", b.viewer, **in_period)
+    return findings, incidents, sightings
 
 
 def _partner_figures(approved: Callable[[Period], pd.DataFrame], windows: dict[str, Period],

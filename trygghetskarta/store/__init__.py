@@ -12,12 +12,14 @@ from trygghetskarta.store.core import (
     now_utc,
 )
 from trygghetskarta.store.est import EstMixin
+from trygghetskarta.store.perceived import PerceivedMixin
+from trygghetskarta.store.public import PublicMixin
 from trygghetskarta.store.retention import RetentionMixin
 from trygghetskarta.store.users import UsersMixin
 from trygghetskarta.store.workflow import WorkflowMixin
 
 
-class Store(ActionsMixin, WorkflowMixin, UsersMixin, RetentionMixin, EstMixin):
+class Store(ActionsMixin, PublicMixin, WorkflowMixin, UsersMixin, RetentionMixin, EstMixin, PerceivedMixin):
     """SQLite (embedded default) or PostgreSQL + PostGIS, with the same behaviour."""
 
 

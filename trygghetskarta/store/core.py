@@ -720,7 +720,7 @@ class StoreCore:
         pol = access.policy(viewer, kind)
         if pol.mode == "none":
             msg = f"role {viewer.role if viewer else 'admin'} may not see {kind} records"
-            raise ValidationError(msg)
+            raise PermissionDeniedError(msg)
         # Grouping by a redacted column (or, for area totals, by anything finer than area and type)
         # would hand back what read() hides.
         allowed_by = pol.aggregate_by if pol.mode == "aggregate" else None
@@ -808,7 +808,7 @@ class StoreCore:
         pol = access.policy(viewer, kind)
         if pol.mode in ("none", "aggregate"):
             msg = f"role {viewer.role if viewer else 'admin'} may not see {kind} positions"
-            raise ValidationError(msg)
+            raise PermissionDeniedError(msg)
         if "precision" in table.c:
             filters = {**filters, "precisions": sorted(schema.HOTSPOT_PRECISIONS)}
         if self.backend == "postgresql":

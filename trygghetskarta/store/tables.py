@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -34,6 +35,13 @@ def _geo_columns(geometry_type: str, nullable: bool) -> list[Column]:
     ]
 
 
+def _geo_indexes(table: str) -> list[Index]:
+    """The indexes of migration 0001's ``geo_indexes``: lon/lat B-tree on both backends, and a GiST index on
+    ``geom`` on PostGIS only (SQLite keeps geometry as a WKB BLOB, which no index helps)."""
+    return [Index(f"ix_{table}_lonlat", "lon", "lat"),
+            Index(f"ix_{table}_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql")]
+
+
 areas = Table(
     "areas", metadata,
     Column("id", Integer, primary_key=True),
@@ -44,6 +52,7 @@ areas = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("MULTIPOLYGON", nullable=False),
+    *_geo_indexes("areas"),
 )
 
 walks = Table(
@@ -60,6 +69,7 @@ walks = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("walks"),
 )
 
 walk_participants = Table(
@@ -93,6 +103,7 @@ findings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=False),
+    *_geo_indexes("findings"),
 )
 
 photos = Table(
@@ -124,6 +135,7 @@ sightings = Table(
     Column("original_type", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("POINT", nullable=False),
+    *_geo_indexes("sightings"),
 )
 
 nightwalks = Table(
@@ -140,6 +152,7 @@ nightwalks = Table(
     Column("external_id", String(200), unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("nightwalks"),
 )
 
 incidents = Table(
@@ -160,6 +173,7 @@ incidents = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "external_id", name="uq_incident_source_external_id"),
     *_geo_columns("POINT", nullable=False),
+    *_geo_indexes("incidents"),
 )
 
 actions = Table(
@@ -183,6 +197,7 @@ actions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     *_geo_columns("GEOMETRY", nullable=True),
+    *_geo_indexes("actions"),
 )
 
 action_findings = Table(
@@ -201,6 +216,7 @@ status_events = Table(
     Column("from_status", String(20)),
     Column("to_status", String(20), nullable=False),
     Column("comment", Text, nullable=False, default=""),
+    Index("ix_status_events_record", "kind", "record_id"),
 )
 
 users = Table(
@@ -342,7 +358,85 @@ est_decisions = Table(
     *_geo_columns("POINT", nullable=True),
 )
 
+# --- added by migration 0005 (#17) ---------------------------------------------------------------
+
+# The police's trygghetsmätning: problem index 0–6 per sub-area (as the survey names it) and question, by year.
+trygghetsmatning = Table(
+    "trygghetsmatning", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("area_name", String(200), nullable=False),  # the survey's sub-area, as written in the file
+    Column("area_id", Integer, ForeignKey("areas.id", ondelete="SET NULL")),  # the matching stored area, if any
+    Column("question", String(300), nullable=False),
+    Column("problem_index", Float, nullable=False),
+    Column("respondents", Integer),
+    Column("file_name", String(300)),
+    Column("imported_by", String(100)),
+    Column("imported_at", UTCDateTime, nullable=False),
+    UniqueConstraint("year", "area_name", "question", name="uq_trygghetsmatning_year_area_question"),
+)
+
 TABLE_OF_KIND: dict[str, Table] = {
     "area": areas, "walk": walks, "finding": findings, "sighting": sightings, "nightwalk": nightwalks,
     "incident": incidents, "action": actions,
 }
+
+# --- added by migration 0004 (the public face, issue 16) ----------------------------------------------
+
+public_reports = Table(
+    "public_reports", metadata,
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True),
+    Column("receipt_code", String(20), nullable=False, unique=True),
+    Column("status_token", String(64), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("api_client", String(100)),
+    Column("lang", String(5), nullable=False),
+    Column("email", String(320)),
+    Column("unsubscribe_token", String(64), unique=True),
+    Column("unsubscribed_at", UTCDateTime),
+    Column("address", String(300), nullable=False, default=""),
+    Column("moderation", String(20), nullable=False, index=True),
+    Column("moderated_by", String(100)),
+    Column("moderated_at", UTCDateTime),
+    Column("moderation_reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("kind", String(30), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("unsubscribe_url", String(500)),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL")),
+    Column("state", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(300), nullable=False),
+    Column("created_by", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+rate_counters = Table(
+    "rate_counters", metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)

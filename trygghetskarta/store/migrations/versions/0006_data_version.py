@@ -13,16 +13,12 @@ Create Date: 2026-12-04
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-# Follows 0005 (issues #16 and #17 add 0004 and 0005 in parallel). Until those are merged, it follows the newest
-# revision present, so this file works before and after the merge; set it to "0005" once both are in.
-_HERE = Path(__file__).resolve().parent
-down_revision = next(r for r in ("0005", "0004", "0003") if any(_HERE.glob(f"{r}_*.py")))
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

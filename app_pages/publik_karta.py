@@ -1,0 +1,48 @@
+"""Vad har gjorts: the public map of approved residents' reports and ``publik`` walk findings with their
+status, as Luleå publishes after each walk (issue 16). Positions are coarsened (``privacy.public_positions``);
+nothing from ``partner`` or ``begransad`` records, and a resident's report only after a planner approved it."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import pandas as pd
+import streamlit as st
+
+from app_pages import _public, _ui
+from trygghetskarta import maps, public, schema, settings
+
+lang = _public.frame("publik_karta")
+t = _public.t
+st.title(t("map_title"))
+st.caption(t("map_intro", m=float(settings.get("public_position_m"))))
+
+# open: orange, fixed: green, will not be fixed: grey
+_COLOUR = {**dict.fromkeys(schema.OPEN_STATUSES, "#e67e22"), "atgardad": "#2e7d32", "verifierad": "#1b5e20",
+           "ej_atgardas": "#757575"}
+
+with _ui.guard():
+    points = public.public_map_frame(_ui.store(), lang)
+    m = maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",),
+                       lang="en" if lang == "en" else "sv")
+    layer = folium.FeatureGroup(name=t("map_title"))
+    for row in points.itertuples():
+        label = f"{row.category_label} · {row.status_label}"
+        folium.CircleMarker([float(row.lat), float(row.lon)], radius=8, color="#333333", weight=1, fill=True,
+                            fill_color=_COLOUR.get(str(row.status), "#e67e22"), fill_opacity=0.9,
+                            tooltip=html.escape(label), popup=folium.Popup(html.escape(label), max_width=260)
+                            ).add_to(layer)
+    layer.add_to(m)
+    for key, child in list(m._children.items()):  # the layer control lists the layers rendered before it
+        if isinstance(child, folium.LayerControl):
+            m._children.move_to_end(key)
+    _ui.show_map(m, height=480)
+    if points.empty:
+        st.info(t("map_none"))
+    else:
+        st.caption(t("map_count", n=len(points)))
+        table = pd.DataFrame({t("col_category"): points["category_label"], t("col_status"): points["status_label"],
+                              t("col_reported"): pd.to_datetime(points["reported_at"], utc=True)
+                              .dt.tz_convert("Europe/Stockholm").dt.strftime("%Y-%m-%d")})
+        st.dataframe(table, hide_index=True, width="stretch")
