@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from app_pages._texts import text
 from trygghetskarta import gdalsafe, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import TrygghetskartaError
-from trygghetskarta.store import Store, open_store
+from trygghetskarta.store import RestrictedView, Store, deferred_view_audit, open_store
 from trygghetskarta.timeutil import local_today
 
 ALL_ROLES = frozenset(schema.ROLE)
@@ -190,21 +192,67 @@ def store() -> Store:
     return _store_for(settings.database_url())
 
 
-@st.cache_resource(show_spinner=False)
-def _versions() -> dict[str, int]:
-    return {}
+_run_memos: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_run_memos_lock = threading.Lock()
 
 
-def data_version() -> int:
-    """A counter bumped after every write this process makes; cached reads are keyed on it. Writes by other
-    processes show up when the read cache's time-to-live runs out."""
-    return _versions().get(settings.database_url(), 0)
+def _this_run() -> dict[str, Any]:
+    """A dict that lives as long as the current run of this session's script (a full run or a fragment's rerun),
+    empty at its start; outside a run a fresh one each call. Streamlit makes one ``parallel_coordinator`` per
+    run (``ScriptRunContext.reset``), so it marks the run; weakly held, the memo goes with it."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    marker = getattr(ctx, "parallel_coordinator", None) if ctx is not None else None
+    if marker is None:
+        return {}
+    with _run_memos_lock:
+        memo = _run_memos.get(marker)
+        if memo is None:
+            memo = _run_memos[marker] = {}
+        return memo
+
+
+def data_version() -> str:
+    """The database's data version (``Store.data_version``), read once per run: every cached read is keyed on it,
+    and every write transaction of any process (another app instance, the CLI) advances it, so what was written
+    anywhere is shown at the next interaction here. No page has to announce its writes."""
+    memo = _this_run()
+    url = settings.database_url()
+    key = f"data_version:{url}"
+    if key not in memo:
+        memo[key] = store().data_version()
+    return str(memo[key])
 
 
 def bump() -> None:
-    url = settings.database_url()
-    versions = _versions()
-    versions[url] = versions.get(url, 0) + 1
+    """Does nothing: kept only so that code written before issue #15 still runs (the data version now lives in
+    the database and every write advances it). Delete it together with any call left."""
+
+
+def _page_name() -> str:
+    """The running page's file name without ``.py`` (e.g. ``karta``), for the audit log."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return "-"
+    page: dict[str, Any] = dict(ctx.pages_manager.get_pages().get(ctx.page_script_hash) or {})
+    return Path(str(page.get("script_path") or ctx.main_script_path)).stem or "-"
+
+
+def _audit_views(v: Viewer | None, views: tuple[RestrictedView, ...]) -> None:
+    """Audit the restricted rows a cached read showed ``v``, on a cache hit as on the first read: one
+    ``view_restricted`` event per kind and run (a page view), with the page's key as its context."""
+    if v is None or not views:
+        return
+    memo = _this_run()
+    audited: set[str] = memo.setdefault("audited_kinds", set())
+    fresh = tuple(view for view in views if view.kind not in audited)
+    if not fresh:
+        return
+    store().audit_views(v, fresh, context=f"page:{_page_name()}")
+    audited.update(view.kind for view in fresh)
 
 
 def _viewer_key(v: Viewer | None) -> tuple[str, str, str | None] | None:
@@ -216,33 +264,42 @@ def _viewer_from_key(key: tuple[str, str, str | None] | None) -> Viewer | None:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=200)
-def _points(url: str, version: int, viewer_key: Any, kind: str, start: Any, end: Any, columns: tuple[str, ...] | None,
-            filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+def _points(url: str, version: str, viewer_key: Any, kind: str, start: Any, end: Any, columns: tuple[str, ...] | None,
+            filters: tuple[tuple[str, Any], ...]) -> tuple[pd.DataFrame, tuple[RestrictedView, ...]]:
     del version  # part of the cache key only
-    return _store_for(url).points(kind, _viewer_from_key(viewer_key), start=start, end=end, columns=columns,
-                                  **dict(filters))
+    with deferred_view_audit() as views:  # audited by the caller at every use, not here (only on a miss)
+        frame = _store_for(url).points(kind, _viewer_from_key(viewer_key), start=start, end=end, columns=columns,
+                                       **dict(filters))
+    return frame, tuple(views)
 
 
 def points(kind: str, v: Viewer | None, start: Any = None, end: Any = None, columns: tuple[str, ...] | None = None,
            **filters: Any) -> pd.DataFrame:
-    """``store.points`` cached per viewer, period and filters (invalidated by ``bump``)."""
+    """``store.points`` cached per viewer, period, filters and data version; restricted rows audited per view."""
     frozen = tuple(sorted((k, tuple(val) if isinstance(val, list | tuple | set) else val)
                           for k, val in filters.items() if val is not None))
-    return _points(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, columns, frozen)
+    frame, views = _points(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, columns,
+                           frozen)
+    _audit_views(v, views)
+    return frame
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=50)
-def _read(url: str, version: int, viewer_key: Any, kind: str, start: Any, end: Any,
-          filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+def _read(url: str, version: str, viewer_key: Any, kind: str, start: Any, end: Any,
+          filters: tuple[tuple[str, Any], ...]) -> tuple[pd.DataFrame, tuple[RestrictedView, ...]]:
     del version
-    return _store_for(url).read(kind, _viewer_from_key(viewer_key), start=start, end=end, **dict(filters))
+    with deferred_view_audit() as views:
+        frame = _store_for(url).read(kind, _viewer_from_key(viewer_key), start=start, end=end, **dict(filters))
+    return frame, tuple(views)
 
 
 def read(kind: str, v: Viewer | None, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
-    """``store.read`` cached per viewer, period and filters (invalidated by ``bump``)."""
+    """``store.read`` cached per viewer, period, filters and data version; restricted rows audited per view."""
     frozen = tuple(sorted((k, tuple(val) if isinstance(val, list | tuple | set) else val)
                           for k, val in filters.items() if val is not None))
-    return _read(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, frozen)
+    frame, views = _read(settings.database_url(), data_version(), _viewer_key(v), kind, start, end, frozen)
+    _audit_views(v, views)
+    return frame
 
 
 @st.cache_resource(show_spinner=False)
@@ -347,16 +404,20 @@ def show_map(m: Any, *, height: int = 560) -> None:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=50)
-def _map_data(url: str, version: int, viewer_key: Any, filters: Any) -> Any:
+def _map_data(url: str, version: str, viewer_key: Any, filters: Any) -> tuple[Any, tuple[RestrictedView, ...]]:
     del version
     from trygghetskarta import mapview
 
-    return mapview.map_data(_store_for(url), _viewer_from_key(viewer_key), filters)
+    with deferred_view_audit() as views:
+        data = mapview.map_data(_store_for(url), _viewer_from_key(viewer_key), filters)
+    return data, tuple(views)
 
 
 def map_data(v: Viewer | None, filters: Any) -> Any:
-    """``mapview.map_data`` cached per viewer and filters (invalidated by ``bump``)."""
-    return _map_data(settings.database_url(), data_version(), _viewer_key(v), filters)
+    """``mapview.map_data`` cached per viewer, filters and data version; restricted rows audited per view."""
+    data, views = _map_data(settings.database_url(), data_version(), _viewer_key(v), filters)
+    _audit_views(v, views)
+    return data
 
 
 # --- lägesbild ------------------------------------------------------------------------------------
@@ -381,15 +442,17 @@ def area_status_table(report: Any) -> None:
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=20)
-def _lagesbild(url: str, version: int, viewer_key: Any, start: dt.date, end: dt.date, kind: str, audience: str,
-               area_ids: tuple[int, ...] | None, lang_: str) -> Any:
+def _lagesbild(url: str, version: str, viewer_key: Any, start: dt.date, end: dt.date, kind: str, audience: str,
+               area_ids: tuple[int, ...] | None, lang_: str) -> tuple[Any, tuple[RestrictedView, ...]]:
     del version
     from trygghetskarta import lagesbild
 
     period = lagesbild.period_from_bounds(start, end) if kind == "custom" else lagesbild.period_from_date(kind, start)
     v = _viewer_from_key(viewer_key)
-    return lagesbild.build_lagesbild(_store_for(url), period, audience=audience, viewer=v,
-                                     area_ids=list(area_ids) if area_ids else None, lang=lang_)
+    with deferred_view_audit() as views:
+        report = lagesbild.build_lagesbild(_store_for(url), period, audience=audience, viewer=v,
+                                           area_ids=list(area_ids) if area_ids else None, lang=lang_)
+    return report, tuple(views)
 
 
 def lagesbild_for(v: Viewer, start: dt.date, end: dt.date | None = None, kind: str = "week",
@@ -397,38 +460,53 @@ def lagesbild_for(v: Viewer, start: dt.date, end: dt.date | None = None, kind: s
     """The lägesbild the viewer may see (partners always get the partner audience), cached per data version."""
     if v.role in schema.PARTNER_ROLES:
         audience = "partner"
-    return _lagesbild(settings.database_url(), data_version(), _viewer_key(v), start, end or start, kind, audience,
-                      area_ids, lang())
+    report, views = _lagesbild(settings.database_url(), data_version(), _viewer_key(v), start, end or start, kind,
+                               audience, area_ids, lang())
+    _audit_views(v, views)
+    return report
 
 
 # --- #17: trust in the hot-spot map, emerging hot spots, effect of actions ---------------------------------
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=30)
-def _hotspot_trust(url: str, version: int, viewer_key: Any, method: str, cell_m: float, until: dt.date,
-                   lang_: str) -> dict[str, Any]:
+def _hotspot_trust(url: str, version: str, viewer_key: Any, method: str, cell_m: float, until: dt.date,
+                   lang_: str) -> tuple[dict[str, Any], tuple[RestrictedView, ...]]:
     del version
     from trygghetskarta import hotspot_service
 
-    return hotspot_service.evaluate(_store_for(url), _viewer_from_key(viewer_key), method=method, period="month",
-                                    periods=6, window=6, cell_m=cell_m, until=until, lang=lang_)
+    with deferred_view_audit() as views:
+        result = hotspot_service.evaluate(_store_for(url), _viewer_from_key(viewer_key), method=method,
+                                          period="month", periods=6, window=6, cell_m=cell_m, until=until,
+                                          lang=lang_)
+    return result, tuple(views)
 
 
 def hotspot_trust(v: Viewer | None, method: str, cell_m: float) -> dict[str, Any]:
-    """``hotspot_service.evaluate`` over the last six months (cached per viewer and data version)."""
-    return _hotspot_trust(settings.database_url(), data_version(), _viewer_key(v), method, float(cell_m), today(),
-                          lang())
+    """``hotspot_service.evaluate`` over the last six months (cached per viewer and data version; restricted rows
+    audited per view)."""
+    result, views = _hotspot_trust(settings.database_url(), data_version(), _viewer_key(v), method, float(cell_m),
+                                   today(), lang())
+    _audit_views(v, views)
+    return result
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=30)
-def _emerging(url: str, version: int, viewer_key: Any, cell_m: float, until: dt.date, lang_: str) -> Any:
+def _emerging(url: str, version: str, viewer_key: Any, cell_m: float, until: dt.date,
+              lang_: str) -> tuple[Any, tuple[RestrictedView, ...]]:
     del version
     from trygghetskarta import hotspot_service
 
-    return hotspot_service.emerging(_store_for(url), _viewer_from_key(viewer_key), period="month", periods=12,
-                                    cell_m=cell_m, until=until, lang=lang_)
+    with deferred_view_audit() as views:
+        result = hotspot_service.emerging(_store_for(url), _viewer_from_key(viewer_key), period="month",
+                                          periods=12, cell_m=cell_m, until=until, lang=lang_)
+    return result, tuple(views)
 
 
 def emerging(v: Viewer | None, cell_m: float) -> Any:
-    """Emerging hot-spot cells over the last 12 months (cached per viewer and data version)."""
-    return _emerging(settings.database_url(), data_version(), _viewer_key(v), float(cell_m), today(), lang())
+    """Emerging hot-spot cells over the last 12 months (cached per viewer and data version; restricted rows
+    audited per view)."""
+    result, views = _emerging(settings.database_url(), data_version(), _viewer_key(v), float(cell_m), today(),
+                              lang())
+    _audit_views(v, views)
+    return result

@@ -40,7 +40,6 @@ def _change_user(store: Store, users: pd.DataFrame, actor: Viewer) -> None:
     st.warning(_ui.t("confirm_user_change", u=_ui.plain(who), what="; ".join(changes)))
     if st.button(_ui.t("confirm_change"), key="chg_confirm", type="primary"):
         store.update_user(who, actor=actor, role=new_role, active=active)
-        _ui.bump()
         st.success(_ui.t("setting_saved"))
 
 
@@ -107,14 +106,12 @@ with _ui.guard():
         st.caption(_ui.t("routing_defaults_help"))
         if st.button(_ui.t("routing_restore"), key="routing_restore"):
             n = action_service.seed_default_routing(store, viewer, restore=True)
-            _ui.bump()
             st.success(_ui.t("routing_restored", n=n))
     with tabs[3]:
         current = pd.DataFrame(lagesbild.thresholds_from_store(store)).T
         edited = st.data_editor(current, key="thresholds", width="stretch")
         if st.button(_ui.t("apply"), key="save_thresholds", type="primary"):
             lagesbild.save_thresholds(store, {k: dict(v) for k, v in edited.T.to_dict().items()}, actor=viewer)
-            _ui.bump()
             st.success(_ui.t("setting_saved"))
     with tabs[4]:
         st.caption(_ui.t("env_settings"))
@@ -124,7 +121,6 @@ with _ui.guard():
         st.dataframe(pd.DataFrame(privacy.gallra(store, dry_run=True)).T, width="stretch")
         if st.button(_ui.t("run_gallra"), key="gallra", type="primary"):
             st.dataframe(pd.DataFrame(privacy.gallra(store)).T, width="stretch")
-            _ui.bump()
     with tabs[5]:
         log = store.audit_log(limit=2000)
         actions = st.multiselect("action", sorted(log["action"].dropna().unique()) if not log.empty else [],
@@ -144,7 +140,6 @@ with _ui.guard():
 
             summary = demo.fill(store, seed=int(seed), size=size, progress=advance)
             bar.empty()
-            _ui.bump()
             st.success(_ui.t("demo_done", n=summary.total, k=sum(summary.already_present.values())))
     with tabs[7]:  # issue 16: API keys, parties' e-mail, the help page's content, the outbox
         from app_pages import _admin_public

@@ -79,7 +79,6 @@ if st.button(t("send"), type="primary", width="stretch", icon=":material/send:")
             except public.PublicRefusedError as exc:
                 st.error(exc.message(lang))
             else:
-                _ui.bump()
                 state["pub_receipt"] = {"code": receipt_.receipt_code, "url": receipt_.status_url,
                                         "email": bool(email)}
                 st.rerun()

@@ -64,7 +64,6 @@ with _ui.guard():
                     except TrygghetskartaError as exc:  # said here; the picker and the list stay
                         st.error(_ui.plain(str(exc)))
                     else:
-                        _ui.bump()
                         st.session_state["act_flash"] = _ui.t("action_created", id=action_id)
                         st.session_state["act_n"] = n + 1
                         st.rerun()
@@ -120,11 +119,9 @@ with _ui.guard():
             c1, c2 = st.columns(2)
             if c1.form_submit_button(_ui.t("apply"), type="primary"):
                 actions.change_action_status(store, int(action_id), to, viewer, comment)
-                _ui.bump()
                 st.success(_ui.t("status_changed"))
             if c2.form_submit_button(_ui.t("progress_note")):
                 actions.add_action_progress(store, int(action_id), viewer, comment)
-                _ui.bump()
                 st.success(_ui.t("status_changed"))
         if planner or by_id.at[action_id, "responsible"] == viewer.organisation:
             with st.form(f"action_dates_{action_id}"):
@@ -137,7 +134,6 @@ with _ui.guard():
                 if st.form_submit_button(_ui.t("save_dates")):
                     actions.set_action_dates(store, int(action_id), viewer, planned_date=planned,
                                            deadline=deadline if planner else current["deadline"])
-                    _ui.bump()
                     st.success(_ui.t("dates_saved"))
 
     # --- did it help? (#17): the effect of an action against a control area ------------------------------

@@ -123,7 +123,6 @@ with _ui.guard():
             else:
                 report_id = est_reports.submit(store, viewer, week, lines, comment=report_comment,
                                                client_id=state["est_client"])
-            _ui.bump()
             _reset_draft()
             state.pop("est_comment", None)
             state.pop("est_nothing", None)
@@ -169,7 +168,6 @@ with _ui.guard():
                 result = est_reports.import_file(store, path, actor=viewer, name=name)
                 uploads.discard(path)
                 state.pop("est_plan", None)
-                _ui.bump()
                 ids = ", ".join(map(str, result.report_ids))
                 state["est_flash"] = (_ui.t("est_imported", line=result.summary_line(), ids=ids) if ids else
                                       _ui.t("est_nothing_new", line=result.summary_line()))

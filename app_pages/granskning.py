@@ -55,7 +55,6 @@ with _ui.guard():
                                     help=_ui.t("est_expected_help"))
             if st.button(_ui.t("apply"), key="gr_expected_save"):
                 actions.set_app_setting(store, est_reports.EXPECTED_SETTING, list(chosen), viewer)
-                _ui.bump()
                 state["gr_flash"] = _ui.t("setting_saved")
                 st.rerun()
 
@@ -110,7 +109,6 @@ with _ui.guard():
                 if c1.button(_ui.t("est_approve"), key=f"gr_approve_{r.id}", type="primary",
                              icon=":material/check_circle:", width="stretch"):
                     est_reports.approve(store, viewer, int(r.id))
-                    _ui.bump()
                     state["gr_flash"] = _ui.t("est_approved", id=r.id)
                     st.rerun()
                 if c2.button(_ui.t("est_save_correction"), key=f"gr_correct_{r.id}", icon=":material/edit:",
@@ -131,7 +129,6 @@ with _ui.guard():
                     except TrygghetskartaError as exc:
                         st.error(_ui.plain(str(exc)))
                     else:
-                        _ui.bump()
                         state["gr_flash"] = _ui.t("est_corrected", id=r.id)
                         st.rerun()
             if r.status in ("inskickad", "godkand"):
@@ -139,7 +136,6 @@ with _ui.guard():
                 if st.button(_ui.t("est_return"), key=f"gr_return_{r.id}", icon=":material/undo:",
                              disabled=not reason.strip()):
                     est_reports.return_report(store, viewer, int(r.id), reason)
-                    _ui.bump()
                     state["gr_flash"] = _ui.t("est_returned", id=r.id)
                     st.rerun()
 
@@ -171,7 +167,6 @@ with _ui.guard():
         if st.form_submit_button(_ui.t("est_add_decision"), type="primary"):
             did = est_reports.add_decision(store, viewer, coming, text, owner, priority=int(priority),
                                            due_date=due, area_id=area)
-            _ui.bump()
             state["gr_flash"] = _ui.t("est_decision_added", id=did)
             st.rerun()
     to_follow = decided[(decided["week"] == week)]
@@ -184,6 +179,5 @@ with _ui.guard():
             note = st.text_input(_ui.t("est_follow_up_note"), max_chars=2000)
             if st.form_submit_button(_ui.t("est_follow_up")):
                 est_reports.follow_up_decision(store, viewer, int(chosen), status, note)
-                _ui.bump()
                 state["gr_flash"] = _ui.t("status_changed")
                 st.rerun()

@@ -74,5 +74,4 @@ with _ui.guard():
                     done = perceived.import_file(_ui.store(), saved_path, actor=viewer, name=shown_name)
                     uploads.discard(saved_path)
                     state.pop("tm_pending", None)
-                    _ui.bump()
                     st.success(_ui.plain(done.summary_line()))

@@ -24,7 +24,6 @@ if flash:
 def _done(message: str) -> None:
     store = _ui.store()
     outbox.collect(store)  # the reporter's message is queued now; `trygghetskarta outbox send` delivers it
-    _ui.bump()
     state["mod_flash"] = message
     st.rerun()
 

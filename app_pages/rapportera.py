@@ -60,7 +60,6 @@ def _confirm_pending(store, form: str) -> None:
 
 
 def _done(form: str, message: str) -> None:
-    _ui.bump()
     state.pop(f"rap_{form}_client", None)
     state.pop("rap_stage", None)
     state[f"rap_{form}_n"] = state.get(f"rap_{form}_n", 0) + 1

@@ -126,7 +126,6 @@ def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
         except TrygghetskartaError as exc:  # shown on the card; the checklist stays
             st.error(_ui.plain(str(exc)))
         else:
-            _ui.bump()
             st.session_state["fu_flash"] = (walk_id, int(row.id))
             st.rerun()  # the card shows the answer at once
     flash = st.session_state.get("fu_flash")
@@ -153,7 +152,6 @@ with _ui.guard():
                     "title": title, "started_at": dt.datetime.combine(day, start, tzinfo=zone), "area_id": area,
                     "organisations": orgs, "notes": notes, "audience": audience, "created_by": viewer.username,
                     "geometry": None}], geometry="geometry", crs=schema.CRS_STORE), actor=viewer)
-                _ui.bump()
                 st.success(_ui.t("walk_created", id=res.ids[0]))
 
     walks = _ui.read("walk", viewer).sort_values("started_at", ascending=False)
@@ -172,7 +170,6 @@ with _ui.guard():
             st.caption(_ui.t("walk_closed"))
         elif st.button(_ui.t("join_walk"), icon=":material/group_add:"):
             store.add_participant(walk_id, viewer.username, actor=viewer)
-            _ui.bump()
             st.success(_ui.t("walk_joined"))
     if planner:
         with st.form(f"invite_{walk_id}", clear_on_submit=True):
@@ -182,7 +179,6 @@ with _ui.guard():
             if st.form_submit_button(_ui.t("invite_participants"), icon=":material/group_add:"):
                 for username in chosen:
                     store.add_participant(walk_id, username, actor=viewer)
-                _ui.bump()
                 st.success(_ui.t("invited", n=len(chosen)))
     live_findings(walk_id)
 

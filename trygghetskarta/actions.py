@@ -21,6 +21,7 @@ from trygghetskarta.errors import NotFoundError, PermissionDeniedError, Validati
 from trygghetskarta.lifecycle import due_dates_from_actions, overdue_mask_from_actions
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store.actions import actor_name
+from trygghetskarta.store.core import deferred_view_audit
 from trygghetskarta.timeutil import date_from_value, local_today, now_utc, optional_date
 from trygghetskarta.workflow import event, transition_in
 
@@ -313,7 +314,9 @@ def record_followup(store: Store, finding_id: int, walk_id: int, fixed: bool, fe
     if not isinstance(fixed, bool) or not (feels_safer is None or isinstance(feels_safer, bool)):
         msg = "fixed must be true/false and feels_safer true/false or empty"
         raise ValidationError(msg)
-    if not access.is_planner(actor) and store.read("finding", actor, ids=[int(finding_id)]).empty:
+    with deferred_view_audit():  # a check that the finding exists for the actor, not a view to audit
+        hidden = not access.is_planner(actor) and store.read("finding", actor, ids=[int(finding_id)]).empty
+    if hidden:
         msg = f"Fynd nr {finding_id} finns inte eller syns inte för dig."
         raise NotFoundError(msg)
     note = lifecycle.followup_note(walk_id, fixed, feels_safer, comment)

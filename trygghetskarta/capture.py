@@ -25,6 +25,7 @@ import shapely
 from trygghetskarta import geography, schema, settings
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, StoreError, ValidationError
 from trygghetskarta.scrub import scrub_text
+from trygghetskarta.store.core import deferred_view_audit
 from trygghetskarta.workflow import event
 
 if TYPE_CHECKING:
@@ -227,7 +228,9 @@ def _check_finding_fields(category: str, severity: int, description: str, accura
 def _check_walk(store: Store, viewer: Viewer | None, walk_id: int) -> None:
     """The walk must be one the viewer sees; a deltagare must be allowed to join it (checked before any photo
     is stored, and again when writing)."""
-    if store.points("walk", viewer, ids=[walk_id], columns=("title",)).empty:
+    with deferred_view_audit():  # whether the walk exists for the viewer: a check, not a view to audit
+        hidden = store.points("walk", viewer, ids=[walk_id], columns=("title",)).empty
+    if hidden:
         msg = f"no walk with id {walk_id} (or you may not see it)"
         raise NotFoundError(msg)
     if viewer is not None and _joins_walk(viewer):
@@ -321,7 +324,8 @@ def add_to_existing(store: Store, viewer: Viewer | None, finding_id: int, *, des
     """"Lägg till på befintligt": add this report to an existing finding the viewer may see. The report's
     text (scrubbed) and photos are kept on that finding (``store.finding_reports``, ``store.photos``) and
     it counts as one more supporter; with a ``client_id`` a retry adds nothing. Returns the new count."""
-    visible = store.points("finding", viewer, ids=[int(finding_id)], columns=("status",))
+    with deferred_view_audit():  # a check that the finding exists for the viewer, not a view to audit
+        visible = store.points("finding", viewer, ids=[int(finding_id)], columns=("status",))
     if visible.empty:
         msg = f"no finding with id {finding_id} (or you may not see it)"
         raise NotFoundError(msg)

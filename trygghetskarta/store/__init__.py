@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from trygghetskarta.store.actions import ActionsMixin
-from trygghetskarta.store.core import InsertResult, PreparedBatch, content_key, now_utc
+from trygghetskarta.store.core import (
+    InsertResult,
+    PreparedBatch,
+    RestrictedView,
+    content_key,
+    deferred_view_audit,
+    now_utc,
+)
 from trygghetskarta.store.est import EstMixin
 from trygghetskarta.store.perceived import PerceivedMixin
 from trygghetskarta.store.public import PublicMixin
@@ -21,4 +28,5 @@ def open_store(url: str | None = None) -> Store:
     return Store(url)
 
 
-__all__ = ["InsertResult", "PreparedBatch", "Store", "content_key", "now_utc", "open_store"]
+__all__ = ["InsertResult", "PreparedBatch", "RestrictedView", "Store", "content_key", "deferred_view_audit", "now_utc",
+           "open_store"]

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from trygghetskarta.store import tables as t
 from trygghetskarta.timeutil import local_zone, now_utc
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+RESTRICTED_AUDIENCE = "begransad"
+RESTRICTED_KINDS = frozenset({"sighting"})  # field sightings are restricted whatever their audience says
 _CHUNK = 5000  # rows per INSERT round trip (PostgreSQL)
 _BATCH = 100_000  # rows validated at a time inside one transaction
 OFFICIAL_AREA_SOURCES = ("regso", "deso")
@@ -48,6 +51,36 @@ class InsertResult:
     @property
     def inserted(self) -> int:
         return len(self.ids)
+
+
+@dataclass(frozen=True)
+class RestrictedView:
+    """Restricted rows a read handed to a viewer: the ``ids`` of rows of ``kind`` (audience begränsad, or a
+    field sighting), to be written to the audit log as ``view_restricted``."""
+
+    kind: str
+    ids: frozenset[int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids)
+
+
+_deferred_views: ContextVar[list[RestrictedView] | None] = ContextVar("trygghetskarta_deferred_views",
+                                                                     default=None)
+
+
+@contextmanager
+def deferred_view_audit() -> Iterator[list[RestrictedView]]:
+    """Inside this block ``read`` and ``points`` collect their restricted views in the list yielded instead of
+    auditing them, for a cache: it keeps the list with the cached result and audits each use of the result
+    (``Store.audit_views``), a cache hit as much as the first read."""
+    views: list[RestrictedView] = []
+    token = _deferred_views.set(views)
+    try:
+        yield views
+    finally:
+        _deferred_views.reset(token)
 
 
 @dataclass(frozen=True)
@@ -96,6 +129,7 @@ class StoreCore:
         self.engine = _make_engine(self.url)
         self.backend = self.engine.dialect.name
         self._areas_cache: gpd.GeoDataFrame | None = None
+        self._areas_version = ""
 
     def __repr__(self) -> str:
         return f"Store({settings.redact_url(self.url)})"
@@ -103,13 +137,23 @@ class StoreCore:
     # --- connections -----------------------------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction: everything inside commits together or not at all."""
+    def write(self, changes_data: bool = True) -> Iterator[Connection]:
+        """One write transaction: everything inside commits together or not at all.
+
+        It also advances the database's data version (``data_version``) in the same transaction, last, just
+        before the commit (so on PostgreSQL the row lock that orders concurrent writers is held only for the
+        commit). Every app instance keys its caches on that version, so whatever a transaction changes is seen
+        by all of them at their next run, whichever process wrote it. Only a transaction that writes nothing a
+        cache shows (the append-only audit log) passes ``changes_data=False``.
+        """
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(sqlite_immediate=True)
                 with conn.begin():
                     yield conn
+                    if changes_data:
+                        conn.execute(sa.update(t.data_version).where(t.data_version.c.id == 1).values(
+                            version=t.data_version.c.version + 1))
         except sa.exc.IntegrityError as exc:
             msg = ("the database refused the write (a reference or unique value is wrong), nothing was saved: "
                    f"{exc.orig}")
@@ -122,6 +166,18 @@ class StoreCore:
 
     def _after_write(self) -> None:
         """Hook for caches that depend on stored data."""
+
+    def data_version(self) -> str:
+        """The database's data version as ``epoch:version``: it changes with every committed write transaction
+        of any process (``write``), so a cache keyed on it is never stale after the next read of it. One
+        primary-key read of a single row."""
+        with self.read_conn() as conn:
+            row = conn.execute(sa.select(t.data_version.c.epoch, t.data_version.c.version).where(
+                t.data_version.c.id == 1)).one_or_none()
+        if row is None:
+            msg = f"the database {settings.redact_url(self.url)} has no data version: run `trygghetskarta init`"
+            raise StoreError(msg)
+        return f"{row[0]}:{row[1]}"
 
     @contextmanager
     def read_conn(self) -> Iterator[Connection]:
@@ -158,6 +214,9 @@ class StoreCore:
                     conn.exec_driver_sql("SELECT pg_advisory_unlock(713921)")
                     conn.commit()
         self._areas_cache = None
+        if self.revision() is not None and sa.inspect(self.engine).has_table("data_version"):
+            with self.write():
+                pass  # a migration may change rows: the caches of running instances start again
         return self.revision() or ""
 
     def revision(self) -> str | None:
@@ -220,15 +279,17 @@ class StoreCore:
         if conn is not None:
             conn.execute(sa.insert(t.audit_events), [row])
         else:
-            with self.write() as c:
+            with self.write(changes_data=False) as c:  # the audit log is never cached: no new data version
                 c.execute(sa.insert(t.audit_events), [row])
 
     # --- areas -----------------------------------------------------------------------------------
 
     def areas(self) -> gpd.GeoDataFrame:
-        """All areas (everyone may see areas), EPSG:4326."""
-        if self._areas_cache is None:
-            self._areas_cache = self.read("area")
+        """All areas (everyone may see areas), EPSG:4326; kept while the data version stays the same, so an
+        area import by another process is seen here too."""
+        version = self.data_version()
+        if self._areas_cache is None or self._areas_version != version:
+            self._areas_cache, self._areas_version = self.read("area"), version
         return self._areas_cache.copy()
 
     def area_id_by_name(self, name: str) -> int:
@@ -577,9 +638,44 @@ class StoreCore:
             elif isinstance(c.type, sa.Integer) and not isinstance(c.type, sa.Boolean):
                 gdf[c.name] = gdf[c.name].astype("Int64")
         _redact(gdf, pol, viewer)
-        if viewer is not None and kind == "sighting" and not gdf.empty:
-            self.audit("view_restricted", viewer, kind, None, {"rows": len(gdf)})
+        self._note_restricted(kind, viewer, gdf)
         return gdf
+
+    def _note_restricted(self, kind: str, viewer: Viewer | None, frame: pd.DataFrame) -> None:
+        """Audit a logged-in viewer's view of restricted rows (``view_restricted``, one event per read, not per
+        row), or hand it to the cache collecting it (``deferred_view_audit``)."""
+        if viewer is None or frame.empty:
+            return  # the local administrator (CLI, scripts) is not audited per read
+        if kind in RESTRICTED_KINDS:
+            restricted = frame["id"]
+        elif "audience" in frame:
+            restricted = frame.loc[(frame["audience"] == RESTRICTED_AUDIENCE).to_numpy(), "id"]
+        else:
+            return
+        if restricted.empty:
+            return
+        view = RestrictedView(kind, frozenset(int(i) for i in restricted))
+        sink = _deferred_views.get()
+        if sink is not None:
+            sink.append(view)
+        else:
+            self.audit_views(viewer, [view])
+
+    def audit_views(self, viewer: Viewer, views: Sequence[RestrictedView], context: str | None = None) -> None:
+        """One ``view_restricted`` audit event per kind for ``views`` (``rows``: the distinct rows they showed),
+        in one transaction that leaves the data version alone. ``context`` (a page, a command) goes into the
+        detail."""
+        ids: dict[str, set[int]] = {}
+        for view in views:
+            ids.setdefault(view.kind, set()).update(view.ids)
+        if not ids:
+            return
+        with self.write(changes_data=False) as conn:
+            for kind, shown in ids.items():
+                detail: dict[str, Any] = {"rows": len(shown)}
+                if context:
+                    detail["context"] = context
+                self.audit("view_restricted", viewer, kind, None, detail, conn=conn)
 
     def points(self, kind: str, viewer: Viewer | None = None, start: Any = None, end: Any = None,
                columns: Sequence[str] | None = None, **filters: Any) -> pd.DataFrame:
@@ -596,6 +692,9 @@ class StoreCore:
         wanted += [c for c in (columns or default) if c in table.c and c not in wanted]
         if pol.own_org_column and set(wanted) & pol.hidden_columns() and pol.own_org_column not in wanted:
             wanted.append(pol.own_org_column)  # needed to blank the redacted columns of others' rows
+        extra_audience = "audience" in table.c and "audience" not in wanted
+        if extra_audience:
+            wanted.append("audience")  # to tell restricted rows (audited), dropped again below
         cols = [table.c[c] for c in wanted]
         # Raw values (no per-row type processing) keep a million rows fast; times are parsed vectorised.
         q = sa.select(*[sa.type_coerce(c, sa.String) if isinstance(c.type, t.UTCDateTime) else c
@@ -609,6 +708,9 @@ class StoreCore:
             else:
                 frame[time_col] = pd.to_datetime(frame[time_col], utc=True, format="ISO8601")
         _redact(frame, pol, viewer)
+        self._note_restricted(kind, viewer, frame)
+        if extra_audience:
+            frame = frame.drop(columns="audience")
         return frame
 
     def count_by(self, kind: str, by: Sequence[str], viewer: Viewer | None = None, start: Any = None,

@@ -252,6 +252,17 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# --- added by migration 0006 ---------------------------------------------------------------------
+
+# One row (id 1): ``version`` is advanced inside every write transaction (``Store.write``); ``epoch`` is random
+# per database, so a database made again at the same address never matches an old cache entry.
+data_version = Table(
+    "data_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("epoch", String(32), nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 # --- added by migration 0002 ---------------------------------------------------------------------
 
 routing = Table(
