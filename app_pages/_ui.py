@@ -225,11 +225,6 @@ def data_version() -> str:
     return str(memo[key])
 
 
-def bump() -> None:
-    """Does nothing: kept only so that code written before issue #15 still runs (the data version now lives in
-    the database and every write advances it). Delete it together with any call left."""
-
-
 def _page_name() -> str:
     """The running page's file name without ``.py`` (e.g. ``karta``), for the audit log."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
