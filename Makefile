@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

@@ -45,18 +45,18 @@ class PageDef:
 # The navigation shows a role only its pages, and every page refuses the other roles itself.
 PARTNERS = schema.PARTNER_ROLES  # police, housing companies, security guards, fire and rescue
 PAGES: tuple[PageDef, ...] = (
-    PageDef("oversikt", ":material/dashboard:", frozenset({"faltgrupp", "planerare", "admin"}) | PARTNERS),
+    PageDef("oversikt", ":material/dashboard:", schema.EST_READER_ROLES),
     PageDef("karta", ":material/map:", ALL_ROLES),
     PageDef("rapportera", ":material/add_location_alt:",
-            frozenset({"deltagare", "nattvandrare", "faltgrupp", "planerare", "admin"})),
-    PageDef("vandringar", ":material/directions_walk:", frozenset({"deltagare", "planerare", "admin"})),
-    PageDef("atgarder", ":material/task_alt:", frozenset({"planerare", "admin"}) | PARTNERS),
-    PageDef("lagesbild", ":material/summarize:", frozenset({"faltgrupp", "planerare", "admin"}) | PARTNERS),
+            schema.KOMMUN_STAFF_ROLES | {"deltagare", "nattvandrare"}),
+    PageDef("vandringar", ":material/directions_walk:", schema.PLANNER_ROLES | {"deltagare"}),
+    PageDef("atgarder", ":material/task_alt:", schema.PLANNER_ROLES | PARTNERS),
+    PageDef("lagesbild", ":material/summarize:", schema.EST_READER_ROLES),
     PageDef("est_rapport", ":material/assignment_add:", PARTNERS),
-    PageDef("granskning", ":material/fact_check:", frozenset({"planerare", "admin"})),
-    PageDef("import_export", ":material/swap_vert:", frozenset({"planerare", "admin"})),
+    PageDef("granskning", ":material/fact_check:", schema.PLANNER_ROLES),
+    PageDef("import_export", ":material/swap_vert:", schema.PLANNER_ROLES),
     PageDef("admin", ":material/admin_panel_settings:", frozenset({"admin"})),
-    PageDef("moderering", ":material/rate_review:", frozenset({"planerare", "admin"})),  # issue 16
+    PageDef("moderering", ":material/rate_review:", schema.PLANNER_ROLES),  # issue 16
 )
 # Public pages (issue 16): reachable with no account, by everyone; their texts are in four languages
 # (``app_pages/_public.py``, ``trygghetskarta.public_texts``).

@@ -13,7 +13,7 @@ from trygghetskarta.errors import TrygghetskartaError
 
 viewer = _ui.require("atgarder")
 _ui.header("atgarder")
-planner = viewer.role in ("planerare", "admin")
+planner = viewer.role in schema.PLANNER_ROLES
 
 with _ui.guard():
     store = _ui.store()

@@ -17,7 +17,7 @@ from trygghetskarta.timeutil import local_zone
 
 viewer = _ui.require("vandringar")
 _ui.header("vandringar")
-planner = viewer.role in ("planerare", "admin")
+planner = viewer.role in schema.PLANNER_ROLES
 zone = local_zone()
 
 

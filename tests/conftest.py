@@ -127,3 +127,14 @@ def browser() -> Iterator[object]:
         b = launch_chromium(p, executable)
         yield b
         b.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests for pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``): a module's tests stay on
+    one worker (its module fixtures are made once), and the modules that drive a running app in Chromium share
+    one group, so two of them never compete for the two cores (a tap waits for a busy server otherwise)."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        name = Path(module).name
+        group = "app-in-chromium" if name.startswith(("test_e2e", "test_sso_e2e")) else module
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -297,8 +297,14 @@ def test_project_error_is_shown_as_its_message(app_env: str) -> None:
 
 
 def test_report_page_saves_a_finding_once(app_env: str) -> None:
+    from trygghetskarta import capture
+    from trygghetskarta.access import Viewer
+
     store = open_store(app_env)
     before = store.count("finding")
+    # whether the page must ask about a duplicate: an open underpass finding the reporter sees within the radius
+    asks = bool(capture.duplicate_candidates(store, "gangtunnel", 17.6366, 59.5115,
+                                             viewer=Viewer("test_deltagare", "deltagare")))
     at = _page("rapportera", "deltagare")
     at.session_state["rap_cat_0"] = "gangtunnel"
     at.session_state["rap_finding_tap"] = (17.6366, 59.5115)
@@ -308,7 +314,8 @@ def test_report_page_saves_a_finding_once(app_env: str) -> None:
     save.click().run()
     assert not at.exception, [e.value for e in at.exception]
     dup_new = [b for b in at.button if b.label == _ui.text("dup_new")]
-    if dup_new:  # the demo season may have an open underpass finding within the radius
+    assert bool(dup_new) == asks  # the duplicate question comes exactly when a candidate is near
+    if asks:
         dup_new[0].click().run()
     assert any(s.startswith("Sparat (nr ") for s in _texts(at.success)), _texts(at.success)
     assert store.count("finding") == before + 1

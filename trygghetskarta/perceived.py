@@ -25,7 +25,7 @@ from trygghetskarta.ingest import trygghetsmatning as tm_file
 from trygghetskarta.ingest.vocab import fold
 from trygghetskarta.store import Store
 
-IMPORTERS = frozenset({"planerare", "admin"})
+IMPORTERS = schema.PLANNER_ROLES
 
 
 @dataclass
