@@ -29,10 +29,9 @@ import shapely
 from trygghetskarta import schema, settings
 from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
-from trygghetskarta.ingest import limits
 from trygghetskarta.ingest.dates import parse_datetimes
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS
-from trygghetskarta.ingest.tabular import frame_from_csv, frame_from_xlsx, numbers
+from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import fold, lookup
 from trygghetskarta.timeutil import local_zone
 
@@ -320,21 +319,9 @@ def write_template(path: str | Path, areas: pd.DataFrame | None = None, week: st
 
 
 def _frame(path: Path, name: str) -> pd.DataFrame:
-    from trygghetskarta.ingest.plan import detect_format
+    from trygghetskarta.ingest.plan import frame_from_table_file
 
-    limits.check_file_size(path)
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    fmt = detect_format(path, head)
-    if fmt == "csv":
-        frame = frame_from_csv(path.read_bytes(), name)
-    elif fmt == "xlsx":
-        frame = frame_from_xlsx(path, name)
-    else:
-        msg = f"{name}: an EST report is a CSV or XLSX file (the template), not {fmt}"
-        raise ValidationError(msg)
-    limits.check_rows(len(frame), name)
-    return frame
+    return frame_from_table_file(path, name, "an EST report is a CSV or XLSX file (the template)")
 
 
 def _cell(value: Any) -> str:

@@ -100,6 +100,25 @@ def detect_format(path: Path, head: bytes) -> str:
     return "csv"
 
 
+def frame_from_table_file(path: Path, name: str, what: str) -> pd.DataFrame:
+    """A filled-in CSV or XLSX template (the EST weekly report, the trygghetsmätning) as text columns, within the
+    size and row limits; any other format is refused with ``what`` (e.g. "an EST report is a CSV or XLSX file
+    (the template)")."""
+    limits.check_file_size(path)
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    fmt = detect_format(path, head)
+    if fmt == "csv":
+        frame = frame_from_csv(path.read_bytes(), name)
+    elif fmt == "xlsx":
+        frame = frame_from_xlsx(path, name)
+    else:
+        msg = f"{name}: {what}, not {fmt}"
+        raise ValidationError(msg)
+    limits.check_rows(len(frame), name)
+    return frame
+
+
 def _read_table(path: Path, fmt: str, kind: str) -> RawTable:
     file = path.name
     if fmt == "csv":

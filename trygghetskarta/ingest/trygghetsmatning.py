@@ -22,9 +22,8 @@ import pandas as pd
 
 from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
-from trygghetskarta.ingest import limits
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS
-from trygghetskarta.ingest.tabular import frame_from_csv, frame_from_xlsx, numbers
+from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import fold
 
 KIND = "trygghetsmatning"
@@ -75,21 +74,10 @@ def _cell(value: Any) -> str:
 
 
 def _frame(path: Path, name: str) -> pd.DataFrame:
-    from trygghetskarta.ingest.plan import detect_format
+    from trygghetskarta.ingest.plan import frame_from_table_file
 
-    limits.check_file_size(path)
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    fmt = detect_format(path, head)
-    if fmt == "csv":
-        frame = frame_from_csv(path.read_bytes(), name)
-    elif fmt == "xlsx":
-        frame = frame_from_xlsx(path, name)
-    else:
-        msg = f"{name}: a trygghetsmätning is a CSV or XLSX file (år, område, fråga, problemindex), not {fmt}"
-        raise ValidationError(msg)
-    limits.check_rows(len(frame), name)
-    return frame
+    return frame_from_table_file(path, name,
+                                 "a trygghetsmätning is a CSV or XLSX file (år, område, fråga, problemindex)")
 
 
 def _long(frame: pd.DataFrame, name: str) -> pd.DataFrame:
