@@ -27,10 +27,10 @@ import pandas as pd
 import shapely
 
 from trygghetskarta import schema, settings
-from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.ingest.dates import parse_datetimes
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS
+from trygghetskarta.ingest.table import RejectionReport
 from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import fold, lookup
 from trygghetskarta.timeutil import local_zone
@@ -72,7 +72,7 @@ _WEEK_SV_RE = re.compile(r"^(?:v|vecka|week)\s*(\d{1,2})\s*(?:-|/|,)?\s*(\d{4})$
 
 
 @dataclass
-class EstPlan:
+class EstPlan(RejectionReport):
     """What an import of one file would write (``lines``, each with its ``source_row``) and refuse."""
 
     path: Path
@@ -80,17 +80,6 @@ class EstPlan:
     rejected: pd.DataFrame
     total_rows: int
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def rejected_rows(self) -> int:
-        return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
-
-    def write_report(self, path: str | Path) -> Path:
-        """The rejection report (CSV, UTF-8 with BOM so Excel reads å/ä/ö; no cell runs as a formula)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(csv_bytes(self.rejected))
-        return out
 
 
 # --- weeks -------------------------------------------------------------------------------------------

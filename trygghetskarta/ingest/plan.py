@@ -15,14 +15,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from trygghetskarta import gdalsafe, records, schema, settings
-from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import TrygghetskartaError, ValidationError
 from trygghetskarta.ingest import limits, sandbox
 from trygghetskarta.ingest.boundary import municipality as resolve_municipality
 from trygghetskarta.ingest.crs import CrsDecision, detect_crs, normalise_crs, sample_xy, transform_geometries
 from trygghetskarta.ingest.fields import SUPPORTED_KINDS, map_fields
 from trygghetskarta.ingest.polisen import apply_profile, table_from_api_json
-from trygghetskarta.ingest.table import RawTable
+from trygghetskarta.ingest.table import RawTable, RejectionReport
 from trygghetskarta.ingest.tabular import frame_from_csv, frame_from_xlsx, points_from_columns
 from trygghetskarta.ingest.validate import GeometryCheck, check_geometries
 from trygghetskarta.ingest.vector import table_from_vector
@@ -37,7 +36,7 @@ FORMATS_BY_SUFFIX = {
 
 
 @dataclass
-class ImportPlan:
+class ImportPlan(RejectionReport):
     """What an import would write (``accepted``, EPSG:4326) and refuse (``rejected``), and why."""
 
     path: Path
@@ -50,22 +49,6 @@ class ImportPlan:
     masked: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     total_rows: int = 0
-
-    @property
-    def rejected_rows(self) -> int:
-        """How many source rows were rejected (a row may have several reasons)."""
-        return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
-
-    def report_csv(self) -> bytes:
-        """The rejection report as CSV (UTF-8 with BOM so Excel reads å/ä/ö; no cell runs as a formula)."""
-        return csv_bytes(self.rejected)
-
-    def write_report(self, path: str | Path) -> Path:
-        """Write the rejection report (``report_csv``) to ``path``."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(self.report_csv())
-        return out
 
 
 def detect_format(path: Path, head: bytes) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from trygghetskarta.csvsafe import csv_bytes
 
 MISSING_TEXT = frozenset({"", "null", "none", "nan", "na", "n/a", "#n/a", "-"})
 
@@ -83,3 +86,26 @@ def is_missing_text(values: pd.Series) -> np.ndarray:
     isna = obj.isna().to_numpy()
     text = obj.where(~isna, "").map(str).str.strip().str.lower()
     return isna | text.isin(MISSING_TEXT).to_numpy()
+
+
+class RejectionReport:
+    """What every import plan says about the rows it refuses: ``rejected`` (one line per row and reason, with
+    ``source_row``), how many rows that is, and the report as a formula-safe CSV file."""
+
+    rejected: pd.DataFrame
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many source rows were rejected (a row may have several reasons)."""
+        return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
+
+    def report_csv(self) -> bytes:
+        """The rejection report as CSV (UTF-8 with BOM so Excel reads å/ä/ö; no cell runs as a formula)."""
+        return csv_bytes(self.rejected)
+
+    def write_report(self, path: str | Path) -> Path:
+        """Write the rejection report (``report_csv``) to ``path``."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(self.report_csv())
+        return out

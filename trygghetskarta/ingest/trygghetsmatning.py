@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trygghetskarta.csvsafe import csv_bytes
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.ingest.plan import REJECTION_COLUMNS
+from trygghetskarta.ingest.table import RejectionReport
 from trygghetskarta.ingest.tabular import numbers
 from trygghetskarta.ingest.vocab import fold
 
@@ -44,7 +44,7 @@ Problem = tuple[str, str, str]  # column, value, reason
 
 
 @dataclass
-class TmPlan:
+class TmPlan(RejectionReport):
     """What a file holds: valid ``rows`` (year, area_name, question, problem_index, respondents, source_row) and
     each refused row with its reason (``rejected``: source_row, column, value, reason)."""
 
@@ -52,17 +52,6 @@ class TmPlan:
     rows: pd.DataFrame
     rejected: pd.DataFrame
     total_rows: int
-
-    @property
-    def rejected_rows(self) -> int:
-        return int(self.rejected["source_row"].nunique()) if len(self.rejected) else 0
-
-    def write_report(self, path: str | Path) -> Path:
-        """The rejection report (CSV, UTF-8 with BOM; no cell runs as a formula)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(csv_bytes(self.rejected))
-        return out
 
 
 def _cell(value: Any) -> str:
