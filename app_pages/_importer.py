@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,24 @@ import streamlit as st
 from app_pages import _ui
 from trygghetskarta import area_import, ingest
 from trygghetskarta.ingest import uploads
+
+
+def preview_upload(state_key: str, upload: Any, preview: Callable[[Path, str], Any]) -> None:
+    """Save ``upload`` (an earlier pending one under ``state_key`` is removed), run ``preview(saved path, the
+    user's file name)`` and keep ``(path, name, preview's result)`` under ``state_key`` until the user confirms;
+    a preview that fails removes the file again. Every upload page previews this way, so no unconfirmed file is
+    left behind."""
+    state = st.session_state
+    old = state.pop(state_key, None)
+    if old:
+        uploads.discard(old[0])
+    path = uploads.save(upload.name, upload.getvalue())
+    try:
+        result = preview(path, upload.name)
+    except Exception:
+        uploads.discard(path)
+        raise
+    state[state_key] = (str(path), upload.name, result)
 
 
 def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) -> None:
@@ -23,23 +42,16 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
     crs = st.text_input(_ui.t("crs_override"), key=f"{key}_crs", placeholder="EPSG:3006").strip() or None
     state = st.session_state
     if upload is not None and st.button(_ui.t("preview"), key=f"{key}_preview", icon=":material/preview:"):
-        old = state.pop(f"{key}_plan", None)
-        if old:
-            uploads.discard(old[0])
-        path = uploads.save(upload.name, upload.getvalue())
         with st.spinner():
-            try:
-                plan = ingest.read_file(path, kind, crs=crs, defaults=defaults)
-            except Exception:
-                uploads.discard(path)
-                raise
-        state[f"{key}_plan"] = (str(path), upload.name, crs, plan)
+            preview_upload(f"{key}_plan", upload,
+                           lambda saved, _name: (crs, ingest.read_file(saved, kind, crs=crs, defaults=defaults)))
+        plan = state[f"{key}_plan"][2][1]
         state[f"{key}_impact"] = (area_import.impact(_ui.store(), plan, ingest.municipality().geom_3006)
                                   if kind == "area" else None)
     pending: Any = state.get(f"{key}_plan")
     if not pending:
         return
-    path, name, crs, plan = pending
+    path, name, (crs, plan) = pending
     st.markdown(f"**{_ui.plain(name)}**")
     st.info(_ui.t("detected_crs", crs=_ui.plain(plan.detected_crs or "–")) + f" — {_ui.plain(plan.crs_note)}")
     for warning in plan.warnings:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import _ui
+from app_pages import _importer, _ui
 from trygghetskarta import est_reports, schema, settings
 from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.ingest import uploads
@@ -142,16 +142,8 @@ with _ui.guard():
                            icon=":material/download:", key="est_tpl_xlsx", width="stretch")
         upload = st.file_uploader(_ui.t("file"), type=["csv", "xlsx"], key="est_upload")
         if upload is not None and st.button(_ui.t("preview"), key="est_preview", icon=":material/preview:"):
-            old = state.pop("est_plan", None)
-            if old:
-                uploads.discard(old[0])
-            path = uploads.save(upload.name, upload.getvalue())
-            try:
-                preview = est_reports.import_file(store, path, actor=viewer, dry_run=True, name=upload.name)
-            except Exception:
-                uploads.discard(path)
-                raise
-            state["est_plan"] = (str(path), upload.name, preview)
+            _importer.preview_upload("est_plan", upload, lambda saved, name: est_reports.import_file(
+                store, saved, actor=viewer, dry_run=True, name=name))
         pending = state.get("est_plan")
         if pending:
             path, name, preview = pending

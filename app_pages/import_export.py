@@ -52,16 +52,8 @@ with _ui.guard():
             tm_file = st.file_uploader(_ui.t("file"), type=["csv", "txt", "xlsx"], key="tm_file")
             state = st.session_state
             if tm_file is not None and st.button(_ui.t("preview"), key="tm_preview", icon=":material/preview:"):
-                old = state.pop("tm_pending", None)
-                if old:
-                    uploads.discard(old[0])
-                saved = uploads.save(tm_file.name, tm_file.getvalue())
-                try:
-                    preview = perceived.import_file(_ui.store(), saved, actor=viewer, dry_run=True, name=tm_file.name)
-                except Exception:
-                    uploads.discard(saved)
-                    raise
-                state["tm_pending"] = (str(saved), tm_file.name, preview)
+                _importer.preview_upload("tm_pending", tm_file, lambda saved, name: perceived.import_file(
+                    _ui.store(), saved, actor=viewer, dry_run=True, name=name))
             pending = state.get("tm_pending")
             if pending:
                 saved_path, shown_name, preview = pending
