@@ -100,13 +100,13 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     st.caption(_ui.t("tap_map"))
     from streamlit_folium import st_folium
 
+    key = _map_key(prefix, "map", "line")
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
-                    key=f"{prefix}_map_{nonce}", feature_group_to_add=layer,
+                    key=key, feature_group_to_add=layer,
                     center=(chosen[1], chosen[0]) if chosen else None, zoom=16 if chosen else None)
-    clicked = (out or {}).get("last_clicked")
-    if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_tap_raw"):
-        state[f"{prefix}_tap_raw"] = (clicked.get("lng"), clicked.get("lat"))
-        state[f"{prefix}_tap"] = (float(clicked["lng"]), float(clicked["lat"]))
+    clicked = _new_click(out, key, f"{prefix}_tap_raw")
+    if clicked:
+        state[f"{prefix}_tap"] = clicked
         state[f"{prefix}_tap_new"] = True
         st.rerun()
     if chosen is None:
@@ -125,7 +125,6 @@ def pick_line(prefix: str, *, findings: Any = None, height: int = 300) -> list[t
     (lon, lat) points in order, or None until there are two. "Ångra" removes the last point, "Rensa" all."""
     st.markdown(f"**{_ui.t('line_position')}**")
     state = st.session_state
-    nonce = state.get(f"{prefix}_nonce", 0)
     points: list[tuple[float, float]] = list(state.get(f"{prefix}_line", []))
     m = _base_map(_ui.lang())
     layer = folium.FeatureGroup(name=_ui.t("line_position"))
@@ -141,26 +140,56 @@ def pick_line(prefix: str, *, findings: Any = None, height: int = 300) -> list[t
     from streamlit_folium import st_folium
 
     last = points[-1] if points else None
+    key = _map_key(prefix, "linemap", "map")
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
-                    key=f"{prefix}_linemap_{nonce}", feature_group_to_add=layer,
+                    key=key, feature_group_to_add=layer,
                     center=(last[1], last[0]) if last else None, zoom=17 if last else None)
-    clicked = (out or {}).get("last_clicked")
-    if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_line_raw"):
-        state[f"{prefix}_line_raw"] = (clicked.get("lng"), clicked.get("lat"))
-        state[f"{prefix}_line"] = [*points, (float(clicked["lng"]), float(clicked["lat"]))]
+    clicked = _new_click(out, key, f"{prefix}_line_raw")
+    if clicked:
+        state[f"{prefix}_line"] = [*points, clicked]
         st.rerun()
     c1, c2 = st.columns(2)
     if c1.button(_ui.t("line_undo"), key=f"{prefix}_line_undo", width="stretch", disabled=not points):
         state[f"{prefix}_line"] = points[:-1]
+        _fresh_map(prefix, "linemap")  # the map's last tap is forgotten: the same spot can be tapped again
         st.rerun()
     if c2.button(_ui.t("line_clear"), key=f"{prefix}_line_clear", width="stretch", disabled=not points):
         state[f"{prefix}_line"] = []
+        _fresh_map(prefix, "linemap")
         st.rerun()
     if len(points) < 2:
         st.info(_ui.t("line_missing", n=len(points)))
         return None
     st.success(_ui.t("line_chosen", n=len(points)))
     return points
+
+
+def _fresh_map(prefix: str, kind: str) -> None:
+    """Give the ``kind`` map a new widget key on its next draw: a new component without the last tap, which
+    streamlit-folium would otherwise keep returning (so an undone point could not be tapped again)."""
+    state = st.session_state
+    state[f"{prefix}_{kind}_gen"] = state.get(f"{prefix}_{kind}_gen", 0) + 1
+
+
+def _map_key(prefix: str, kind: str, other: str) -> str:
+    """The widget key of the ``kind`` tap map now; the ``other`` map, not drawn in this run, gets a fresh key for
+    when it is shown again (the point map and the stretch map take turns)."""
+    state = st.session_state
+    _fresh_map(prefix, other)
+    return f"{prefix}_{kind}_{state.get(f'{prefix}_nonce', 0)}_{state.get(f'{prefix}_{kind}_gen', 0)}"
+
+
+def _new_click(out: Any, key: str, raw_key: str) -> tuple[float, float] | None:
+    """The (lon, lat) of a tap on the map ``key`` not yet taken, or None. streamlit-folium returns the last tap
+    on every rerun; a tap is new when it differs from the last one taken on this same map."""
+    clicked = (out or {}).get("last_clicked")
+    if not clicked:
+        return None
+    raw = (key, clicked.get("lng"), clicked.get("lat"))
+    if raw == st.session_state.get(raw_key):
+        return None
+    st.session_state[raw_key] = raw
+    return float(clicked["lng"]), float(clicked["lat"])
 
 
 def reset(prefix: str) -> None:

@@ -262,15 +262,40 @@ def step(act: Any, proof: Any, timeout: float) -> None:
 
 
 def tap_report_map(page: Any, at: tuple[float, float], *, zoom: int = 15, timeout: float = 60_000) -> None:
-    """One tap on the (newest) report map at ``at`` = (lon, lat), found through Leaflet's own projection, once
-    the page has finished its run and Leaflet has drawn the map (so the tap cannot land on a map being
-    replaced)."""
+    """One tap on the report map at ``at`` = (lon, lat), found through Leaflet's own projection, once the page has
+    finished its run, the one map on the page is the new one, Leaflet has drawn it and its opening zoom has
+    come to rest (a tap during that animation is taken by the animation, and the view jumps back to where the
+    animation was going)."""
     wait_idle(page, timeout)
-    frame = folium_frame(page, timeout)
+    # The map on screen: once the run has replaced a map (e.g. the point map by the stretch map), the old
+    # iframe can stay attached, drawn, for a moment after the run; a tap there would be lost.
+    maps = _single(page.locator('iframe[title="streamlit_folium.st_folium"]'), timeout)
+    assert maps.count() == 1, f"{maps.count()} tap maps on the page, expected one"
+    frame = maps.first.element_handle().content_frame()
+    assert frame is not None, "the tap map's iframe has no document"
+    # Leaflet starts a zoom animation (the opening fitBounds) on the next animation frame, so "not animating
+    # now" is not enough: wait frames until it is at rest, set the view, and take the point only once the view
+    # has held for two more frames (else set it again: the tap itself is made once).
+    place = """async ([lat, lon, z]) => {
+        const m = window.map_div;
+        const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const rest = () => m._loaded && !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress);
+        for (let i = 0; i < 200 && !rest(); i++) await frames();
+        await frames();
+        if (!rest()) return null;
+        m.setView([lat, lon], z, {animate: false});
+        await frames();
+        if (!rest() || m.getZoom() !== z) return null;
+        const p = m.latLngToContainerPoint([lat, lon]);
+        return {x: p.x, y: p.y};
+    }"""
     frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=timeout)
-    point = frame.evaluate("([lat, lon, z]) => { const m = window.map_div; m.setView([lat, lon], z, "
-                           "{animate: false}); const p = m.latLngToContainerPoint([lat, lon]); "
-                           "return {x: p.x, y: p.y}; }", [at[1], at[0], zoom])
+    deadline = time.monotonic() + timeout / 1000
+    point = frame.evaluate(place, [at[1], at[0], zoom])
+    while point is None and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        point = frame.evaluate(place, [at[1], at[0], zoom])
+    assert point is not None, "the tap map's view never came to rest"
     frame.locator(".leaflet-container").click(position=point, timeout=timeout)
 
 

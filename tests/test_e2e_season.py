@@ -46,6 +46,7 @@ from trygghetskarta.store import open_store
 PASSWORD = "Kvällsvandring-i-Bro-2026"
 USERS = {"sasong_planerare": ("planerare", None), "sasong_foto": ("deltagare", None),
          "sasong_karta": ("deltagare", None), "sasong_stracka": ("deltagare", None),
+         "sasong_ritar": ("deltagare", None),
          "sasong_bostad": ("bostadsbolag", "upplands_brohus"), "sasong_polis": ("polis", "polis")}
 # Places inside Bro centrum (a neighbourhood of the locality Bro, Upplands-Bro), (lon, lat)
 PHOTO_AT = (17.63655, 59.51152)
@@ -484,3 +485,45 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     desk.close()
     store.dispose()
     print(f"season in {time.monotonic() - started:.0f} s; seconds per step: {STEP_SECONDS}")  # for the report
+
+
+@pytest.mark.browser
+def test_a_stretch_point_can_be_undone_and_tapped_again(app: tuple[App, Path], browser: Any) -> None:
+    """A participant taps a point, undoes it and taps the same spot again; clears the stretch, turns the stretch
+    off and on, and taps the first spot again. Each tap counts (before the fix, streamlit-folium's repeated
+    last tap made the app take a tap on the spot of the previous one for that old tap, and ignore it)."""
+    server, _data = app
+    phone, page = _login(browser, server, "sasong_ritar", phone=True)
+    try:
+        page.get_by_role("heading", name="Rapportera").wait_for()
+        toggle = page.locator(".st-key-rap_line_0").get_by_text("Det är en sträcka")
+        toggle.click()
+        page.get_by_text("Tryck på kartan längs sträckan").wait_for(timeout=60_000)
+        wait_idle(page)
+
+        def tap(point: tuple[float, float], shown: str) -> None:
+            step(lambda: tap_report_map(page, point, zoom=17, timeout=90_000), page.get_by_text(shown, exact=True),
+                 60_000)
+            wait_idle(page)
+
+        def press(name: str, shown: str) -> None:
+            step(lambda: page.get_by_role("button", name=name).click(), page.get_by_text(shown, exact=True), 60_000)
+            wait_idle(page)
+
+        one, two, none = ("Sträckan behöver minst två punkter (1 valda).", "Sträcka med 2 punkter vald.",
+                          "Sträckan behöver minst två punkter (0 valda).")
+        tap(STRETCH[0], one)
+        tap(STRETCH[1], two)
+        press("Ångra sista punkten", one)
+        tap(STRETCH[1], two)  # the same spot as the undone point
+        press("Rensa", none)
+        toggle.click()  # off: the point map
+        page.get_by_text("Tryck på kartan längs sträckan").wait_for(state="detached", timeout=60_000)
+        wait_idle(page)
+        toggle.click()  # on again
+        page.get_by_text(none, exact=True).wait_for(timeout=60_000)
+        wait_idle(page)
+        tap(STRETCH[0], one)  # the spot of the stretch's first tap before it was cleared
+        _shot(page, "zy_stracka_ angrad_och_ritad_igen_390x844".replace(" ", ""))
+    finally:
+        phone.close()
