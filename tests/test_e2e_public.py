@@ -188,7 +188,7 @@ def test_quick_exit_leaves_the_help_page_and_back_does_not_return(server: tuple,
 @pytest.mark.browser
 def test_resident_picks_the_place_with_a_tap_on_the_map(server: tuple, browser: Any) -> None:
     """Without a place in the link, a tap on the map (a phone, in English) chooses it."""
-    from e2e_support import folium_frame
+    from e2e_support import tap_report_map
 
     app = server[0]
     phone = new_context(browser, app.url, phone=True)
@@ -197,12 +197,7 @@ def test_resident_picks_the_place_with_a_tap_on_the_map(server: tuple, browser: 
     page.get_by_role("heading", name="Report a place").wait_for(timeout=60_000)
     wait_idle(page)
     choose(page, page, "What is it about?", "Broken/unlit lighting")
-    frame = folium_frame(page)
-    frame.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=60_000)
-    point = frame.evaluate("([lat, lon]) => { const m = window.map_div; m.setView([lat, lon], 15, {animate: false});"
-                           " const p = m.latLngToContainerPoint([lat, lon]); return {x: p.x, y: p.y}; }",
-                           [BRO[1], BRO[0]])
-    frame.locator(".leaflet-container").click(position=point)
+    tap_report_map(page, BRO, zoom=15)  # once the opening zoom has come to rest
     chosen = page.get_by_text("Chosen place:")
     chosen.wait_for(timeout=60_000)
     lat, lon = (float(v) for v in chosen.inner_text().split(":")[1].split(","))
