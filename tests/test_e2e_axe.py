@@ -67,21 +67,21 @@ def _settle(page: Any) -> None:
     for frame in page.frames:
         if not frame.is_detached():
             frame.wait_for_load_state("load", timeout=30_000)
-    page.wait_for_timeout(700)  # Leaflet draws its panes, charts their SVG
-    wait_idle(page)
+    page.wait_for_timeout(500)  # Leaflet draws its panes, charts their SVG
 
 
 def _whole(page: Any, path: Path, size: dict[str, int]) -> None:
     """A screenshot of the whole page at ``size``'s width: Streamlit scrolls inside its main block, so the
     viewport is made as tall as the content (at most 6000 px) for the picture."""
-    page.set_viewport_size(size)
-    page.wait_for_timeout(500)  # the layout reflows, Leaflet redraws
+    if page.viewport_size != size:
+        page.set_viewport_size(size)
+        page.wait_for_timeout(400)  # the layout reflows, Leaflet redraws
     height = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]');"
                            " return m ? m.scrollHeight : document.body.scrollHeight; }")
     tall = {"width": size["width"], "height": min(max(size["height"], int(height)), 6000)}
     if tall != size:
         page.set_viewport_size(tall)
-        page.wait_for_timeout(400)
+        page.wait_for_timeout(300)
     page.screenshot(path=str(path))
 
 
@@ -90,7 +90,7 @@ def _shots(page: Any, who: str, key: str) -> None:
     for size in (DESKTOP, PHONE):
         _whole(page, PAGES_DIR / f"{who}_{key}_{size['width']}.png", size)
     page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(700)  # Streamlit folds the sidebar away on a phone and slides it back in here
 
 
 def _desktop(browser: Any, app: App) -> tuple[Any, Any]:

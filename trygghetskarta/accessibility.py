@@ -43,7 +43,7 @@ LIMITATIONS: tuple[Limitation, ...] = (
     Limitation("lang", "3.1.1", issue="https://github.com/streamlit/streamlit/issues/15726"),
     # Streamlit's own controls carry English names (the navigation's "App pages", "View N more", the
     # sidebar's collapse button) whatever language the app is in.
-    Limitation("streamlit_english", "3.1.2", issue="https://github.com/streamlit/streamlit/issues/8399"),
+    Limitation("streamlit_english", "3.1.2", issue="https://github.com/streamlit/streamlit/issues/1353"),
     # The Leaflet maps: the markers are reachable with Tab but a map cannot be read or used with a screen reader.
     Limitation("maps", "1.1.1, 2.1.1"),
     # The Vega-Lite charts have no text version on the page.
