@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -39,11 +40,32 @@ if viewer is not None:
         st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
 
 def _public_pages() -> list:
-    """The public pages (no account needed): report a place, follow a report, the public map, help."""
+    """The public pages (no account needed): report a place, follow a report, the public map, help, and the
+    accessibility statement."""
     from app_pages._public import PUBLIC_PAGES, t
 
-    return [st.Page(f"app_pages/{key}.py", title=t(text_key), icon=icon, url_path=key)
-            for key, text_key, icon in PUBLIC_PAGES]
+    return [*(st.Page(f"app_pages/{key}.py", title=t(text_key), icon=icon, url_path=key)
+              for key, text_key, icon in PUBLIC_PAGES),
+            st.Page("app_pages/tillganglighet.py", title=_ui.t("page_tillganglighet"), icon=":material/accessibility:",
+                    url_path="tillganglighet")]
+
+
+# A visible keyboard focus on every control (WCAG 2.4.7): Streamlit draws none on its navigation links, its table
+# and chart toolbars and its inputs' own element, only a faint ring on some buttons.
+_FOCUS_CSS = """<style>
+:focus-visible { outline: 3px solid #a61e2e !important; outline-offset: 2px !important; }
+</style>"""
+
+
+def _document_frame(public: bool) -> None:
+    """The visible focus, and the page's language on the document: Streamlit's index.html says ``lang="en"``
+    whatever the app writes (streamlit/streamlit#15726), which makes a screen reader read Swedish with English
+    rules (WCAG 3.1.1)."""
+    from app_pages import _public
+
+    code = _public.lang() if public else _ui.lang()
+    st.html(f"{_FOCUS_CSS}<script>document.documentElement.lang = {json.dumps(code)};</script>",
+            unsafe_allow_javascript=True)
 
 
 if viewer is None:
@@ -55,12 +77,20 @@ else:
     allowed = _ui.pages_for(viewer.role)
     if home not in {p.key for p in allowed}:
         home = allowed[0].key
-    page = st.navigation({"": [st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
-                                       default=p.key == home) for p in allowed],
-                          _ui.t("public_section"): _public_pages()})
+    # One flat list: Streamlit writes a section's header inside the list (a <div> in the <ul>), which breaks the
+    # list for a screen reader (axe "list"/"listitem", WCAG 1.3.1).
+    page = st.navigation([*(st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
+                                    default=p.key == home) for p in allowed), *_public_pages()])
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)
-if page.url_path not in _ui.PUBLIC_PAGE_KEYS:  # the public pages have their own four-language choice
+public_page = page.url_path in _ui.PUBLIC_PAGE_KEYS
+if page.url_path == "tillganglighet" and "tk_lang" not in st.session_state:
+    # the statement is in Swedish and English: a resident who chose English on a public page (or a link's
+    # ?lang=en) reads it in English
+    asked = st.query_params.get("lang") or st.session_state.get("pub_lang")
+    st.session_state["tk_lang"] = asked if asked in ("sv", "en") else _ui.lang()
+if not public_page:  # the public pages have their own four-language choice
     _language_switch()
+_document_frame(public_page)
 page.run()

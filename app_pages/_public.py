@@ -71,7 +71,17 @@ def frame(page_key: str) -> str:
                 column.page_link(f"app_pages/{key}.py", label=t(text_key), icon=icon)
             except StreamlitPageNotFoundError:  # the page run on its own (tests): a plain relative link
                 column.markdown(f"[{t(text_key)}](./{key}?{urlencode({'lang': current})})")
+    accessibility_link()
     return current
+
+
+def accessibility_link() -> None:
+    """The link to the accessibility statement (in Swedish or English; lag 2018:1937 wants it easy to find)."""
+    label = t("nav_accessibility")
+    try:
+        st.page_link("app_pages/tillganglighet.py", label=label, icon=":material/accessibility:")
+    except StreamlitPageNotFoundError:  # the page run on its own (tests): a plain relative link
+        st.markdown(f"[{label}](./tillganglighet?{urlencode({'lang': 'en' if lang() == 'en' else 'sv'})})")
 
 
 def client_address() -> str:

@@ -411,7 +411,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "est_decision_week": ("Beslut för vecka", "Decisions for week"),
     # --- the public face (issue 16): planners' moderation page and the admin's sections ---
     "page_moderering": ("Invånarnas anmälningar", "Residents' reports"),
-    "public_section": ("Allmänheten", "The public"),
     "mod_intro": ("Anmälningar från invånare (webbformuläret och Open311) syns för allmänheten först när du "
                   "godkänner dem. Avvisa med ett skäl som anmälaren får se.",
                   "Reports from residents (the web form and Open311) are shown to the public only once you approve "
@@ -515,6 +514,83 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "one column per question. Shown on Översikt beside reported events."),
     "tm_unmatched": ("Inget sparat område heter {names}; raderna sparas men visas utan händelser.",
                      "No stored area is called {names}; the rows are kept but shown without events."),
+    # the accessibility statement (tillgänglighetsredogörelse, issue 14)
+    "page_tillganglighet": ("Tillgänglighetsredogörelse", "Accessibility statement"),
+    "a11y_intro": ("{kommun} kommun står bakom Trygghetskarta. Vi vill att så många som möjligt ska kunna använda "
+                   "tjänsten. Här beskriver vi hur Trygghetskarta uppfyller {law}, vilka kända brister som finns och "
+                   "hur du kan rapportera brister till oss så att vi kan åtgärda dem.",
+                   "The municipality of {kommun} is responsible for Trygghetskarta. We want as many people as "
+                   "possible to be able to use it. This statement describes how Trygghetskarta complies with the "
+                   "Swedish {law}, which problems we know of, and how you can report a problem to us so that we can "
+                   "fix it."),
+    "a11y_status_title": ("Hur tillgänglig är tjänsten?", "How accessible is the service?"),
+    "a11y_status": ("Trygghetskarta är delvis förenlig med lagen om tillgänglighet till digital offentlig service, "
+                    "på grund av de brister som beskrivs nedan.",
+                    "Trygghetskarta is partially compliant with the Swedish act on accessibility to digital public "
+                    "services, because of the problems described below."),
+    "a11y_limits_title": ("Innehåll som inte är tillgängligt", "Content that is not accessible"),
+    "a11y_criterion": ("Gäller WCAG 2.1: {criterion}", "Concerns WCAG 2.1: {criterion}"),
+    "a11y_upstream": ("Orsakas av ramverket Streamlit; felet är anmält: {url}",
+                      "Caused by the Streamlit framework; reported upstream: {url}"),
+    "a11y_lim_lang": ("Sidans språk anges som engelska av Streamlits sidmall. Trygghetskarta anger svenska (eller "
+                      "det språk du valt) när sidan har laddats, men innan dess, och utan JavaScript, läser en "
+                      "skärmläsare sidan med engelskt uttal.",
+                      "Streamlit's page template declares the page as English. Trygghetskarta declares Swedish (or "
+                      "the language you chose) once the page has loaded, but before that, and without JavaScript, a "
+                      "screen reader reads the page with English pronunciation."),
+    "a11y_lim_streamlit_english": ("Några av ramverkets egna knappar och etiketter är på engelska oavsett valt "
+                                   "språk, till exempel navigeringens namn (\"App pages\") och knappen som visar "
+                                   "fler sidor (\"View more\").",
+                                   "Some of the framework's own buttons and labels are in English whatever the "
+                                   "language, for example the navigation's name (\"App pages\") and the button "
+                                   "that shows more pages (\"View more\")."),
+    "a11y_lim_maps": ("Kartorna går inte att läsa eller använda fullt ut med skärmläsare. Med tangentbordet når du "
+                      "kartans markörer och deras rutor, men inte allt kartan visar (täthet, hot spots, områden). "
+                      "Platsen för ett fynd kan väljas utan karta, med telefonens position (GPS) eller fotots "
+                      "position.",
+                      "The maps cannot be fully read or used with a screen reader. With the keyboard you reach the "
+                      "markers and their pop-ups, but not everything the map shows (density, hot spots, areas). "
+                      "The place of a finding can be chosen without the map, with the phone's position (GPS) or "
+                      "the photo's position."),
+    "a11y_lim_charts": ("Diagrammen på Översikt och Lägesbild saknar en fullständig textversion på sidan.",
+                        "The charts on Overview and Situation report have no full text version on the page."),
+    "a11y_lim_pdf": ("PDF-versionen av lägesbilden och protokollen är inte taggad, så en skärmläsare kan inte följa "
+                     "dess rubriker och tabeller. Lägesbilden finns också som HTML (knappen på sidan Lägesbild).",
+                     "The PDF version of the situation report and the protocols is not tagged, so a screen reader "
+                     "cannot follow its headings and tables. The situation report is also offered as HTML (the "
+                     "button on the Situation report page)."),
+    "a11y_report_title": ("Rapportera brister i tillgängligheten", "Report a problem with accessibility"),
+    "a11y_report": ("Om du upptäcker problem som inte beskrivs här, eller om du behöver innehåll i ett annat format, "
+                    "kontakta oss: {contact}. Berätta vilken sida det gäller och vad som inte fungerar.",
+                    "If you find a problem that is not described here, or need content in another format, contact "
+                    "us: {contact}. Tell us which page it concerns and what does not work."),
+    "a11y_report_none": ("Kommunen har ännu inte angett någon särskild adress för detta (inställningen "
+                         "TRYGGHETSKARTA_ACCESSIBILITY_CONTACT). Kontakta {kommun} kommun via kommunens kontaktcenter.",
+                         "The municipality has not yet set a specific address for this (the setting "
+                         "TRYGGHETSKARTA_ACCESSIBILITY_CONTACT). Contact {kommun} through its contact centre."),
+    "a11y_enforcement_title": ("Tillsyn", "Enforcement"),
+    "a11y_enforcement": ("Myndigheten för digital förvaltning (Digg) har ansvaret för tillsyn enligt lagen om "
+                         "tillgänglighet till digital offentlig service. Om du inte är nöjd med hur vi hanterar dina "
+                         "synpunkter kan du kontakta Digg och påtala det: [{url}]({url}).",
+                         "The Agency for Digital Government (Digg) supervises the Swedish act on accessibility to "
+                         "digital public services. If you are not satisfied with how we handle your report, you can "
+                         "contact Digg: [{url}]({url})."),
+    "a11y_method_title": ("Hur vi testat tjänsten", "How we tested the service"),
+    "a11y_method": ("Vi har själva granskat Trygghetskarta. Ett automatiskt test kör axe-core {axe} (reglerna för "
+                    "WCAG 2.1 nivå A och AA) i webbläsaren Chromium över varje sida för varje roll, inloggningen och "
+                    "de publika sidorna, och ett annat test låter en planerare rapportera ett fynd, tilldela en "
+                    "åtgärd och ladda ner en lägesbild med bara tangentbordet och kontrollerar att fokus syns. Båda "
+                    "körs vid varje ändring av tjänsten. Inga kritiska eller allvarliga fel i det som Trygghetskarta "
+                    "själv skriver får finnas kvar.",
+                    "We assessed Trygghetskarta ourselves. An automatic test runs axe-core {axe} (the WCAG 2.1 level "
+                    "A and AA rules) in the Chromium browser over every page for every role, the login page and the "
+                    "public pages, and another test has a planner report a finding, assign an action and download a "
+                    "situation report with the keyboard only, checking that the focus is visible. Both run at every "
+                    "change of the service. No critical or serious error in what Trygghetskarta itself writes may "
+                    "remain."),
+    "a11y_date": ("Redogörelsen upprättades den {date} och uppdaterades senast den {date}.",
+                  "This statement was prepared on {date} and last updated on {date}."),
+    "a11y_link": ("Tillgänglighetsredogörelse", "Accessibility statement"),
 }
 
 

@@ -28,9 +28,10 @@ with _ui.guard():
                                     format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"))
         statuses = c2.multiselect(_ui.t("statuses"), schema.keys("status"),
                                   format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"))
+        # only for a role that sees partner incidents (a disabled filter was faint text to no purpose)
         sources = c3.multiselect(_ui.t("sources"), schema.keys("incident_source"),
                                  format_func=lambda k: _ui.label("incident_source", k),
-                                 disabled=may["incident"] == "none", placeholder=_ui.t("choose"))
+                                 placeholder=_ui.t("choose")) if may["incident"] != "none" else []
         chosen_areas = c3.multiselect(_ui.t("areas"), list(area_names), format_func=area_names.__getitem__,
                                       placeholder=_ui.t("choose"))
         default_layers = ["areas", "findings", "incidents", "walks", "sightings", "heat"]

@@ -75,3 +75,4 @@ with _ui.guard():
 st.divider()
 for _key, _text_key, _icon in _public.PUBLIC_PAGES:
     st.page_link(f"app_pages/{_key}.py", label=_public.t(_text_key), icon=_icon)
+_public.accessibility_link()

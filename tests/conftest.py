@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -138,3 +139,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = Path(module).name
         group = "app-in-chromium" if name.startswith(("test_e2e", "test_sso_e2e")) else module
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+_SESSION_START = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the axe-core counts by impact (tests/test_e2e_axe.py) in the run's output, also when the test ran on
+    an xdist worker (whose printed output is not shown for a passing test)."""
+    summary = ROOT / "test-output" / "e2e" / "axe-summary.txt"
+    if summary.is_file() and summary.stat().st_mtime >= _SESSION_START:
+        terminalreporter.section("accessibility (axe-core)")
+        terminalreporter.write(summary.read_text(encoding="utf-8"))

@@ -423,7 +423,7 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
                 # One marker for all of them: a centroid says nothing about where in the municipality.
                 text = _t("kommun_only", lang, n=len(coarse))
                 group = folium.FeatureGroup(name=f"{what}: {text}").add_to(m)
-                folium.Marker([float(np.mean(lat[ok])), float(np.mean(lon[ok]))], tooltip=_text(text),
+                folium.Marker([float(np.mean(lat[ok])), float(np.mean(lon[ok]))], tooltip=_text(text), title=text,
                               icon=folium.Icon(color="gray", icon="info", prefix="fa")).add_to(group)
     lon, lat = analysis.lonlat_from_frame(frame)
     positioned = np.isfinite(lon) & np.isfinite(lat)
@@ -441,11 +441,13 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
         lookup = frame.reset_index(drop=True)
         for code, key in enumerate(uniques):
             color, icon = _style_of(kind, key)
-            group = folium.FeatureGroup(name=_t("clustered", lang, what=what, label=schema.label(vocab, key, lang)))
+            label = schema.label(vocab, key, lang)
+            group = folium.FeatureGroup(name=_t("clustered", lang, what=what, label=label))
             for i in np.nonzero(codes == code)[0]:
                 row = lookup.iloc[i].to_dict()
+                # ``title`` names the marker, a keyboard-focusable button, for a screen reader (WCAG 4.1.2)
                 folium.Marker([round(float(lat[i]), COORD_DECIMALS), round(float(lon[i]), COORD_DECIMALS)],
-                              icon=folium.Icon(color=color, icon=icon, prefix="fa"),
+                              icon=folium.Icon(color=color, icon=icon, prefix="fa"), title=label,
                               popup=folium.Popup(_popup_html(kind, row, lang), max_width=260)).add_to(group)
             group.add_to(m)
     elif n <= CLUSTER_LIMIT:
@@ -456,7 +458,8 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
             label = schema.label(vocab, key, lang)
             chosen = codes == code
             data = np.column_stack([lat_r[chosen], lon_r[chosen]]).tolist()
-            callback = ("function (row) { var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: "
+            callback = ("function (row) { var marker = L.marker(new L.LatLng(row[0], row[1]), "
+                        f"{{title: {json.dumps(label)}, icon: "
                         f"L.AwesomeMarkers.icon({{icon: {json.dumps(icon)}, markerColor: {json.dumps(color)}, "
                         f"prefix: 'fa'}})}}); marker.bindTooltip({json.dumps(_text(label))}); return marker; }}")
             FastMarkerCluster(data, callback=callback, name=_t("clustered", lang, what=what, label=label)).add_to(m)
@@ -635,6 +638,12 @@ def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: lis
                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
 
+def _declare_language(m: folium.Map, lang: str) -> None:
+    """The map document's language (folium writes ``<html>`` without one; WCAG 3.1.1)."""
+    script = f"<script>document.documentElement.lang = {json.dumps(lang)};</script>"
+    cast(Figure, m.get_root()).header.add_child(folium.Element(script))
+
+
 def _add_legend(m: folium.Map, entries: list[tuple[str, str]], lang: str) -> None:
     seen: set[tuple[str, str]] = set()
     items = []
@@ -645,7 +654,9 @@ def _add_legend(m: folium.Map, entries: list[tuple[str, str]], lang: str) -> Non
         items.append(f'<div class="tk-legend-item"><span style="display:inline-block;width:12px;height:12px;'
                      f'margin-right:4px;vertical-align:middle;border:1px solid #666;background:{html.escape(swatch)}">'
                      f"</span>{_text(label)}</div>")
-    legend = (f'<div id="tk-legend" class="tk-legend" style="position:fixed;bottom:24px;left:12px;z-index:1000;'
+    # A region that scrolls is focusable, so a keyboard can scroll it (WCAG 2.1.1)
+    legend = (f'<div id="tk-legend" class="tk-legend" tabindex="0" role="region" '
+              f'aria-label="{_text(_t("legend", lang))}" style="position:fixed;bottom:24px;left:12px;z-index:1000;'
               f"background:rgba(255,255,255,.92);padding:6px 8px;font:12px sans-serif;max-height:45%;"
               f'overflow:auto;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
               f"<b>{_text(_t('legend', lang))}</b>{''.join(items)}</div>")
@@ -732,6 +743,7 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
         raise ValidationError(msg)
 
     m = _base_map(basemap, tuple(extent.total_bounds))
+    _declare_language(m, lang)
     legend: list[tuple[str, str]] = []
     if "areas" in layers:
         _add_areas(m, boundary, areas, lang)

@@ -163,6 +163,9 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "nav_status": ("Följ din anmälan", "Follow your report", "تابع بلاغك", "La soco warbixintaada"),
     "nav_map": ("Vad har gjorts", "What has been done", "ما الذي تم إنجازه", "Maxaa la qabtay"),
     "nav_help": ("Hjälp och stöd", "Help and support", "المساعدة والدعم", "Caawimo iyo taageero"),
+    "nav_accessibility": ("Tillgänglighetsredogörelse", "Accessibility statement",
+                          "بيان إمكانية الوصول (Tillgänglighetsredogörelse)",
+                          "Warbixinta helitaanka (Tillgänglighetsredogörelse)"),
     "nav_login": ("Logga in (personal)", "Log in (staff)", "تسجيل الدخول (للموظفين)", "Gal (shaqaalaha)"),
     # e-mail
     "mail_greeting": ("Hej!", "Hello,", "مرحبًا،", "Salaan,"),

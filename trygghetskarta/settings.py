@@ -85,6 +85,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Idle minutes after which a logged-in session must log in again."),
     Setting("oidc_role_claim", "TRYGGHETSKARTA_OIDC_ROLE_CLAIM", "roles", str,
             "Claim in the single sign-on token whose value(s) map to a role."),
+    Setting("accessibility_contact", "TRYGGHETSKARTA_ACCESSIBILITY_CONTACT", "", str,
+            "E-mail address (or web address) where anyone reports a problem with the app's accessibility; shown on "
+            "the accessibility statement (`/tillganglighet`). Empty: the statement asks the reader to contact the "
+            "kommun and says that no address is set."),
     # --- the public face (issue 16) ---
     Setting("public_base_url", "TRYGGHETSKARTA_PUBLIC_BASE_URL", "http://localhost:8501", str,
             "The app's address as residents reach it: status and unsubscribe links in e-mail and QR codes."),
