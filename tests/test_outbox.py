@@ -123,7 +123,8 @@ def test_backoff_doubles_and_a_permanent_refusal_is_kept_as_failed(sqlite_store:
     fid = _report(sqlite_store)
     public.moderate(sqlite_store, fid, True, PLANNER)
     outbox.collect(sqlite_store)
-    t0 = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    # a time after the message was queued (at the real now): a fixed date would fall behind it one day
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
     outbox.send_due(sqlite_store, now=lambda: t0)
     first = sqlite_store.outbox_messages().iloc[0]
     assert first["next_try_at"] == t0 + dt.timedelta(seconds=60)
