@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("trygghetskarta.gdalsafe", "base"),
     ("trygghetskarta.progress", "base"),
     ("trygghetskarta.timeutil", "base"),
+    ("trygghetskarta.i18n", "base"),
     ("trygghetskarta.schema", "domain"),
     ("trygghetskarta.records", "domain"),
     ("trygghetskarta.access", "domain"),
