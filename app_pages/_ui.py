@@ -20,9 +20,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._texts import text
-from trygghetskarta import gdalsafe, schema, settings
+from trygghetskarta import gdalsafe, i18n, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.i18n import N_
 from trygghetskarta.store import RestrictedView, Store, deferred_view_audit, open_store
 from trygghetskarta.timeutil import local_today
 
@@ -371,13 +372,35 @@ def _is_control_flow(exc: BaseException) -> bool:
         "StopException", "RerunException")
 
 
+def _core_messages() -> dict[str, str]:
+    """The core's fixed refusals (English, for the CLI and the logs) and the text each one is shown as."""
+    from trygghetskarta import auth
+
+    return {auth.LOGIN_FAILED: N_("login_failed"), auth.SSO_WRONG_ISSUER: N_("sso_wrong_issuer"),
+            auth.SSO_WRONG_AUDIENCE: N_("sso_wrong_audience"), auth.SSO_REFUSED: N_("sso_no_role")}
+
+
+def error_text(exc: TrygghetskartaError) -> str:
+    """A project error as the user reads it, in the chosen language: its own text (``msgid``), a fixed refusal's,
+    the refusal of a role; else its message, which quotes the input it refuses (plain text, never Markdown)."""
+    from trygghetskarta.errors import PermissionDeniedError
+
+    msgid = getattr(exc, "msgid", None) or _core_messages().get(str(exc))
+    if msgid:
+        return plain(t(msgid, **{k: plain(v) for k, v in getattr(exc, "values", {}).items()}))
+    if isinstance(exc, PermissionDeniedError):
+        v = viewer()
+        return t("error_permission", role=label("role", v.role) if v else "–")
+    return plain(str(exc))
+
+
 @contextmanager
 def guard() -> Iterator[None]:
     """Show a project error as its message and anything else as a logged error id, never a traceback."""
     try:
         yield
     except TrygghetskartaError as exc:
-        st.error(plain(str(exc)))  # messages quote inputs (names, values): never rendered as Markdown
+        st.error(error_text(exc))
     except Exception as exc:
         if _is_control_flow(exc):
             raise
@@ -416,6 +439,25 @@ def map_data(v: Viewer | None, filters: Any) -> Any:
 
 
 # --- lägesbild ------------------------------------------------------------------------------------
+
+
+def chart(spec: Any, **kwargs: Any) -> None:
+    """An Altair chart whose numbers and dates read in the chosen language (Swedish: ``14 000``, ``december``):
+    Vega-Lite's ``config.locale`` from Babel's CLDR data."""
+    st.altair_chart(spec.configure(locale=i18n.d3_locale(lang())), **kwargs)
+
+
+# The action columns a table may show, and the text of each header.
+ACTION_COLUMNS: dict[str, str] = {"id": N_("action_nr"), "what": N_("what"),
+                                  "responsible_label": N_("responsible"),
+                                  "priority_label": N_("priority"), "kind_label": N_("action_kind"),
+                                  "status_label": N_("action_status"), "planned_date": N_("planned_date"),
+                                  "deadline": N_("deadline"), "days_overdue": N_("days_overdue")}
+
+
+def action_table(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` of an action list, headed in the chosen language (never ``responsible_label``)."""
+    return frame[list(columns)].rename(columns={c: t(ACTION_COLUMNS[c]) for c in columns})
 
 
 def area_status_table(report: Any) -> None:

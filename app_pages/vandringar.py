@@ -124,7 +124,7 @@ def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
         try:
             actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
         except TrygghetskartaError as exc:  # shown on the card; the checklist stays
-            st.error(_ui.plain(str(exc)))
+            st.error(_ui.error_text(exc))
         else:
             st.session_state["fu_flash"] = (walk_id, int(row.id))
             st.rerun()  # the card shows the answer at once
