@@ -9,7 +9,7 @@ PORT ?= 8501
 
 # The app's texts (#14): gettext catalogues, compiled to the .mo files the app reads (not committed).
 LOCALE := trygghetskarta/locale
-PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -24,16 +24,20 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
-$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -D messages -i $< -o $@
+$(LOCALE)/%.mo: $(LOCALE)/%.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
-## make messages: extract the message ids from the code (babel.cfg), add new ones to every catalogue, compile
+## make messages: extract the message ids from the code (babel.cfg: the app, sv/en; babel-public.cfg: the public
+## pages, sv/en/ar/so), add new ones to every catalogue (empty, to be filled in), drop unused ones, compile
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords -k N_ --omit-header --no-location \
-	  --width 120 -o $(LOCALE)/messages.pot .
-	$(VENV)/bin/pybabel update -D messages -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching \
-	  --ignore-obsolete --width 120
-	$(VENV)/bin/pybabel compile -D messages -d $(LOCALE) --statistics
+	for domain in messages public; do \
+	  cfg=$$( [ $$domain = messages ] && echo babel.cfg || echo babel-public.cfg ); \
+	  $(VENV)/bin/pybabel extract -F $$cfg --no-default-keywords -k N_ --omit-header --no-location \
+	    --width 120 -o $(LOCALE)/$$domain.pot . || exit 1; \
+	  $(VENV)/bin/pybabel update -D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) --no-fuzzy-matching \
+	    --ignore-obsolete --width 120 || exit 1; \
+	  $(VENV)/bin/pybabel compile -D $$domain -d $(LOCALE) --statistics || exit 1; \
+	done
 
 ## make run: the app on the embedded database (created and filled with demo data when empty)
 run: $(VENV)/.installed $(MO)

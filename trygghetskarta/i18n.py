@@ -26,6 +26,8 @@ from babel.support import NullTranslations, Translations
 LANGUAGES: tuple[str, ...] = ("sv", "en")
 DEFAULT = "sv"
 DOMAIN = "messages"
+# The catalogues: the app's (Swedish, English) and the public pages', which residents read in four languages.
+DOMAINS: dict[str, tuple[str, ...]] = {DOMAIN: LANGUAGES, "public": ("sv", "en", "ar", "so")}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
@@ -34,41 +36,46 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for a marked i
     return msgid
 
 
-def language(lang: object) -> str:
-    """``lang`` when it is a language of the interface, else Swedish."""
-    return lang if isinstance(lang, str) and lang in LANGUAGES else DEFAULT
+def language(lang: object, domain: str = DOMAIN) -> str:
+    """``lang`` when it is a language of ``domain``'s catalogues, else Swedish."""
+    return lang if isinstance(lang, str) and lang in DOMAINS[domain] else DEFAULT
 
 
 @functools.cache
-def translations(lang: str) -> NullTranslations:
+def translations(lang: str, domain: str = DOMAIN) -> NullTranslations:
     """The catalogue of ``lang``: its compiled ``.mo`` (``make run``/``make test`` compile it); compiled in memory
     from the ``.po`` when the ``.mo`` is missing or older (a fresh clone run without make)."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
     mo = po.with_suffix(".mo")
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        return Translations.load(str(LOCALE_DIR), [lang], domain=DOMAIN)
+        return Translations.load(str(LOCALE_DIR), [lang], domain=domain)
     if not po.exists():
         return NullTranslations()
     with po.open("rb") as fh:
-        catalog = pofile.read_po(fh, locale=lang, domain=DOMAIN)
+        catalog = pofile.read_po(fh, locale=lang, domain=domain)
     buffer = io.BytesIO()
     mofile.write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return Translations(buffer, domain=domain)
 
 
-def has(msgid: str, lang: str = DEFAULT) -> bool:
+def has(msgid: str, lang: str = DEFAULT, domain: str = DOMAIN) -> bool:
     """Whether the catalogue of ``lang`` translates ``msgid``."""
-    catalog = getattr(translations(language(lang)), "_catalog", {})
+    catalog = getattr(translations(language(lang, domain), domain), "_catalog", {})
     return bool(catalog.get(msgid))
 
 
 def gettext(msgid: str, lang: str = DEFAULT, **values: object) -> str:
-    """The text of ``msgid`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
-    lang = language(lang)
-    text = translations(lang).gettext(msgid)
+    """The app's text of ``msgid`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
+    return dgettext(DOMAIN, msgid, lang, **values)
+
+
+def dgettext(domain: str, msgid: str, lang: str = DEFAULT, **values: object) -> str:
+    """The text of ``msgid`` in ``lang`` from ``domain``'s catalogues (Swedish, then the id, when missing)."""
+    lang = language(lang, domain)
+    text = translations(lang, domain).gettext(msgid)
     if text == msgid and lang != DEFAULT:
-        text = translations(DEFAULT).gettext(msgid)
+        text = translations(DEFAULT, domain).gettext(msgid)
     return text.format(**values) if values else text
 
 
@@ -133,7 +140,7 @@ def d3_locale(lang: str = DEFAULT) -> dict[str, object]:
             "shortDays": [weekday_name((i + 6) % 7, lang, "abbreviated") for i in range(7)],
             "months": [month_name(m, lang) for m in range(1, 13)],
             "shortMonths": [month_name(m, lang, "abbreviated") for m in range(1, 13)]}
-    return {"format": number, "time": time}
+    return {"number": number, "time": time}
 
 
 # --- extraction (``make messages``: babel.cfg names this method) --------------------------------------------
