@@ -57,7 +57,8 @@ else:
         home = allowed[0].key
     page = st.navigation({"": [st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
                                        default=p.key == home) for p in allowed],
-                          _ui.t("public_section"): _public_pages()})
+                          _ui.t("public_section"): _public_pages()},
+                         expanded=True)  # every page listed: no "View 3 more", which Streamlit writes in English
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)

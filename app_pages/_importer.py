@@ -24,7 +24,7 @@ def accepted_preview(frame: Any, kind: str) -> pd.DataFrame:
     for column, vocabulary in vocab.items():
         if column in table:
             table[column] = table[column].map(lambda k, v=vocabulary: _ui.label(v, k))
-    for column in table.columns[table.dtypes == bool]:
+    for column in table.select_dtypes(include="bool").columns:
         table[column] = table[column].map({True: _ui.t("yes"), False: _ui.t("no")})
     table = table.astype(object).where(table.notna(), "")
     return table.rename(columns=lambda c: _ui.t("preview_rejected_row") if c == "source_row"

@@ -447,6 +447,32 @@ def chart(spec: Any, **kwargs: Any) -> None:
     st.altair_chart(spec.configure(locale=i18n.d3_locale(lang())), **kwargs)
 
 
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a table shows it: a missing value blank (Streamlit writes "None"), times in local time to the
+    minute, yes/no in the chosen language."""
+    out = frame.copy()
+    zone = settings.get("timezone")
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = values.dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M").astype(object)
+        elif values.dtype == bool:
+            out[column] = values.map({True: t("yes"), False: t("no")})
+        if out[column].isna().any():
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
+    return out
+
+
+def table(frame: Any, **kwargs: Any) -> None:
+    """``st.dataframe`` of ``shown(frame)``, or a line saying there is nothing to show (Streamlit labels an empty
+    table "empty")."""
+    data = getattr(frame, "data", frame)  # a Styler's frame
+    if len(data) == 0:
+        st.caption(t("no_rows"))
+    else:
+        st.dataframe(frame if hasattr(frame, "data") else shown(frame), **kwargs)
+
+
 # The action columns a table may show, and the text of each header.
 ACTION_COLUMNS: dict[str, str] = {"id": N_("action_nr"), "what": N_("what"),
                                   "responsible_label": N_("responsible"),
@@ -457,7 +483,7 @@ ACTION_COLUMNS: dict[str, str] = {"id": N_("action_nr"), "what": N_("what"),
 
 def action_table(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """``columns`` of an action list, headed in the chosen language (never ``responsible_label``)."""
-    return frame[list(columns)].rename(columns={c: t(ACTION_COLUMNS[c]) for c in columns})
+    return shown(frame[list(columns)]).rename(columns={c: t(ACTION_COLUMNS[c]) for c in columns})
 
 
 def area_status_table(report: Any) -> None:

@@ -130,7 +130,7 @@ with _ui.guard():
                                        "demo_data", "adm_public")])
     with tabs[0]:
         users = store.users()
-        st.dataframe(_users_table(users), hide_index=True, width="stretch")
+        _ui.table(_users_table(users), hide_index=True, width="stretch")
         with st.form("add_user", clear_on_submit=True):
             st.markdown(f"**{_ui.t('add_user')}**")
             c1, c2, c3 = st.columns(3)
@@ -146,7 +146,7 @@ with _ui.guard():
             _change_user(store, users, viewer)
     with tabs[1]:
         areas = _ui.areas()
-        st.dataframe(pd.DataFrame({"nr": areas["id"], _ui.t("areas"): areas["name"],
+        _ui.table(pd.DataFrame({"nr": areas["id"], _ui.t("areas"): areas["name"],
                                    "": areas["locality"].map(lambda k: _ui.label("locality", k)),
                                    _ui.t("area_source"): areas["source"].map(lambda k: _ui.label("area_source", k))}),
                      hide_index=True, width="stretch")
@@ -157,7 +157,7 @@ with _ui.guard():
     with tabs[2]:
         routing = store.routing_table()
         names = _ui.area_names()
-        st.dataframe(pd.DataFrame({
+        _ui.table(pd.DataFrame({
             _ui.t("category"): routing["category"].map(
                 lambda k: _ui.t("any") if pd.isna(k) else _ui.label("category", k)),
             _ui.t("walk_area"): routing["area_id"].map(lambda a: _ui.t("any") if pd.isna(a) else names.get(int(a), a)),
@@ -194,18 +194,18 @@ with _ui.guard():
             st.success(_ui.t("setting_saved"))
     with tabs[4]:
         st.caption(_ui.t("env_settings"))
-        st.dataframe(pd.DataFrame([{_ui.t("setting_env"): s.env, _ui.t("setting_value"): settings.get(s.name),
+        _ui.table(pd.DataFrame([{_ui.t("setting_env"): s.env, _ui.t("setting_value"): settings.get(s.name),
                                     _ui.t("setting_help"): _ui.t(f"setting_help_{s.name}")}
                                    for s in settings.SETTINGS if s.name in _SETTING_HELP_IDS]),
                      hide_index=True, width="stretch")
-        st.dataframe(_retention_table(privacy.gallra(store, dry_run=True), done=False), width="stretch")
+        _ui.table(_retention_table(privacy.gallra(store, dry_run=True), done=False), width="stretch")
         if st.button(_ui.t("run_gallra"), key="gallra", type="primary"):
-            st.dataframe(_retention_table(privacy.gallra(store), done=True), width="stretch")
+            _ui.table(_retention_table(privacy.gallra(store), done=True), width="stretch")
     with tabs[5]:
         log = store.audit_log(limit=2000)
         actions = st.multiselect(_ui.t("audit_action"), sorted(log["action"].dropna().unique()) if not log.empty
                                  else [], format_func=_audit_label, placeholder=_ui.t("choose"))
-        st.dataframe(_audit_table(log[log["action"].isin(actions)] if actions else log), hide_index=True,
+        _ui.table(_audit_table(log[log["action"].isin(actions)] if actions else log), hide_index=True,
                      width="stretch")
     with tabs[6]:
         st.caption(_ui.t("demo_explain"))

@@ -96,7 +96,7 @@ with _ui.guard():
     def _table(frame: pd.DataFrame) -> None:
         """The list sorted by deadline (overdue first), overdue rows tinted red."""
         cols = {k: v for k, v in columns.items() if k != "responsible_label" or by_party is False}
-        table = frame[list(cols)].rename(columns=cols)
+        table = _ui.shown(frame[list(cols)]).rename(columns=cols)
         tint = ["background-color: #ffcdd2" if o else "" for o in frame["overdue"]]
         st.dataframe(table.style.apply(lambda _row: tint, axis=0), hide_index=True, width="stretch")
 

@@ -161,9 +161,9 @@ with _ui.guard():
                 uploads.discard(path)
                 state.pop("est_plan", None)
                 ids = ", ".join(map(str, result.report_ids))
-                line = messages.summary(result.accepted, result.rejected, result.already_present, _ui.lang())
-                state["est_flash"] = (_ui.t("est_imported", line=line, ids=ids) if ids else
-                                      _ui.t("est_nothing_new", line=line))
+                done = messages.summary(result.accepted, result.rejected, result.already_present, _ui.lang())
+                state["est_flash"] = (_ui.t("est_imported", line=done, ids=ids) if ids else
+                                      _ui.t("est_nothing_new", line=done))
                 st.rerun()
 
     # --- my organisation's reports ------------------------------------------------------------------------

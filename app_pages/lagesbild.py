@@ -54,14 +54,15 @@ with _ui.guard():
         long = trends.melt(id_vars=["area_name", "kind_label"], value_vars=list(when), var_name="when",
                            value_name="n").assign(when=lambda f: f["when"].map(when))
         _ui.chart(alt.Chart(long).mark_bar().encode(
-            x=alt.X("when:N", sort=list(when.values()), title=None, axis=alt.Axis(labelAngle=-45, labelLimit=0)),
+            x=alt.X("when:N", sort=list(when.values()), title=None,
+                    axis=alt.Axis(labelAngle=-40, labelLimit=0, labelOverlap=False)),
             y=alt.Y("sum(n):Q", title=_ui.t("chart_count")),
             color=alt.Color("kind_label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0,
                                                                           columns=1)),
-            column=alt.Column("area_name:N", title=None, header=alt.Header(labelLimit=0)),
             tooltip=[alt.Tooltip("area_name:N", title=_ui.t("areas")), alt.Tooltip("when:N", title=_ui.t("period")),
                      alt.Tooltip("kind_label:N", title=_ui.t("kind")),
-                     alt.Tooltip("sum(n):Q", title=_ui.t("chart_count"))]).properties(width=80, height=180))
+                     alt.Tooltip("sum(n):Q", title=_ui.t("chart_count"))]).properties(width=130, height=160).facet(
+            facet=alt.Facet("area_name:N", title=None, header=alt.Header(labelLimit=0)), columns=4))
     st.markdown(f"**{_ui.t('est_partner_figures')}**")
     figures = report.partner_figures
     if figures.empty:

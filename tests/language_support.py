@@ -177,8 +177,11 @@ def _frame_columns(node: Any) -> Iterator[tuple[str, str]]:
     if index is not None and index.dtype == object:  # a named index is shown as the rows' first column
         for value in index:
             yield "row name", str(value)
+    if hasattr(data, "isna") and bool(data.isna().to_numpy().any()):
+        blank = [str(c) for c in data.columns[data.isna().to_numpy().any(axis=0)]]
+        yield f"table cells of {blank}", "None"  # Streamlit writes "None" for a missing value
     if hasattr(data, "columns") and len(data) == 0:
-        yield "table", "empty"  # Streamlit draws the English word "empty" in a table with no rows
+        yield f"table with no rows (columns {list(map(str, data.columns))})", "empty"  # Streamlit draws "empty"
 
 
 def visible_texts(at: AppTest) -> list[tuple[str, str]]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from language_support import leaks, problems, unique, visible_texts, vocabulary_keys
 from streamlit.testing.v1 import AppTest
+from test_app_pages import ALLOWED, ORG, ROOT, app_env, demo_db  # noqa: F401 - the fixtures are used by name
 
 from trygghetskarta import schema
-from test_app_pages import ALLOWED, ORG, ROOT, app_env, demo_db  # noqa: F401 - the fixtures are used by name
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -33,6 +33,7 @@ def _run(path: Path, role: str | None, lang: str = "sv") -> AppTest:
 def test_page_reads_as_swedish(app_env: str, page: str, role: str) -> None:  # noqa: F811 - fixture
     at = _run(ROOT / "app_pages" / f"{page}.py", role)
     assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if "fel-id" in e.value]  # an unexpected error is no Swedish page
     assert visible_texts(at), "nothing collected: the collector is broken"
     found = unique(leaks(at))
     assert not found, f"{page} as {role}:\n" + "\n".join(found)
@@ -93,3 +94,20 @@ def test_import_preview_reads_as_swedish(tmp_path: Path) -> None:
     assert messages.summary(1, 5, 0, "en") == "1 rows imported, 5 rejected, 0 already present."
     # a reason no pattern knows is shown as it is (never lost)
     assert messages.reason("a reason without a template", "sv") == "a reason without a template"
+
+
+def test_collector_sees_blank_cells_and_empty_tables() -> None:
+    """Streamlit writes "None" in a missing cell and "empty" in a table with no rows: both count as leaks."""
+    import pandas as pd
+    from language_support import _frame_columns
+
+    class Node:
+        def __init__(self, value: pd.DataFrame) -> None:
+            self.value = value
+
+    keys = vocabulary_keys()
+    blank = list(_frame_columns(Node(pd.DataFrame({"Senast": ["2026-12-01", None]}))))
+    empty = list(_frame_columns(Node(pd.DataFrame({"Område": []}))))
+    assert [t for _w, t in blank if problems(t, keys)] == ["None"]
+    assert [t for _w, t in empty if problems(t, keys)] == ["empty"]
+    assert not [t for _w, t in _frame_columns(Node(pd.DataFrame({"Område": ["Bro"]}))) if problems(t, keys)]
