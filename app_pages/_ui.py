@@ -175,6 +175,17 @@ def require(page_key: str) -> Viewer:
 
 def header(page_key: str) -> None:
     st.title(t(f"page_{page_key}"))
+    st.html(date_placeholders())
+
+
+def date_placeholders() -> str:
+    """CSS that writes an empty date field's placeholders in the chosen language (``åååå-mm-dd``): Streamlit's
+    date field writes ``yyyy``, ``mm`` and ``dd`` whatever the language."""
+    year, month, day = [*t("date_input_format").split("-"), "", "", ""][:3]
+    field = '[data-testid="stDateInput"] [data-placeholder="true"]'
+    rules = "".join(f'{field}[data-type="{kind}"]::after {{ content: "{text}"; font-size: 0.875rem; }}'
+                    for kind, text in (("year", year), ("month", month), ("day", day)))
+    return f"<style>{field}[data-type] {{ font-size: 0; }}{rules}</style>"
 
 
 # --- store and cached reads -----------------------------------------------------------------------

@@ -89,11 +89,16 @@ def _thresholds_table(thresholds: dict[str, dict[str, float]]) -> tuple[pd.DataF
 def _retention_table(result: dict[str, dict[str, object]], *, done: bool) -> pd.DataFrame:
     """What ``gallra`` removes (or removed) per kind, headed in the chosen language."""
     frame = pd.DataFrame(result).T
+    frame["cutoff"] = frame["cutoff"].map(lambda v: str(v)[:16].replace("T", " "))  # local time, to the minute
     columns = {"cutoff": _ui.t("retention_cutoff"), "deleted": _ui.t("retention_deleted" if done else
                                                                       "retention_to_delete"),
                "aggregated_cells": _ui.t("retention_aggregated")}
     return frame.rename(index=lambda k: _ui.t(f"retention_kind_{k}"), columns=columns)
 
+_AUDIT_KIND_IDS = (N_("audit_kind_user"), N_("audit_kind_effect"), N_("audit_kind_est_decision"),
+                   N_("audit_kind_est_report"), N_("audit_kind_hotspots"), N_("audit_kind_lagesbild"),
+                   N_("audit_kind_map"), N_("audit_kind_trygghetsmatning"), N_("audit_kind_setting"),
+                   N_("audit_kind_public_report"), N_("audit_kind_api_key"))
 # The audit log's events with a text (audit_<action>); an event without one shows its key.
 _AUDIT_IDS = (N_("audit_api_key_add"), N_("audit_api_key_revoke"), N_("audit_create"), N_("audit_dates"),
               N_("audit_demo_actions"), N_("audit_demo_history"), N_("audit_est_decision"),
@@ -113,8 +118,17 @@ def _audit_label(action: str) -> str:
     return _ui.t(msgid) if i18n.has(msgid, _ui.lang()) else action
 
 
+def _audit_kind(kind: object) -> str:
+    if not isinstance(kind, str) or not kind:
+        return ""
+    if kind in schema.RECORD_KIND:
+        return _ui.label("record_kind", kind)
+    msgid = f"audit_kind_{kind}"
+    return _ui.t(msgid) if i18n.has(msgid, _ui.lang()) else kind
+
+
 def _audit_table(log: pd.DataFrame) -> pd.DataFrame:
-    shown = log.assign(action=log["action"].map(_audit_label),
+    shown = log.assign(action=log["action"].map(_audit_label), kind=log["kind"].map(_audit_kind),
                        role=log["role"].map(lambda k: _ui.label("role", k) if k else ""))
     cols = [c for c in _AUDIT_COLUMNS if c in shown]
     return shown[cols].rename(columns={c: _ui.t(_AUDIT_COLUMNS[c]) for c in cols})
