@@ -175,17 +175,28 @@ def require(page_key: str) -> Viewer:
 
 def header(page_key: str) -> None:
     st.title(t(f"page_{page_key}"))
-    st.html(date_placeholders())
+    st.html(streamlit_texts())
 
 
-def date_placeholders() -> str:
-    """CSS that writes an empty date field's placeholders in the chosen language (``åååå-mm-dd``): Streamlit's
-    date field writes ``yyyy``, ``mm`` and ``dd`` whatever the language."""
+def _replaced(selector: str, text: str) -> str:
+    """CSS that shows ``text`` in place of the text Streamlit writes in ``selector``."""
+    shown = text.replace("\\", "").replace('"', "'")
+    return f'{selector} {{ font-size: 0; }}{selector}::after {{ content: "{shown}"; font-size: 0.875rem; }}'
+
+
+def streamlit_texts() -> str:
+    """CSS that writes in the chosen language what Streamlit's own widgets write in English whatever the
+    language: an empty date field's ``yyyy-mm-dd`` (``åååå-mm-dd``), a file uploader's "Upload" button and
+    its "200MB per file" line. (Screen readers still hear Streamlit's English labels: docs/ARCHITECTURE.md.)"""
     year, month, day = [*t("date_input_format").split("-"), "", "", ""][:3]
     field = '[data-testid="stDateInput"] [data-placeholder="true"]'
-    rules = "".join(f'{field}[data-type="{kind}"]::after {{ content: "{text}"; font-size: 0.875rem; }}'
-                    for kind, text in (("year", year), ("month", month), ("day", day)))
-    return f"<style>{field}[data-type] {{ font-size: 0; }}{rules}</style>"
+    dropzone = '[data-testid="stFileUploaderDropzone"]'
+    rules = [_replaced(f'{field}[data-type="{kind}"]', text) for kind, text in
+             (("year", year), ("month", month), ("day", day))]
+    rules.append(_replaced(f'{dropzone} button [data-testid="stMarkdownContainer"] p', t("upload_button")))
+    rules.append(_replaced('[data-testid="stFileUploaderDropzoneInstructions"] span',
+                           t("upload_limit", mb=int(st.get_option("server.maxUploadSize")))))
+    return f"<style>{''.join(rules)}</style>"
 
 
 # --- store and cached reads -----------------------------------------------------------------------

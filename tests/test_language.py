@@ -90,8 +90,8 @@ def test_import_preview_reads_as_swedish(tmp_path: Path) -> None:
     found = [f"{text!r}: {why}" for text in texts if (why := problems(text, keys))]
     assert not found, "\n".join(found)
     assert set(shown["Kategori"]) == {schema.label("category", "belysning_trasig"), schema.label("category", "ovrigt")}
-    assert messages.summary(1, 5, 0, "sv") == "1 rader importerade, 5 avvisade, 0 fanns redan."
-    assert messages.summary(1, 5, 0, "en") == "1 rows imported, 5 rejected, 0 already present."
+    assert messages.summary(1, 5, 0, "sv") == "Importerade rader: 1, avvisade: 5, fanns redan: 0"
+    assert messages.summary(14000, 5, 0, "en") == "Rows imported: 14,000, rejected: 5, already present: 0"
     # a reason no pattern knows is shown as it is (never lost)
     assert messages.reason("a reason without a template", "sv") == "a reason without a template"
 
@@ -111,3 +111,14 @@ def test_collector_sees_blank_cells_and_empty_tables() -> None:
     assert [t for _w, t in blank if problems(t, keys)] == ["None"]
     assert [t for _w, t in empty if problems(t, keys)] == ["empty"]
     assert not [t for _w, t in _frame_columns(Node(pd.DataFrame({"Område": ["Bro"]}))) if problems(t, keys)]
+
+
+@pytest.mark.parametrize(("lang", "year", "upload"), [("sv", "åååå", "Välj fil"), ("en", "yyyy", "Upload")])
+def test_streamlit_widget_texts_are_written_in_the_language(app_env: str, lang: str, year: str,  # noqa: F811
+                                                             upload: str) -> None:
+    """Streamlit writes an empty date field's yyyy-mm-dd and the uploader's "Upload" in English whatever the
+    language; every app page carries the CSS that writes them in the chosen one (_ui.streamlit_texts)."""
+    at = _run(ROOT / "app_pages" / "import_export.py", "planerare", lang)
+    assert not at.exception
+    styles = "".join(n.proto.body for n in at.get("html") if "<style>" in n.proto.body)
+    assert f'content: "{year}"' in styles and f'content: "{upload}"' in styles

@@ -103,7 +103,7 @@ def warning(text: str, lang: str = "sv") -> str:
 
 
 def summary(accepted: int, rejected: int, already_present: int, lang: str = "sv") -> str:
-    """What an import did: ``3 rader importerade, 5 avvisade, 1 fanns redan``."""
+    """What an import did: ``Importerade rader: 3, avvisade: 5, fanns redan: 1``."""
     return i18n.gettext("import_summary", lang, accepted=i18n.format_number(accepted, lang),
                         rejected=i18n.format_number(rejected, lang),
                         present=i18n.format_number(already_present, lang))
