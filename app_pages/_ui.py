@@ -409,7 +409,8 @@ def error_text(exc: TrygghetskartaError) -> str:
 
     msgid = getattr(exc, "msgid", None) or _core_messages().get(str(exc))
     if msgid:
-        return plain(t(msgid, **{k: plain(v) for k, v in getattr(exc, "values", {}).items()}))
+        values = {k: label("role", v) if k == "role" else v for k, v in getattr(exc, "values", {}).items()}
+        return plain(t(msgid, **values))
     if isinstance(exc, PermissionDeniedError):
         v = viewer()
         return t("error_permission", role=label("role", v.role) if v else "–")

@@ -122,3 +122,25 @@ def test_streamlit_widget_texts_are_written_in_the_language(app_env: str, lang: 
     assert not at.exception
     styles = "".join(n.proto.body for n in at.get("html") if "<style>" in n.proto.body)
     assert f'content: "{year}"' in styles and f'content: "{upload}"' in styles
+
+
+@pytest.mark.parametrize(("raised", "shown"), [
+    ('PermissionDeniedError("role bostadsbolag may not export finding records")',
+     "Din roll (Bostadsbolag) får inte göra det här."),
+    ('PermissionDeniedError("x", msgid="join_refused_role", role="polis")',
+     "Rollen Polis kan inte gå med i vandringar"),
+    ('AuthenticationError(auth.LOGIN_FAILED)', "Inloggningen misslyckades"),
+])
+def test_project_errors_are_shown_in_swedish(app_env: str, raised: str, shown: str) -> None:  # noqa: F811
+    """The core's refusals keep their English for the CLI; a page shows them in Swedish (_ui.error_text)."""
+    at = AppTest.from_string(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom app_pages import _ui as ui\n"
+        "from trygghetskarta import auth\n"
+        "from trygghetskarta.errors import AuthenticationError, PermissionDeniedError\n"
+        "import streamlit as st\n"
+        "st.session_state['tk_user'] = {'username': 'test_bostadsbolag', 'role': 'bostadsbolag', "
+        "'organisation': 'upplands_brohus'}\n"
+        f"with ui.guard():\n    raise {raised}\n", default_timeout=60).run()
+    [error] = [e.value.replace("\\", "") for e in at.error]  # plain text: Markdown punctuation is escaped
+    assert shown in error, error
+    assert not problems(error, vocabulary_keys())
