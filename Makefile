@@ -5,7 +5,12 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test lint bench clean-data
+.PHONY: run test lint bench clean-data messages
+
+# The app's texts (#14): gettext catalogues, compiled to the .mo files the app reads (not committed).
+LOCALE := trygghetskarta/locale
+PO := $(wildcard $(LOCALE)/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,15 +24,30 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
+$(LOCALE)/%.mo: $(LOCALE)/%.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
+
+## make messages: extract the message ids from the code (babel.cfg: the app, sv/en; babel-public.cfg: the public
+## pages, sv/en/ar/so), add new ones to every catalogue (empty, to be filled in), drop unused ones, compile
+messages: $(VENV)/.installed
+	for domain in messages public; do \
+	  cfg=$$( [ $$domain = messages ] && echo babel.cfg || echo babel-public.cfg ); \
+	  $(VENV)/bin/pybabel extract -F $$cfg --no-default-keywords -k N_ --omit-header --no-location \
+	    --width 120 -o $(LOCALE)/$$domain.pot . || exit 1; \
+	  $(VENV)/bin/pybabel update -D $$domain -i $(LOCALE)/$$domain.pot -d $(LOCALE) --no-fuzzy-matching \
+	    --ignore-obsolete --width 120 || exit 1; \
+	  $(VENV)/bin/pybabel compile -D $$domain -d $(LOCALE) --statistics || exit 1; \
+	done
+
 ## make run: the app on the embedded database (created and filled with demo data when empty)
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO)
 	$(PY) -m trygghetskarta init
 	$(PY) -m trygghetskarta demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
 ## make test: lint (ruff, with the complexity rules), types (mypy --check-untyped-defs) and the whole test suite
 ## (PostGIS and browser tests included)
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(MO)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -78,9 +78,10 @@ else:
     if home not in {p.key for p in allowed}:
         home = allowed[0].key
     # One flat list: Streamlit writes a section's header inside the list (a <div> in the <ul>), which breaks the
-    # list for a screen reader (axe "list"/"listitem", WCAG 1.3.1).
+    # list for a screen reader (axe "list"/"listitem", WCAG 1.3.1). Every page listed: no "View 3 more", which
+    # Streamlit writes in English.
     page = st.navigation([*(st.Page(p.path, title=_ui.t(f"page_{p.key}"), icon=p.icon, url_path=p.key,
-                                    default=p.key == home) for p in allowed), *_public_pages()])
+                                    default=p.key == home) for p in allowed), *_public_pages()], expanded=True)
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)

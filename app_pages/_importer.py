@@ -10,8 +10,37 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
-from trygghetskarta import area_import, ingest
-from trygghetskarta.ingest import uploads
+from trygghetskarta import area_import, ingest, records
+from trygghetskarta.i18n import N_
+from trygghetskarta.ingest import messages, uploads
+
+
+def accepted_preview(frame: Any, kind: str) -> pd.DataFrame:
+    """Rows an import would write, as a user reads them: headings and vocabulary labels in the chosen language
+    (``Kategori``: ``Trasig belysning``, never ``belysning_trasig``), nothing shown for a missing value."""
+    lang = _ui.lang()
+    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    vocab = {f.name: f.vocab for f in records.FIELDS.get(kind, ()) if f.vocab}
+    for column, vocabulary in vocab.items():
+        if column in table:
+            table[column] = table[column].map(lambda k, v=vocabulary: _ui.label(v, k))
+    for column in table.select_dtypes(include="bool").columns:
+        table[column] = table[column].map({True: _ui.t("yes"), False: _ui.t("no")})
+    table = table.astype(object).where(table.notna(), "")
+    return table.rename(columns=lambda c: _ui.t("preview_rejected_row") if c == "source_row"
+                        else messages.field_label(str(c), lang))
+
+
+def rejected_preview(rejected: pd.DataFrame) -> pd.DataFrame:
+    """The refused rows with their reasons in the chosen language."""
+    lang = _ui.lang()
+    table = rejected.copy()
+    if "reason" in table:
+        table["reason"] = table["reason"].map(lambda r: messages.reason(r, lang))
+    table = table.astype(object).where(table.notna(), "")
+    headings = {"source_row": N_("preview_rejected_row"), "column": N_("preview_rejected_column"),
+                "value": N_("preview_rejected_value"), "reason": N_("preview_rejected_reason")}
+    return table.rename(columns={c: _ui.t(m) for c, m in headings.items()})
 
 
 def preview_upload(state_key: str, upload: Any, preview: Callable[[Path, str], Any]) -> None:
@@ -53,16 +82,18 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
         return
     path, name, (crs, plan) = pending
     st.markdown(f"**{_ui.plain(name)}**")
-    st.info(_ui.t("detected_crs", crs=_ui.plain(plan.detected_crs or "–")) + f" — {_ui.plain(plan.crs_note)}")
+    lang = _ui.lang()
+    st.info(_ui.t("detected_crs", crs=_ui.plain(plan.detected_crs or "–")) + " — "
+            + _ui.plain(messages.crs_note(plan.crs_note, lang)))
     for warning in plan.warnings:
-        st.warning(_ui.plain(warning))
+        st.warning(_ui.plain(messages.warning(warning, lang)))
     c1, c2 = st.columns(2)
     c1.metric(_ui.t("accepted_rows", n="").rstrip(": "), len(plan.accepted))
     c2.metric(_ui.t("rejected_rows", n="").rstrip(": "), plan.rejected_rows)
     if len(plan.accepted):
-        st.dataframe(pd.DataFrame(plan.accepted.drop(columns="geometry")).head(200), hide_index=True, width="stretch")
+        st.dataframe(accepted_preview(plan.accepted.head(200), kind), hide_index=True, width="stretch")
     if len(plan.rejected):
-        st.dataframe(plan.rejected.head(500), hide_index=True, width="stretch")
+        st.dataframe(rejected_preview(plan.rejected.head(500)), hide_index=True, width="stretch")
         st.download_button(_ui.t("rejection_report"), plan.report_csv(),
                            file_name=f"avvisade_{Path(name).stem}.csv", mime="text/csv", key=f"{key}_rej")
     confirmed = True
@@ -76,12 +107,12 @@ def import_flow(kind: str, key: str, defaults: dict[str, object] | None = None) 
                  disabled=not len(plan.accepted) or not confirmed):
         bar = st.progress(0.0)
 
-        def advance(share: float, what: str) -> None:
-            bar.progress(min(max(share, 0.0), 1.0), text=what)
+        def advance(share: float, _what: str) -> None:  # the core's step names are English: a count instead
+            bar.progress(min(max(share, 0.0), 1.0), text=_ui.t("import_progress"))
 
         result = ingest.import_file(_ui.store(), path, kind, crs=crs, defaults=defaults, actor=v, plan=plan,
                                     progress=advance)
         uploads.discard(path)
         state.pop(f"{key}_plan", None)
         state.pop(f"{key}_impact", None)
-        st.success(_ui.plain(result.summary_line()))
+        st.success(messages.summary(result.accepted, result.rejected, result.already_present, lang))

@@ -20,9 +20,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._texts import text
-from trygghetskarta import gdalsafe, schema, settings
+from trygghetskarta import gdalsafe, i18n, schema, settings
 from trygghetskarta.access import Viewer
 from trygghetskarta.errors import TrygghetskartaError
+from trygghetskarta.i18n import N_
 from trygghetskarta.store import RestrictedView, Store, deferred_view_audit, open_store
 from trygghetskarta.timeutil import local_today
 
@@ -174,6 +175,28 @@ def require(page_key: str) -> Viewer:
 
 def header(page_key: str) -> None:
     st.title(t(f"page_{page_key}"))
+    st.html(streamlit_texts())
+
+
+def _replaced(selector: str, text: str) -> str:
+    """CSS that shows ``text`` in place of the text Streamlit writes in ``selector``."""
+    shown = text.replace("\\", "").replace('"', "'")
+    return f'{selector} {{ font-size: 0; }}{selector}::after {{ content: "{shown}"; font-size: 0.875rem; }}'
+
+
+def streamlit_texts() -> str:
+    """CSS that writes in the chosen language what Streamlit's own widgets write in English whatever the
+    language: an empty date field's ``yyyy-mm-dd`` (``åååå-mm-dd``), a file uploader's "Upload" button and
+    its "200MB per file" line. (Screen readers still hear Streamlit's English labels: docs/ARCHITECTURE.md.)"""
+    year, month, day = [*t("date_input_format").split("-"), "", "", ""][:3]
+    field = '[data-testid="stDateInput"] [data-placeholder="true"]'
+    dropzone = '[data-testid="stFileUploaderDropzone"]'
+    rules = [_replaced(f'{field}[data-type="{kind}"]', text) for kind, text in
+             (("year", year), ("month", month), ("day", day))]
+    rules.append(_replaced(f'{dropzone} button [data-testid="stMarkdownContainer"] p', t("upload_button")))
+    rules.append(_replaced('[data-testid="stFileUploaderDropzoneInstructions"] span',
+                           t("upload_limit", mb=int(st.get_option("server.maxUploadSize")))))
+    return f"<style>{''.join(rules)}</style>"
 
 
 # --- store and cached reads -----------------------------------------------------------------------
@@ -371,13 +394,36 @@ def _is_control_flow(exc: BaseException) -> bool:
         "StopException", "RerunException")
 
 
+def _core_messages() -> dict[str, str]:
+    """The core's fixed refusals (English, for the CLI and the logs) and the text each one is shown as."""
+    from trygghetskarta import auth
+
+    return {auth.LOGIN_FAILED: N_("login_failed"), auth.SSO_WRONG_ISSUER: N_("sso_wrong_issuer"),
+            auth.SSO_WRONG_AUDIENCE: N_("sso_wrong_audience"), auth.SSO_REFUSED: N_("sso_no_role")}
+
+
+def error_text(exc: TrygghetskartaError) -> str:
+    """A project error as the user reads it, in the chosen language: its own text (``msgid``), a fixed refusal's,
+    the refusal of a role; else its message, which quotes the input it refuses (plain text, never Markdown)."""
+    from trygghetskarta.errors import PermissionDeniedError
+
+    msgid = getattr(exc, "msgid", None) or _core_messages().get(str(exc))
+    if msgid:
+        values = {k: label("role", v) if k == "role" else v for k, v in getattr(exc, "values", {}).items()}
+        return plain(t(msgid, **values))
+    if isinstance(exc, PermissionDeniedError):
+        v = viewer()
+        return t("error_permission", role=label("role", v.role) if v else "–")
+    return plain(str(exc))
+
+
 @contextmanager
 def guard() -> Iterator[None]:
     """Show a project error as its message and anything else as a logged error id, never a traceback."""
     try:
         yield
     except TrygghetskartaError as exc:
-        st.error(plain(str(exc)))  # messages quote inputs (names, values): never rendered as Markdown
+        st.error(error_text(exc))
     except Exception as exc:
         if _is_control_flow(exc):
             raise
@@ -416,6 +462,51 @@ def map_data(v: Viewer | None, filters: Any) -> Any:
 
 
 # --- lägesbild ------------------------------------------------------------------------------------
+
+
+def chart(spec: Any, **kwargs: Any) -> None:
+    """An Altair chart whose numbers and dates read in the chosen language (Swedish: ``14 000``, ``december``):
+    Vega-Lite's ``config.locale`` from Babel's CLDR data."""
+    st.altair_chart(spec.configure(locale=i18n.d3_locale(lang())), **kwargs)
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a table shows it: a missing value blank (Streamlit writes "None"), times in local time to the
+    minute, yes/no in the chosen language."""
+    out = frame.copy()
+    zone = settings.get("timezone")
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = values.dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M").astype(object)
+        elif values.dtype == bool:
+            out[column] = values.map({True: t("yes"), False: t("no")})
+        if out[column].isna().any():
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
+    return out
+
+
+def table(frame: Any, **kwargs: Any) -> None:
+    """``st.dataframe`` of ``shown(frame)``, or a line saying there is nothing to show (Streamlit labels an empty
+    table "empty")."""
+    data = getattr(frame, "data", frame)  # a Styler's frame
+    if len(data) == 0:
+        st.caption(t("no_rows"))
+    else:
+        st.dataframe(frame if hasattr(frame, "data") else shown(frame), **kwargs)
+
+
+# The action columns a table may show, and the text of each header.
+ACTION_COLUMNS: dict[str, str] = {"id": N_("action_nr"), "what": N_("what"),
+                                  "responsible_label": N_("responsible"),
+                                  "priority_label": N_("priority"), "kind_label": N_("action_kind"),
+                                  "status_label": N_("action_status"), "planned_date": N_("planned_date"),
+                                  "deadline": N_("deadline"), "days_overdue": N_("days_overdue")}
+
+
+def action_table(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` of an action list, headed in the chosen language (never ``responsible_label``)."""
+    return shown(frame[list(columns)]).rename(columns={c: t(ACTION_COLUMNS[c]) for c in columns})
 
 
 def area_status_table(report: Any) -> None:

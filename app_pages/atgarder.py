@@ -62,7 +62,7 @@ with _ui.guard():
                                                         kind=kind, planned_date=planned, deadline=deadline,
                                                         shared=shared)
                     except TrygghetskartaError as exc:  # said here; the picker and the list stay
-                        st.error(_ui.plain(str(exc)))
+                        st.error(_ui.error_text(exc))
                     else:
                         st.session_state["act_flash"] = _ui.t("action_created", id=action_id)
                         st.session_state["act_n"] = n + 1
@@ -96,7 +96,7 @@ with _ui.guard():
     def _table(frame: pd.DataFrame) -> None:
         """The list sorted by deadline (overdue first), overdue rows tinted red."""
         cols = {k: v for k, v in columns.items() if k != "responsible_label" or by_party is False}
-        table = frame[list(cols)].rename(columns=cols)
+        table = _ui.shown(frame[list(cols)]).rename(columns=cols)
         tint = ["background-color: #ffcdd2" if o else "" for o in frame["overdue"]]
         st.dataframe(table.style.apply(lambda _row: tint, axis=0), hide_index=True, width="stretch")
 
@@ -171,7 +171,7 @@ with _ui.guard():
                         buffer_m=float(buffer_m), controls=[int(c) for c in controls] or None,
                         kinds=kinds or list(effect_service.DEFAULT_KINDS), lang=_ui.lang(), target_area_ids=area_ids)
                 except TrygghetskartaError as exc:
-                    st.error(_ui.plain(str(exc)))
+                    st.error(_ui.error_text(exc))
                 else:
                     st.session_state["act_effect"] = report
             kept: effect_service.EffectReport | None = st.session_state.get("act_effect")

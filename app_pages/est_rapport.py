@@ -15,7 +15,7 @@ import streamlit as st
 from app_pages import _importer, _ui
 from trygghetskarta import est_reports, schema, settings
 from trygghetskarta.errors import TrygghetskartaError
-from trygghetskarta.ingest import uploads
+from trygghetskarta.ingest import messages, uploads
 
 viewer = _ui.require("est_rapport")
 _ui.header("est_rapport")
@@ -85,7 +85,7 @@ with _ui.guard():
                 try:  # a wrong line is refused now, not at submit
                     est_reports.validate_lines(store, [line], week)
                 except TrygghetskartaError as exc:
-                    st.error(_ui.plain(str(exc)))
+                    st.error(_ui.error_text(exc))
                 else:
                     state["est_lines"] = [*state["est_lines"], line]
                     st.success(_ui.t("est_line_added"))
@@ -149,20 +149,21 @@ with _ui.guard():
             path, name, preview = pending
             st.markdown(f"**{_ui.plain(name)}**")
             for warning in preview.warnings:
-                st.warning(_ui.plain(warning))
+                st.warning(_ui.plain(messages.warning(warning, _ui.lang())))
             c1, c2 = st.columns(2)
             c1.metric(_ui.t("accepted_rows", n="").rstrip(": "), preview.accepted)
             c2.metric(_ui.t("rejected_rows", n="").rstrip(": "), preview.rejected)
             if len(preview.rejections):
-                st.dataframe(preview.rejections, hide_index=True, width="stretch")
+                st.dataframe(_importer.rejected_preview(preview.rejections), hide_index=True, width="stretch")
             if st.button(_ui.t("est_upload_submit"), type="primary", key="est_upload_confirm",
                          disabled=not preview.accepted, icon=":material/send:", width="stretch"):
                 result = est_reports.import_file(store, path, actor=viewer, name=name)
                 uploads.discard(path)
                 state.pop("est_plan", None)
                 ids = ", ".join(map(str, result.report_ids))
-                state["est_flash"] = (_ui.t("est_imported", line=result.summary_line(), ids=ids) if ids else
-                                      _ui.t("est_nothing_new", line=result.summary_line()))
+                done = messages.summary(result.accepted, result.rejected, result.already_present, _ui.lang())
+                state["est_flash"] = (_ui.t("est_imported", line=done, ids=ids) if ids else
+                                      _ui.t("est_nothing_new", line=done))
                 st.rerun()
 
     # --- my organisation's reports ------------------------------------------------------------------------

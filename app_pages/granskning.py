@@ -127,7 +127,7 @@ with _ui.guard():
                     try:
                         est_reports.correct(store, viewer, int(r.id), corrected)
                     except TrygghetskartaError as exc:
-                        st.error(_ui.plain(str(exc)))
+                        st.error(_ui.error_text(exc))
                     else:
                         state["gr_flash"] = _ui.t("est_corrected", id=r.id)
                         st.rerun()

@@ -43,7 +43,7 @@ with _ui.guard():
 
     # --- the police's trygghetsmätning (#17): upload, preview (dry run), confirm ----------------------------
     from trygghetskarta import perceived
-    from trygghetskarta.ingest import uploads
+    from trygghetskarta.ingest import messages, uploads
 
     with tab_in:
         if viewer.role in perceived.IMPORTERS:
@@ -57,13 +57,15 @@ with _ui.guard():
             pending = state.get("tm_pending")
             if pending:
                 saved_path, shown_name, preview = pending
-                st.markdown(f"**{_ui.plain(shown_name)}** · {_ui.plain(preview.summary_line())}")
+                st.markdown(f"**{_ui.plain(shown_name)}** · " + messages.summary(
+                    preview.added + preview.changed, preview.rejected, preview.same, _ui.lang()))
                 if preview.unmatched_areas:
                     st.warning(_ui.plain(_ui.t("tm_unmatched", names=", ".join(preview.unmatched_areas))))
                 if len(preview.rejections):
-                    st.dataframe(preview.rejections.head(500), hide_index=True, width="stretch")
+                    st.dataframe(_importer.rejected_preview(preview.rejections.head(500)), hide_index=True,
+                                 width="stretch")
                 if st.button(_ui.t("confirm_import"), type="primary", key="tm_confirm"):
                     done = perceived.import_file(_ui.store(), saved_path, actor=viewer, name=shown_name)
                     uploads.discard(saved_path)
                     state.pop("tm_pending", None)
-                    st.success(_ui.plain(done.summary_line()))
+                    st.success(messages.summary(done.added + done.changed, done.rejected, done.same, _ui.lang()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _ui
@@ -65,14 +66,14 @@ with _ui.guard():
         st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))
         for line in data.notes(lang):
             st.caption(line)
-        st.dataframe(data.sighting_areas, hide_index=True)
+        totals = data.sighting_areas
+        st.dataframe(pd.DataFrame({_ui.t("areas"): totals["area"], _ui.t("sighting_count"): totals["count_display"]}),
+                     hide_index=True)
 
     with st.expander(_ui.t("trust_title"), icon=":material/query_stats:"):
         st.caption(_ui.t("trust_help"))
         summary = list(trust["summary"])
         if summary:
-            import pandas as pd
-
             from trygghetskarta.hotspot_service import method_label
 
             table = pd.DataFrame(summary)

@@ -13,19 +13,20 @@ import streamlit as st
 
 from app_pages import _ui
 from trygghetskarta import lagesbild, schema
+from trygghetskarta.i18n import N_
 
 viewer = _ui.require("lagesbild")
 _ui.header("lagesbild")
 partner = viewer.role in schema.PARTNER_ROLES
-KIND_LABEL = {"week": ("Vecka", "Week"), "month": ("Månad", "Month"), "tertial": ("Tertial", "Tertial"),
-              "quarter": ("Kvartal", "Quarter"), "custom": ("Egen period", "Custom period")}
+KIND_LABEL = {"week": N_("period_kind_week"), "month": N_("period_kind_month"), "tertial": N_("period_kind_tertial"),
+              "quarter": N_("period_kind_quarter"), "custom": N_("period_kind_custom")}
 
 with _ui.guard():
     store = _ui.store()
     names = _ui.area_names()
     c1, c2, c3 = st.columns(3)
     kind = c1.selectbox(_ui.t("period_kind"), list(lagesbild.PERIOD_KINDS),
-                        format_func=lambda k: KIND_LABEL[k][_ui.lang() == "en"])
+                        format_func=lambda k: _ui.t(KIND_LABEL[k]))
     if kind == "custom":
         chosen = c2.date_input(_ui.t("period"), value=(_ui.today() - dt.timedelta(days=27), _ui.today()),
                                format="YYYY-MM-DD")
@@ -48,12 +49,20 @@ with _ui.guard():
     _ui.area_status_table(report)
     trends = report.trends.dropna(subset=["count"])
     if not trends.empty:
-        long = trends.melt(id_vars=["area_name", "kind_label"], value_vars=["last_year", "previous", "count"],
-                           var_name="when", value_name="n")
-        st.altair_chart(alt.Chart(long).mark_bar().encode(
-            x=alt.X("when:N", sort=["last_year", "previous", "count"], title=None),
-            y=alt.Y("sum(n):Q", title=None), color=alt.Color("kind_label:N", title=None),
-            column=alt.Column("area_name:N", title=None)).properties(width=60, height=180))
+        when = {"last_year": _ui.t("trend_last_year"), "previous": _ui.t("trend_previous"),
+                "count": _ui.t("trend_this_period")}
+        long = trends.melt(id_vars=["area_name", "kind_label"], value_vars=list(when), var_name="when",
+                           value_name="n").assign(when=lambda f: f["when"].map(when))
+        _ui.chart(alt.Chart(long).mark_bar().encode(
+            x=alt.X("when:N", sort=list(when.values()), title=None,
+                    axis=alt.Axis(labelAngle=-40, labelLimit=0, labelOverlap=False)),
+            y=alt.Y("sum(n):Q", title=_ui.t("chart_count")),
+            color=alt.Color("kind_label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0,
+                                                                          columns=1)),
+            tooltip=[alt.Tooltip("area_name:N", title=_ui.t("areas")), alt.Tooltip("when:N", title=_ui.t("period")),
+                     alt.Tooltip("kind_label:N", title=_ui.t("kind")),
+                     alt.Tooltip("sum(n):Q", title=_ui.t("chart_count"))]).properties(width=130, height=160).facet(
+            facet=alt.Facet("area_name:N", title=None, header=alt.Header(labelLimit=0)), columns=4))
     st.markdown(f"**{_ui.t('est_partner_figures')}**")
     figures = report.partner_figures
     if figures.empty:
@@ -62,8 +71,7 @@ with _ui.guard():
         # a plain table (text in the page, readable by screen readers): a few rows per area and category
         st.table(pd.DataFrame({
             _ui.t("est_area"): figures["area_name"], _ui.t("category"): figures["category_label"],
-            _ui.t("period"): figures["count_display"], "Föreg." if _ui.lang() == "sv" else "Prev.":
-                figures["previous_display"],
+            _ui.t("period"): figures["count_display"], _ui.t("trend_previous_short"): figures["previous_display"],
             "±": figures["change_previous"].map(lambda v: "" if pd.isna(v) else f"{int(v):+d}")}).set_index(
                 _ui.t("est_area")))
     if not report.decisions.empty:
@@ -76,8 +84,9 @@ with _ui.guard():
             hide_index=True, width="stretch")
     if not report.open_actions.empty:
         st.markdown(f"**{_ui.t('page_atgarder')}**")
-        st.dataframe(report.open_actions[["id", "what", "responsible_label", "priority_label", "status_label",
-                                          "planned_date", "days_overdue"]], hide_index=True, width="stretch")
+        st.dataframe(_ui.action_table(report.open_actions, ("id", "what", "responsible_label", "priority_label",
+                                                            "status_label", "planned_date", "days_overdue")),
+                     hide_index=True, width="stretch")
 
     st.divider()
     stem = f"lagesbild_{report.period.start}_{report.period.end}_{report.audience}"

@@ -62,7 +62,7 @@ with _ui.guard():
         try:
             _ui.set_viewer(auth.authenticate(_ui.store(), username.strip(), password))
         except AuthenticationError as exc:
-            st.error(_ui.plain(str(exc)))
+            st.error(_ui.error_text(exc))
         else:
             st.rerun()
     for name in sso:

@@ -63,7 +63,7 @@ with _ui.guard():
         st.subheader(_ui.t("trend"))
         weekly = (findings.assign(week=findings["reported_at"].dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
                                   .dt.to_period("W").dt.start_time).groupby("week").size().rename("n").reset_index())
-        st.altair_chart(alt.Chart(weekly).mark_bar().encode(
+        _ui.chart(alt.Chart(weekly).mark_bar().encode(
             x=alt.X("week:T", title=None), y=alt.Y("n:Q", title=_ui.t("layer_findings")),
         ).properties(height=300), width="stretch")
 
@@ -72,11 +72,12 @@ with _ui.guard():
         st.subheader(_ui.t("weekday_hour"))
         table = analysis.weekday_hour_from_records(findings, "reported_at", lang=_ui.lang())
         cells = table.reset_index().melt(id_vars="weekday", var_name="hour", value_name="n")
-        st.altair_chart(alt.Chart(cells).mark_rect().encode(
+        _ui.chart(alt.Chart(cells).mark_rect().encode(
             x=alt.X("hour:O", title=_ui.t("hour")),
             y=alt.Y("weekday:N", sort=list(table.index), title=None),
             color=alt.Color("n:Q", title=_ui.t("layer_findings"), scale=alt.Scale(scheme="orangered")),
-            tooltip=["weekday", "hour", "n"]).properties(height=260), width="stretch")
+            tooltip=[alt.Tooltip("weekday:N", title=_ui.t("weekday")), alt.Tooltip("hour:O", title=_ui.t("hour")),
+                     alt.Tooltip("n:Q", title=_ui.t("chart_count"))]).properties(height=260), width="stretch")
         st.caption(_ui.t("weekday_hour_note"))
     with right:
         st.subheader(_ui.t("status_over_time"))
@@ -86,12 +87,14 @@ with _ui.guard():
         over_time = analysis.status_over_time(all_findings, history)
         over_time = over_time[over_time["period_start"] >= over_time["period_start"].max() - pd.Timedelta(weeks=52)]
         order = list(schema.keys("status"))
-        st.altair_chart(alt.Chart(over_time.assign(
+        _ui.chart(alt.Chart(over_time.assign(
             label=over_time["status"].map(lambda k: _ui.label("status", k)),
             rank=over_time["status"].map(order.index))).mark_area().encode(
             x=alt.X("period_start:T", title=None), y=alt.Y("count:Q", stack=True, title=_ui.t("layer_findings")),
             color=alt.Color("label:N", sort=[_ui.label("status", k) for k in order], title=None),
-            order=alt.Order("rank:Q"), tooltip=["label", "count"]).properties(height=260), width="stretch")
+            order=alt.Order("rank:Q"), tooltip=[alt.Tooltip("label:N", title=_ui.t("statuses")),
+                                                alt.Tooltip("count:Q", title=_ui.t("chart_count"))],
+        ).properties(height=260), width="stretch")
 
 
     # --- perceived safety beside reported events (#17): the police's trygghetsmätning -----------------------

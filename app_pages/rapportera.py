@@ -206,7 +206,7 @@ def _walk_findings(walk_id: int) -> None:
     shown = pd.DataFrame({_ui.t("category"): newest["category"].map(lambda k: _ui.label("category", k)),
                           _ui.t("statuses"): newest["status"].map(lambda k: _ui.label("status", k)),
                           _ui.t("description"): newest["description"]})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    _ui.table(shown, hide_index=True, width="stretch")
 
 
 def sighting_form(store) -> None:

@@ -27,7 +27,7 @@ def live_findings(walk_id: int) -> None:
     frame = _ui.store().points("finding", viewer, walk_id=walk_id, columns=("category", "status", "description",
                                                                              "severity"))
     st.subheader(f"{_ui.t('walk_findings')} ({len(frame)})")
-    st.dataframe(pd.DataFrame({
+    _ui.table(pd.DataFrame({
         _ui.t("category"): frame["category"].map(lambda k: _ui.label("category", k)),
         _ui.t("severity"): frame["severity"].map(lambda k: _ui.label("severity", str(k))),
         _ui.t("statuses"): frame["status"].map(lambda k: _ui.label("status", k)),
@@ -124,7 +124,7 @@ def _followup_answer(store: Any, walk_id: int, row: Any) -> None:
         try:
             actions.record_followup(store, int(row.id), walk_id, bool(fixed), safer, actor=viewer, comment=comment)
         except TrygghetskartaError as exc:  # shown on the card; the checklist stays
-            st.error(_ui.plain(str(exc)))
+            st.error(_ui.error_text(exc))
         else:
             st.session_state["fu_flash"] = (walk_id, int(row.id))
             st.rerun()  # the card shows the answer at once

@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from streamlit.testing.v1 import AppTest
 
-from app_pages._texts import TEXTS
+from app_pages._texts import text
 from trygghetskarta import accessibility
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def test_the_bundled_axe_core_is_the_version_the_statement_names() -> None:
 def test_every_limitation_has_its_texts_and_the_doc_lists_it() -> None:
     doc = DOC.read_text(encoding="utf-8")
     for limitation in accessibility.LIMITATIONS:
-        sv, en = TEXTS[f"a11y_lim_{limitation.key}"]
+        sv, en = (text(f"a11y_lim_{limitation.key}", lang) for lang in ("sv", "en"))
         assert sv and en and sv != en, limitation.key
         assert f"`{limitation.key}`" in doc, f"docs/ACCESSIBILITY.md does not list {limitation.key}"
         if limitation.issue:
@@ -64,24 +64,24 @@ def _shown(at: AppTest) -> str:
 def test_the_statement_needs_no_login_and_says_what_digg_requires(monkeypatch: pytest.MonkeyPatch) -> None:
     at = _statement("sv", "tillganglighet@kommun.example", monkeypatch)
     assert not at.exception
-    text = _shown(at)
+    shown = _shown(at)
     assert at.title[0].value.replace("\u00ad", "") == "Tillgänglighetsredogörelse"  # a soft hyphen for phones
-    assert "delvis förenlig" in text
-    assert "](mailto:tillganglighet@kommun.example)" in text  # a mailto link to the address in the setting
-    assert accessibility.DIGG_REPORT_URL in text and "Digg" in text
-    assert f"axe-core {accessibility.AXE_CORE_VERSION}" in text
-    assert accessibility.STATEMENT_DATE.isoformat() in text
+    assert "delvis förenlig" in shown
+    assert "](mailto:tillganglighet@kommun.example)" in shown  # a mailto link to the address in the setting
+    assert accessibility.DIGG_REPORT_URL in shown and "Digg" in shown
+    assert f"axe-core {accessibility.AXE_CORE_VERSION}" in shown
+    assert accessibility.STATEMENT_DATE.isoformat() in shown
     for limitation in accessibility.LIMITATIONS:
-        assert TEXTS[f"a11y_lim_{limitation.key}"][0] in text
+        assert text(f"a11y_lim_{limitation.key}", "sv") in shown
         if limitation.issue:
-            assert limitation.issue in text
+            assert limitation.issue in shown
 
 
 def test_the_statement_in_english_and_without_a_contact_address(monkeypatch: pytest.MonkeyPatch) -> None:
     at = _statement("en", None, monkeypatch)
     assert not at.exception
-    text = _shown(at)
+    shown = _shown(at)
     assert at.title[0].value == "Accessibility statement"
-    assert "partially compliant" in text
-    assert "TRYGGHETSKARTA_ACCESSIBILITY_CONTACT" in text  # says that no address is set
-    assert "mailto:" not in text
+    assert "partially compliant" in shown
+    assert "TRYGGHETSKARTA_ACCESSIBILITY_CONTACT" in shown  # says that no address is set
+    assert "mailto:" not in shown

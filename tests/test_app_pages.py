@@ -238,7 +238,7 @@ def test_login_gate_and_local_login(app_env: str) -> None:
     at.text_input[0].input("test_planerare")
     at.text_input[1].input("fel-lösenord-som-är-långt")
     at.button[0].click().run()
-    assert any("login failed" in e for e in _texts(at.error))
+    assert any("Inloggningen misslyckades" in e for e in _texts(at.error))
     assert "tk_user" not in at.session_state
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()

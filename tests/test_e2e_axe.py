@@ -32,7 +32,7 @@ from e2e_support import (
 
 from app_pages import _ui
 from app_pages._public import PUBLIC_PAGES
-from app_pages._texts import TEXTS
+from app_pages._texts import text
 from trygghetskarta import auth, schema
 from trygghetskarta.store import open_store
 
@@ -145,7 +145,7 @@ def _role_pages(browser: Any, app: App, role: str, tally: Tally) -> None:
     context, page = _desktop(browser, app)
     login(page, app.url, _user(role), PASSWORD)
     for p in _ui.pages_for(role):
-        open_page(page, TEXTS[f"page_{p.key}"][0])
+        open_page(page, text(f"page_{p.key}", "sv"))
         _settle(page)
         tally.check(f"{role}/{p.key}", page)
         _shots(page, role, p.key)

@@ -111,7 +111,7 @@ def test_police_form_housing_company_template_planner_approves_lagesbild_shows(a
     wait_idle(page)
     _shot(page, "est_04_bostadsbolag_forhandsgranskning")
     page.get_by_role("button", name="Skicka in filen").click()
-    page.get_by_text(re.compile(r"accepted 2, rejected 0, already present 0")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Importerade rader: 2, avvisade: 0, fanns redan: 0")).wait_for(timeout=60_000)
     _shot(page, "est_05_bostadsbolag_inskickad")
     reports = store.est_reports(None, weeks=[week]).set_index("organisation")
     assert reports.loc["polis", "id"] == police_id

@@ -447,7 +447,7 @@ def test_one_season_from_walk_to_lagesbild(app: tuple[App, Path], browser: Any) 
     page.get_by_role("button", name="Skicka in filen").wait_for(timeout=60_000)
     wait_idle(page)
     page.get_by_role("button", name="Skicka in filen").click()
-    page.get_by_text(re.compile(r"accepted 2, rejected 0, already present 0")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Importerade rader: 2, avvisade: 0, fanns redan: 0")).wait_for(timeout=60_000)
     _shot(page, "07b_bostadsbolag_veckorapport_csv")
     reports = store.est_reports(None, weeks=[week]).set_index("organisation")
     assert reports.loc["polis", "id"] == police_id

@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("trygghetskarta.progress", "base"),
     ("trygghetskarta.timeutil", "base"),
     ("trygghetskarta.accessibility", "base"),
+    ("trygghetskarta.i18n", "base"),
     ("trygghetskarta.schema", "domain"),
     ("trygghetskarta.records", "domain"),
     ("trygghetskarta.access", "domain"),

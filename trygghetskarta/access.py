@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from trygghetskarta import schema
 from trygghetskarta.errors import PermissionDeniedError, ValidationError
+from trygghetskarta.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -197,20 +198,20 @@ def check_may_join(actor: Viewer | None, username: str, *, walk_audience: str, w
         return
     if actor.role != "deltagare":
         msg = f"Rollen {actor.role} kan inte gå med i vandringar; en planerare bjuder in deltagare."
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, msgid=N_("join_refused_role"), role=actor.role)
     if username != actor.username:
         msg = "Du kan bara anmäla dig själv till en vandring; en planerare bjuder in andra."
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, msgid=N_("join_refused_other"))
     if already:
         return
     readable = policy(actor, "walk").audiences or frozenset()
     if walk_audience not in readable:
         msg = "Vandringen är inte öppen för anmälan; be en planerare att bjuda in dig."
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, msgid=N_("join_refused_closed"))
     if walk_day < today:
         msg = (f"Vandringen den {walk_day:%Y-%m-%d} är redan genomförd; du kan gå med i dagens och kommande "
                "vandringar. Var du med, be en planerare att bjuda in dig.")
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, msgid=N_("join_refused_past"), day=f"{walk_day:%Y-%m-%d}")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pandas as pd
 from trygghetskarta import access, lifecycle, routing, schema
 from trygghetskarta import areas as areas_rule
 from trygghetskarta.errors import NotFoundError, PermissionDeniedError, ValidationError
+from trygghetskarta.i18n import N_
 from trygghetskarta.lifecycle import due_dates_from_actions, overdue_mask_from_actions
 from trygghetskarta.scrub import scrub_text
 from trygghetskarta.store.actions import actor_name
@@ -325,7 +326,7 @@ def record_followup(store: Store, finding_id: int, walk_id: int, fixed: bool, fe
         if not access.is_planner(actor) and not store.is_participant(walk_id, actor.username, conn=conn):  # type: ignore[union-attr]
             # Participants answer on their phones during the walk; only those who take part in it.
             msg = f"Bara deltagare i vandring nr {walk_id} svarar på dess uppföljning; gå med i vandringen först."
-            raise PermissionDeniedError(msg)
+            raise PermissionDeniedError(msg, msgid=N_("followup_refused"), walk=walk_id)
         row = store.finding_state(conn, finding_id)
         outcome = lifecycle.followup_outcome(int(finding_id), row.status, row.responsible, fixed)
         if outcome.moves:

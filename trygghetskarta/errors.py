@@ -7,7 +7,14 @@ from __future__ import annotations
 
 
 class TrygghetskartaError(Exception):
-    """Base of every error the project raises on purpose."""
+    """Base of every error the project raises on purpose. ``msgid`` (with ``values``) names the text the UI shows
+    in the user's language (``trygghetskarta/locale``); ``str(error)`` stays the English message the CLI and the
+    logs print."""
+
+    def __init__(self, *args: object, msgid: str | None = None, **values: object) -> None:
+        super().__init__(*args)
+        self.msgid = msgid
+        self.values = values
 
 
 class ValidationError(TrygghetskartaError, ValueError):

@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from branca.element import Figure
+from branca.element import Figure, MacroElement
 from folium.plugins import FastMarkerCluster
+from jinja2 import Template
 from shapely.geometry.base import BaseGeometry
 
-from trygghetskarta import analysis, records, schema, settings
+from trygghetskarta import analysis, i18n, records, schema, settings
 from trygghetskarta import areas as areas_rule
 from trygghetskarta.errors import ValidationError
+from trygghetskarta.i18n import N_
 from trygghetskarta.timeutil import timestamp_from_value
 
 CLUSTER_LIMIT = 50_000  # above this many points a layer shows counts on cells instead of clustered markers
@@ -70,36 +72,15 @@ EMERGING_COLORS: dict[str, str] = {
 COUNT_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 WALK_COLOR = "#6a3d9a"
 
-_TEXT: dict[str, dict[str, str]] = {
-    "boundary": {"sv": "Kommungräns", "en": "Municipality boundary"},
-    "areas": {"sv": "Områden", "en": "Areas"},
-    "findings": {"sv": "Fynd", "en": "Findings"},
-    "incidents": {"sv": "Partnerhändelser", "en": "Partner incidents"},
-    "sightings": {"sv": "Fältobservationer", "en": "Field sightings"},
-    "walks": {"sv": "Trygghetsvandringar", "en": "Safety walks"},
-    "heat": {"sv": "Täthet (kärnskattning)", "en": "Density (kernel estimate)"},
-    "grid": {"sv": "Antal per {cell} m-ruta", "en": "Count per {cell} m cell"},
-    "hex": {"sv": "Antal per hexagon", "en": "Count per hexagon"},
-    "gistar": {"sv": "Hot spots (Gi*)", "en": "Hot spots (Gi*)"},
-    "gistar_fdr": {"sv": "Hot spots (Gi*, FDR)", "en": "Hot spots (Gi*, FDR)"},
-    "choropleth": {"sv": "Per område", "en": "Per area"},
-    "emerging": {"sv": "Framväxande hot spots", "en": "Emerging hot spots"},
-    "legend": {"sv": "Teckenförklaring", "en": "Legend"},
-    "count": {"sv": "Antal", "en": "Count"},
-    "most_common": {"sv": "vanligast", "en": "most common"},
-    "per_1000": {"sv": "per 1 000 invånare", "en": "per 1,000 inhabitants"},
-    "kommun_only": {"sv": "{n} händelser med endast kommunposition (räknas i totaler, inte i hot spots)",
-                    "en": "{n} incidents with only a municipality position (in totals, not in hot spots)"},
-    "aggregated": {"sv": "{what} (antal per {cell} m-ruta)", "en": "{what} (count per {cell} m cell)"},
-    "clustered": {"sv": "{what}: {label}", "en": "{what}: {label}"},
-    "description": {"sv": "Beskrivning", "en": "Description"},
-    "severity": {"sv": "Allvarlighet", "en": "Severity"},
-    "source": {"sv": "Källa", "en": "Source"},
-    "group_size": {"sv": "Gruppstorlek", "en": "Group size"},
-    "age_band": {"sv": "Ålder", "en": "Age"},
-    "low": {"sv": "lågt", "en": "low"},
-    "high": {"sv": "högt", "en": "high"},
-}
+# The map's texts are in the catalogues (``trygghetskarta/locale``) as ``map_<key>``; listed here for extraction.
+_TEXT_IDS: tuple[str, ...] = (
+    N_("map_boundary"), N_("map_areas"), N_("map_findings"), N_("map_incidents"), N_("map_sightings"),
+    N_("map_walks"), N_("map_heat"), N_("map_grid"), N_("map_hex"), N_("map_gistar"), N_("map_gistar_fdr"),
+    N_("map_choropleth"), N_("map_emerging"), N_("map_legend"), N_("map_count"), N_("map_most_common"),
+    N_("map_per_1000"), N_("map_kommun_only"), N_("map_aggregated"), N_("map_clustered"), N_("map_description"),
+    N_("map_severity"), N_("map_source"), N_("map_group_size"), N_("map_age_band"), N_("map_low"), N_("map_high"),
+    N_("map_hot"),
+)
 
 _GROUP_COLUMN = {"finding": "category", "incident": "source", "sighting": "type"}
 _GROUP_VOCAB = {"finding": "category", "incident": "incident_source", "sighting": "sighting_type"}
@@ -107,8 +88,7 @@ _KIND_OF_ARG = {"findings": "finding", "incidents": "incident", "sightings": "si
 
 
 def _t(key: str, lang: str, **values: object) -> str:
-    text = _TEXT[key].get(lang, _TEXT[key]["sv"])
-    return text.format(**values) if values else text
+    return i18n.gettext(f"map_{key}", lang, **values)
 
 
 def _text(value: object) -> str:
@@ -313,6 +293,14 @@ def _raster_overlay(values: np.ndarray, grid: analysis.Grid, rgba: np.ndarray, n
 # --- layers ------------------------------------------------------------------------------------------
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (Folium's ``control_scale`` adds miles and feet)."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+                         "{% endmacro %}")
+
+
 def _base_map(basemap: str | None, bounds: tuple[float, float, float, float]) -> folium.Map:
     choice = basemap or settings.get("basemap")
     if choice not in BASEMAPS:
@@ -320,7 +308,8 @@ def _base_map(basemap: str | None, bounds: tuple[float, float, float, float]) ->
         raise ValidationError(msg)
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
-                   control_scale=True, prefer_canvas=True)
+                   prefer_canvas=True)
+    _MetricScale().add_to(m)
     if choice == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
     elif choice == "custom":
@@ -629,7 +618,7 @@ def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: lis
     data = _rounded_geojson(_geoseries_4326(cells, "emerging"))
     for feature, key, label, total, hot in zip(data["features"], cells["emerging"], cells["label"], cells["total"],
                                                cells["hot_periods"], strict=True):
-        feature["properties"] = {"tip": _text(f"{label} · {_t('count', lang)}: {total} · hot: {hot}"),
+        feature["properties"] = {"tip": _text(f"{label} · {_t('count', lang)}: {total} · {_t('hot', lang)}: {hot}"),
                                  "fill": EMERGING_COLORS.get(str(key), "#999999")}
         legend.append((EMERGING_COLORS.get(str(key), "#999999"), str(label)))
     folium.GeoJson(data, name=_t("emerging", lang),

@@ -11,16 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trygghetskarta import schema
+from trygghetskarta import i18n, schema
 from trygghetskarta.analysis._points import aware_times, local_timezone, lonlat_from_frame, require_frame
 from trygghetskarta.errors import ValidationError
 
 DAYLIGHT_ABOVE_DEG = -0.833
 TWILIGHT_ABOVE_DEG = -6.0
-WEEKDAYS: tuple[tuple[str, str], ...] = (
-    ("Måndag", "Monday"), ("Tisdag", "Tuesday"), ("Onsdag", "Wednesday"), ("Torsdag", "Thursday"),
-    ("Fredag", "Friday"), ("Lördag", "Saturday"), ("Söndag", "Sunday"),
-)
 
 
 def _unix_seconds(times: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -115,5 +111,5 @@ def weekday_hour_from_records(records: pd.DataFrame, time_col: str | None = None
     local = aware_times(records, time_col).dropna().dt.tz_convert(local_timezone(tz))
     cell = local.dt.day_of_week.to_numpy() * 24 + local.dt.hour.to_numpy()
     table = np.bincount(cell.astype(np.int64), minlength=7 * 24).reshape(7, 24)
-    labels = [en if lang == "en" else sv for sv, en in WEEKDAYS]
+    labels = [i18n.weekday_name(day, lang).capitalize() for day in range(7)]  # Babel: "Måndag" … "Söndag"
     return pd.DataFrame(table, index=pd.Index(labels, name="weekday"), columns=pd.RangeIndex(24, name="hour"))

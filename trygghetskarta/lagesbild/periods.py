@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from trygghetskarta import i18n
 from trygghetskarta.errors import ValidationError
 from trygghetskarta.timeutil import date_from_value
 
@@ -15,8 +16,6 @@ _LABELS = {
     "week": ("Vecka", "Week"), "month": ("Månad", "Month"), "tertial": ("Tertial", "Four-month period"),
     "quarter": ("Kvartal", "Quarter"), "custom": ("Period", "Period"),
 }
-_MONTH_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-             "november", "december")
 
 
 def _month_start(day: dt.date, months: int) -> dt.date:
@@ -83,7 +82,7 @@ class Period:
             iso = self.start.isocalendar()
             return f"{'vecka' if lang == 'sv' else 'week'} {iso.week} {iso.year}"
         if self.kind == "month":
-            name = _MONTH_SV[self.start.month - 1] if lang == "sv" else self.start.strftime("%B")
+            name = i18n.month_name(self.start.month, lang)  # Babel: "oktober" in Swedish
             return f"{name} {self.start.year}"
         if self.kind in ("quarter", "tertial"):
             n = (self.start.month - 1) // _MONTHS[self.kind] + 1

@@ -70,6 +70,9 @@ class Indicator:
     count: str = ""
     measure: str = "rate"
 
+    def label(self, lang: str = "sv") -> str:
+        return self.en if lang == "en" else self.sv
+
 
 # The area status (issue 12). Every indicator but the last counts what happened in the chosen period only, in
 # the area and every area inside it (``areas.nesting``). An area with a population (column ``population``; for
