@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m trygghetskarta init
 	$(PY) -m trygghetskarta demo --if-empty
-	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+	$(VENV)/bin/streamlit run serve.py --server.address $(HOST) --server.port $(PORT)
 
 ## make test: lint (ruff, with the complexity rules), types (mypy --check-untyped-defs) and the whole test suite
 ## (PostGIS and browser tests included)

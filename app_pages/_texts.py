@@ -12,6 +12,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refused": ("Din roll ({role}) har inte tillgång till sidan {page}.",
                 "Your role ({role}) does not have access to the page {page}."),
     "not_logged_in": ("Logga in för att se sidan.", "Log in to see this page."),
+    "login_for_page": ("Logga in för att öppna sidan du länkades till.",
+                       "Log in to open the page you were linked to."),
+    "draft_restored": ("Utkast återställt: det du började fylla i finns kvar. Foton behöver väljas igen.",
+                       "Draft restored: what you began to fill in is still here. Photos need to be chosen again."),
+    "draft_discard": ("Börja om", "Start over"),
+    "record_not_shown": ("Nr {id} finns inte i listan (den finns inte, eller filtren döljer den).",
+                         "No. {id} is not in the list (it does not exist, or the filters hide it)."),
     "unexpected": ("Något gick fel (fel-id {id}). Försök igen; kvarstår felet, ange fel-id till förvaltaren.",
                    "Something went wrong (error id {id}). Try again; if it persists, give the error id to "
                    "the administrator."),

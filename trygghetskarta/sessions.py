@@ -48,7 +48,8 @@ class Session:
     sso_subject: str | None
 
 
-def start(store: Any, viewer: Viewer, sso_subject: str | None = None, now: dt.datetime | None = None) -> tuple[int, str]:
+def start(store: Any, viewer: Viewer, sso_subject: str | None = None,
+          now: dt.datetime | None = None) -> tuple[int, str]:
     """Make a session for ``viewer`` (just authenticated); its id and the one-time ticket the browser redeems at
     ``/auth/session``. Sessions idle past the timeout and expired tickets of anyone are removed on the way."""
     now = now or now_utc()
@@ -62,7 +63,7 @@ def start(store: Any, viewer: Viewer, sso_subject: str | None = None, now: dt.da
 
 def redeem(store: Any, ticket: str | None, now: dt.datetime | None = None) -> str | None:
     """The new session token for a valid, unused, unexpired ticket (the ticket is used up), else None."""
-    if not ticket or len(ticket) > 200:
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 200:
         return None
     token = secrets.token_urlsafe(32)
     sid = store.redeem_ticket(digest(ticket), digest(token), now or now_utc())
@@ -70,11 +71,12 @@ def redeem(store: Any, ticket: str | None, now: dt.datetime | None = None) -> st
 
 
 def check(store: Any, *, token: str | None = None, session_id: int | None = None,
-          now: dt.datetime | None = None) -> Session | None:
+          now: dt.datetime | None = None, touch: bool = True) -> Session | None:
     """The live session for the cookie's ``token`` (or a known ``session_id``), or None. A session that is idle
     too long or whose account no longer allows it (gone, inactive, another role) is deleted and None returned;
-    a live one has its last-seen time refreshed. Raises the store's errors (the caller fails closed)."""
-    if session_id is None and (not token or len(token) > 200):
+    a live one has its last-seen time refreshed unless ``touch`` is false (an automatic refresh is no
+    activity). Raises the store's errors (the caller fails closed)."""
+    if session_id is None and (not isinstance(token, str) or not token or len(token) > 200):
         return None
     row = store.session_row(session_id=session_id, token_hash=None if session_id is not None else digest(token or ""))
     if row is None:
@@ -84,7 +86,7 @@ def check(store: Any, *, token: str | None = None, session_id: int | None = None
     if viewer is None:
         store.delete_session(session_id=int(row["id"]))
         return None
-    if now - row["last_seen_at"] > dt.timedelta(seconds=TOUCH_SECONDS):
+    if touch and now - row["last_seen_at"] > dt.timedelta(seconds=TOUCH_SECONDS):
         store.touch_session(int(row["id"]), now)
     return Session(int(row["id"]), viewer, row.get("sso_subject"))
 
