@@ -74,6 +74,7 @@ else:
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)
+        _ui.fold_sidebar_on_phone(page.url_path)
 if page.url_path not in _ui.PUBLIC_PAGE_KEYS:  # the public pages have their own four-language choice
     _language_switch()
 page.run()

@@ -129,6 +129,27 @@ def redirect(target: str) -> None:
     st.html(f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True)
 
 
+# Streamlit's sidebar overlays the page below this width (its "md" breakpoint) and stays open after a page is
+# chosen there; this folds it away once per page change (the script's text names the page, so Streamlit runs it
+# again only when the page changes, not on every tap within a page).
+_FOLD_SIDEBAR_JS = """<script>
+(() => {{ const page = {page}; if (window.innerWidth >= 768) return;
+  setTimeout(() => {{
+    const bar = document.querySelector('[data-testid="stSidebar"]');
+    if (!bar || bar.getAttribute('data-collapsed') !== 'false') return;
+    const fold = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (fold) fold.click();
+  }}, 60); }})();
+</script>"""
+
+
+def fold_sidebar_on_phone(page_key: str) -> None:
+    """On a phone, close the navigation after a page is chosen in it (issue #14)."""
+    import json
+
+    st.html(_FOLD_SIDEBAR_JS.format(page=json.dumps(page_key)), unsafe_allow_javascript=True)
+
+
 def _cookie_token() -> str | None:
     from trygghetskarta import sessions
 
