@@ -60,7 +60,7 @@ if viewer is None:
     if page.url_path in _ui.PAGE:
         query = urlencode(st.query_params.to_dict())
         st.session_state["tk_next"] = f"/{page.url_path}" + (f"?{query}" if query else "")
-    elif page.url_path == "logga_in":
+    else:
         st.session_state.pop("tk_next", None)
 else:
     _ui.hand_over()  # just logged in: the browser gets its session cookie and comes back to the page

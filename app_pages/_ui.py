@@ -126,7 +126,8 @@ def redirect(target: str) -> None:
     """Send the browser to ``target`` (a path on this site, made by the app, JSON-quoted into the script)."""
     import json
 
-    st.html(f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True)
+    quoted = json.dumps(target).replace("<", "\\u003c")  # no "</script>" can end the script early
+    st.html(f"<script>window.location.replace({quoted});</script>", unsafe_allow_javascript=True)
 
 
 # Streamlit's sidebar overlays the page below this width (its "md" breakpoint) and stays open after a page is

@@ -31,6 +31,8 @@ st.caption(_ui.t("login_intro"))
 flash = st.session_state.pop("tk_flash", None)
 if flash:
     st.info(_ui.t(flash))
+elif st.session_state.get("tk_next"):
+    st.info(_ui.t("login_for_page"), icon=":material/link:")
 
 with _ui.guard():
     sso = _sso.providers()

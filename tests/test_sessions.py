@@ -149,3 +149,11 @@ def test_a_draft_is_kept_per_user_and_form_until_deleted(store: Store) -> None:
     assert store.delete_draft("pia", "finding") == 1
     assert store.draft("pia", "finding") is None
     assert store.draft("ola", "finding") is not None
+
+
+def test_a_draft_older_than_a_week_is_removed_at_the_next_login(store: Store, planner: Viewer) -> None:
+    store.save_draft("ola", "finding", '{"description": "gammalt"}', T0 - dt.timedelta(days=8))
+    store.save_draft("eva", "finding", '{"description": "nytt"}', T0 - dt.timedelta(days=1))
+    sessions.start(store, planner, now=T0)
+    assert store.draft("ola", "finding") is None
+    assert store.draft("eva", "finding") is not None

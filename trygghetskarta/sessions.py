@@ -31,6 +31,8 @@ COOKIE = "tk_session"
 TICKET_SECONDS = 60
 # The last-seen time is written at most this often: a run within it changes nothing in the database.
 TOUCH_SECONDS = 30
+# A report draft never saved is removed after this long (it may hold a description: personal data).
+DRAFT_MAX_AGE = dt.timedelta(days=7)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -51,10 +53,12 @@ class Session:
 def start(store: Any, viewer: Viewer, sso_subject: str | None = None,
           now: dt.datetime | None = None) -> tuple[int, str]:
     """Make a session for ``viewer`` (just authenticated); its id and the one-time ticket the browser redeems at
-    ``/auth/session``. Sessions idle past the timeout and expired tickets of anyone are removed on the way."""
+    ``/auth/session``. Sessions idle past the timeout, expired tickets and drafts older than ``DRAFT_MAX_AGE``,
+    of anyone, are removed on the way."""
     now = now or now_utc()
     ticket = secrets.token_urlsafe(32)
     store.purge_sessions(now - _timeout(), now)
+    store.purge_drafts(now - DRAFT_MAX_AGE)
     sid = store.create_session(viewer.username, viewer.role, viewer.organisation, sso_subject,
                                ticket_hash=digest(ticket), ticket_expires_at=now + dt.timedelta(seconds=TICKET_SECONDS),
                                now=now)

@@ -95,6 +95,12 @@ class SessionsMixin(StoreCore):
             row = conn.execute(sa.select(d.data, d.updated_at).where(d.username == username, d.form == form)).first()
         return None if row is None else (str(row[0]), row[1])
 
+    def purge_drafts(self, older_than: dt.datetime) -> int:
+        """Remove drafts last saved before ``older_than`` (a report never finished)."""
+        when = sa.literal(older_than, type_=t.drafts.c.updated_at.type)
+        with self.write(changes_data=False) as conn:
+            return int(conn.execute(sa.delete(t.drafts).where(t.drafts.c.updated_at < when)).rowcount or 0)
+
     def delete_draft(self, username: str, form: str) -> int:
         d = t.drafts.c
         with self.write(changes_data=False) as conn:
