@@ -63,7 +63,8 @@ if viewer is None:
     else:
         st.session_state.pop("tk_next", None)
 else:
-    _ui.hand_over()  # just logged in: the browser gets its session cookie and comes back to the page
+    if _ui.hand_over():  # just logged in: the browser gets its session cookie and comes back to the page
+        st.stop()
     home = _ui.HOME.get(viewer.role, "oversikt")
     allowed = _ui.pages_for(viewer.role)
     if home not in {p.key for p in allowed}:

@@ -12,6 +12,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refused": ("Din roll ({role}) har inte tillgång till sidan {page}.",
                 "Your role ({role}) does not have access to the page {page}."),
     "not_logged_in": ("Logga in för att se sidan.", "Log in to see this page."),
+    "logging_in": ("Loggar in …", "Logging in …"),
     "login_for_page": ("Logga in för att öppna sidan du länkades till.",
                        "Log in to open the page you were linked to."),
     "draft_restored": ("Utkast återställt: det du började fylla i finns kvar. Foton behöver väljas igen.",

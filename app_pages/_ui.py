@@ -115,11 +115,14 @@ SESSION_ROUTE = "/auth/session"  # app_pages/_session_routes.py
 LOGOUT_ROUTE = "/auth/session/end"
 
 
-def hand_over() -> None:
-    """After a login: send the browser to the session route once (it sets the cookie and comes back)."""
+def hand_over() -> bool:
+    """After a login: send the browser to the session route once (it sets the cookie and comes back to the
+    page). Whether it did: then the page is not drawn, so nothing is begun on a page that is about to reload."""
     target = st.session_state.pop("tk_handover", None)
     if target:
+        st.caption(t("logging_in"))
         redirect(target)
+    return bool(target)
 
 
 def redirect(target: str) -> None:

@@ -245,6 +245,11 @@ def test_login_gate_and_local_login(app_env: str) -> None:
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["tk_user"]["role"] == "planerare"
+    # the browser is sent to the session route with a one-time ticket (it sets the HttpOnly cookie, issue #14)
+    [handover] = [h.proto.body for h in at.get("html") if "/auth/session?ticket=" in h.proto.body]
+    assert "next=%2F" in handover and not at.title
+    at.run()  # back from the route: the planner's home page
+    assert not at.exception
     assert at.title[0].value == "Översikt"
 
 

@@ -22,6 +22,7 @@ from e2e_support import (
     tap_report_map,
     wait_idle,
 )
+from playwright.sync_api import expect
 
 from trygghetskarta import auth
 from trygghetskarta.access import Viewer
@@ -162,10 +163,10 @@ def test_a_half_filled_phone_report_survives_a_reload(app: tuple[App, Path], bro
     _shot(page, "draft_before_reload")
     _reload(page)
     page.get_by_text("Utkast återställt").first.wait_for(timeout=60_000)
+    expect(page.get_by_label("Kort beskrivning")).to_have_value(description, timeout=60_000)
+    page.get_by_text("Position från kartan").first.wait_for(timeout=60_000)
     wait_idle(page)
     _shot(page, "draft_restored")
-    assert page.get_by_label("Kort beskrivning").input_value() == description
-    page.get_by_text("Position från kartan").first.wait_for(timeout=60_000)
     chosen = page.locator('[data-testid="stButtonGroup"] button[aria-checked="true"]', has_text="Klotter")
     assert chosen.count() == 1, "the category was not restored"
     _save_report(page)
