@@ -1,5 +1,5 @@
 """Single sign-on end to end (issue 11): a real OpenID Connect provider (``oidc-provider-mock``, Authlib's
-server parts) on 127.0.0.1, ``streamlit run app.py`` on a free port with a ``secrets.toml`` that names that
+server parts) on 127.0.0.1, ``streamlit run serve.py`` on a free port with a ``secrets.toml`` that names that
 provider, and headless Debian chromium logging in through it. Checked: the role comes from the claim named by
 ``TRYGGHETSKARTA_OIDC_ROLE_CLAIM``; logout ends the app session and the provider's; an ID token with a wrong
 issuer or audience is refused with a clear Swedish message, not a traceback; a user without a known role is
