@@ -1,13 +1,18 @@
 """Drafts of the report page (issue #14): what a user has begun to fill in survives a reload, a second tab or a
 phone that discarded the page, until it is saved. Kept on the server (``Store.save_draft``), keyed by user and
 form, not in the browser: no storage for the page's scripts to read, and the same draft on every device of
-the user. Photos are not kept (the browser cannot be given a file back); the notice says so."""
+the user. Photos are not kept (the browser cannot be given a file back); the notice says so.
+
+The writes go to one background thread per process, in order (a change, then the save's removal), so a tap
+on the phone never waits for the database: a run that also wrote the draft made the next tap on the map wait
+for it, and under load such a tap was lost."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import streamlit as st
@@ -17,6 +22,21 @@ from trygghetskarta.errors import TrygghetskartaError
 from trygghetskarta.timeutil import now_utc
 
 _log = logging.getLogger("trygghetskarta.app")
+
+
+@st.cache_resource(show_spinner=False)
+def _writer() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="tk-drafts")
+
+
+def _in_background(write: Callable[[], Any]) -> None:
+    def run() -> None:
+        try:
+            write()
+        except TrygghetskartaError:
+            _log.exception("a draft could not be kept")
+
+    _writer().submit(run)
 
 
 def _flag(form: str, what: str) -> str:
@@ -64,14 +84,11 @@ def keep(form: str, values: Mapping[str, Any], *, filled: bool) -> None:
     text = json.dumps(dict(values), ensure_ascii=False, sort_keys=True) if filled else ""
     if text == state.get(_flag(form, "last"), ""):
         return
-    try:
-        if filled:
-            _ui.store().save_draft(viewer.username, form, text, now_utc())
-        else:
-            _ui.store().delete_draft(viewer.username, form)
-    except TrygghetskartaError:
-        _log.exception("a draft could not be kept")
-        return
+    store, username, now = _ui.store(), viewer.username, now_utc()
+    if filled:
+        _in_background(lambda: store.save_draft(username, form, text, now))
+    else:
+        _in_background(lambda: store.delete_draft(username, form))
     state[_flag(form, "last")] = text
 
 
@@ -81,7 +98,5 @@ def clear(form: str) -> None:
     st.session_state.pop(_flag(form, "last"), None)
     if viewer is None:
         return
-    try:
-        _ui.store().delete_draft(viewer.username, form)
-    except TrygghetskartaError:
-        _log.exception("a draft could not be removed")
+    store, username = _ui.store(), viewer.username
+    _in_background(lambda: store.delete_draft(username, form))  # after any change still being written

@@ -172,6 +172,9 @@ def test_a_half_filled_phone_report_survives_a_reload(app: tuple[App, Path], bro
     _save_report(page)
     store = open_store(f"sqlite:///{data / 'trygghetskarta.sqlite'}")
     try:
+        deadline = time.monotonic() + 15
+        while store.draft("s_deltagare", "finding") is not None and time.monotonic() < deadline:
+            time.sleep(0.25)  # the draft is written and removed in the background, in order
         assert store.draft("s_deltagare", "finding") is None  # cleared on save
         mine = store.read("finding", None)
         row = mine[mine["description"] == description]
