@@ -3,9 +3,8 @@ phone that discarded the page, until it is saved. Kept on the server (``Store.sa
 form, not in the browser: no storage for the page's scripts to read, and the same draft on every device of
 the user. Photos are not kept (the browser cannot be given a file back); the notice says so.
 
-The writes go to one background thread per process, in order (a change, then the save's removal), so a tap
-on the phone never waits for the database: a run that also wrote the draft made the next tap on the map wait
-for it, and under load such a tap was lost."""
+The writes go to one background thread per process, in order (a change, then the save's removal), so a run
+on the phone never waits for the database to keep the draft."""
 
 from __future__ import annotations
 
