@@ -43,7 +43,7 @@ messages: $(VENV)/.installed
 run: $(VENV)/.installed $(MO)
 	$(PY) -m trygghetskarta init
 	$(PY) -m trygghetskarta demo --if-empty
-	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+	$(VENV)/bin/streamlit run serve.py --server.address $(HOST) --server.port $(PORT)
 
 ## make test: lint (ruff, with the complexity rules), types (mypy --check-untyped-defs) and the whole test suite
 ## (PostGIS and browser tests included)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -23,21 +23,19 @@ def _language_switch() -> None:
 
 
 def _logout() -> None:
-    """End the app's session, and the single sign-on identity with it (Streamlit sends the browser to the
-    provider's end-session page). A callback, so that no rerun drops the redirect to the provider."""
+    """End the app's session on the server, and the single sign-on identity with it (Streamlit sends the browser
+    to the provider's end-session page); a local login sends the browser through the route that clears the
+    session cookie. A callback, so that no rerun drops the redirect."""
     _ui.end_session(None)
     if getattr(st.user, "is_logged_in", False):
         st.logout()
-
-
-viewer = _ui.viewer()
-if viewer is not None:
-    # idle too long, or the account was deactivated or given another role since the login
-    if _ui.session_ended(viewer):
-        _ui.end_session("session_expired")
-        viewer = None
     else:
-        st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+        st.session_state["tk_logged_out"] = True
+
+
+# The server-side session (issue #14): this connection's login, else the browser's session cookie; idle too long,
+# or the account deactivated or given another role since the login, ends it here, at the next interaction.
+viewer = _ui.authenticated()
 
 def _public_pages() -> list:
     """The public pages (no account needed): report a place, follow a report, the public map, help, and the
@@ -68,11 +66,27 @@ def _document_frame(public: bool) -> None:
             unsafe_allow_javascript=True)
 
 
+def _login_pages() -> list:
+    """The login as the default page and under every page's own address, so that a link to a page or a record
+    (``/atgarder?id=12``) shows the login and, once logged in, that page (``tk_next``)."""
+    login = [st.Page("app_pages/logga_in.py", title=_ui.t("page_login"), icon=":material/login:",
+                     url_path="logga_in", default=True)]
+    return login + [st.Page("app_pages/logga_in.py", title=_ui.t("page_login"), url_path=p.key) for p in _ui.PAGES]
+
+
 if viewer is None:
+    if st.session_state.pop("tk_logged_out", False):
+        _ui.redirect(_ui.LOGOUT_ROUTE)  # clears the session cookie in the browser and comes back to the login
     # The login is the default page; the public pages link to each other and are reached by their links.
-    page = st.navigation([st.Page("app_pages/logga_in.py", title=_ui.t("page_login"), icon=":material/login:",
-                                  url_path="logga_in", default=True), *_public_pages()], position="hidden")
+    page = st.navigation([*_login_pages(), *_public_pages()], position="hidden")
+    if page.url_path in _ui.PAGE:
+        query = urlencode(st.query_params.to_dict())
+        st.session_state["tk_next"] = f"/{page.url_path}" + (f"?{query}" if query else "")
+    else:
+        st.session_state.pop("tk_next", None)
 else:
+    if _ui.hand_over():  # just logged in: the browser gets its session cookie and comes back to the page
+        st.stop()
     home = _ui.HOME.get(viewer.role, "oversikt")
     allowed = _ui.pages_for(viewer.role)
     if home not in {p.key for p in allowed}:
@@ -85,6 +99,7 @@ else:
     with st.sidebar:
         st.caption(_ui.t("logged_in_as", user=_ui.plain(viewer.username), role=_ui.label("role", viewer.role)))
         st.button(_ui.t("logout"), icon=":material/logout:", on_click=_logout)
+        _ui.fold_sidebar_on_phone(page.url_path)
 public_page = page.url_path in _ui.PUBLIC_PAGE_KEYS
 if page.url_path == "tillganglighet" and "tk_lang" not in st.session_state:
     # the statement is in Swedish and English: a resident who chose English on a public page (or a link's

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -94,44 +95,130 @@ def viewer() -> Viewer | None:
     return Viewer(user["username"], user["role"], user.get("organisation"))
 
 
-def set_viewer(v: Viewer, sso_subject: str | None = None) -> None:
+def set_viewer(v: Viewer, sso_subject: str | None = None, next_path: str = "/") -> None:
+    """Log ``v`` in (just authenticated): a server-side session (``trygghetskarta.sessions``) for this browser
+    connection at once, and a one-time ticket that the next run hands to the browser (``hand_over``), whose
+    ``/auth/session`` route turns it into the HttpOnly session cookie, so that a reload stays logged in; then
+    the browser goes to ``next_path`` (a page and its query, e.g. ``/atgarder?id=12``)."""
+    from trygghetskarta import sessions
+
+    sid, ticket = sessions.start(store(), v, sso_subject=sso_subject)
     st.session_state["tk_user"] = {"username": v.username, "role": v.role, "organisation": v.organisation}
-    st.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+    st.session_state["tk_session_id"] = sid
+    st.session_state["tk_handover"] = f"{SESSION_ROUTE}?{urlencode({'ticket': ticket, 'next': next_path})}"
     if sso_subject:
         st.session_state["tk_sso_subject"] = sso_subject
     else:
         st.session_state.pop("tk_sso_subject", None)
 
 
-def end_session(flash: str | None = "session_expired") -> None:
-    """Forget the logged-in user (the next run shows the login, with ``flash`` as its notice)."""
-    for key in ("tk_user", "tk_last_seen", "tk_sso_subject"):
+SESSION_ROUTE = "/auth/session"  # app_pages/_session_routes.py
+LOGOUT_ROUTE = "/auth/session/end"
+
+
+def hand_over() -> bool:
+    """After a login: send the browser to the session route once (it sets the cookie and comes back to the
+    page). Whether it did: then the page is not drawn, so nothing is begun on a page that is about to reload."""
+    target = st.session_state.pop("tk_handover", None)
+    if target:
+        st.caption(t("logging_in"))
+        redirect(target)
+    return bool(target)
+
+
+def redirect(target: str) -> None:
+    """Send the browser to ``target`` (a path on this site, made by the app, JSON-quoted into the script)."""
+    import json
+
+    quoted = json.dumps(target).replace("<", "\\u003c")  # no "</script>" can end the script early
+    st.html(f"<script>window.location.replace({quoted});</script>", unsafe_allow_javascript=True)
+
+
+# Streamlit's sidebar overlays the page below this width (its "md" breakpoint) and stays open after a page is
+# chosen there; this folds it away once per page change (the script's text names the page, so Streamlit runs it
+# again only when the page changes, not on every tap within a page).
+_FOLD_SIDEBAR_JS = """<script>
+(() => {{ const page = {page}; if (window.innerWidth >= 768) return;
+  setTimeout(() => {{
+    const bar = document.querySelector('[data-testid="stSidebar"]');
+    if (!bar || bar.getAttribute('data-collapsed') !== 'false') return;
+    const fold = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (fold) fold.click();
+  }}, 60); }})();
+</script>"""
+
+
+def fold_sidebar_on_phone(page_key: str) -> None:
+    """On a phone, close the navigation after a page is chosen in it (issue #14)."""
+    import json
+
+    st.html(_FOLD_SIDEBAR_JS.format(page=json.dumps(page_key)), unsafe_allow_javascript=True)
+
+
+def _cookie_token() -> str | None:
+    from trygghetskarta import sessions
+
+    try:
+        value = st.context.cookies.get(sessions.COOKIE)
+    except (AttributeError, RuntimeError):  # no request context (a test without a browser)
+        return None
+    return value if isinstance(value, str) and value else None  # AppTest has no real request context
+
+
+def authenticated(*, touch: bool = True) -> Viewer | None:
+    """The logged-in viewer of this run, from the server-side session: the one this connection logged in with,
+    else the one the browser's session cookie names (a reload, a second tab). Idle too long, logged out
+    elsewhere, or an account deactivated or given another role since the login: the session is ended and
+    None returned (with the notice ``session_expired`` where a login had been). Fails closed when the
+    database cannot be asked."""
+    import sqlalchemy as sa
+
+    from trygghetskarta import sessions
+
+    state = st.session_state
+    sid = state.get("tk_session_id")
+    token = None if sid is not None else _cookie_token()
+    had_login = sid is not None or token is not None or viewer() is not None
+    live = None
+    if sid is not None or token is not None:
+        try:
+            live = sessions.check(store(), token=token, session_id=sid, touch=touch)
+        except (TrygghetskartaError, sa.exc.SQLAlchemyError):
+            _log.exception("the session could not be checked")
+    if live is None:
+        if had_login:
+            end_session("session_expired", server=False)
+        return None
+    state["tk_user"] = {"username": live.viewer.username, "role": live.viewer.role,
+                        "organisation": live.viewer.organisation}
+    state["tk_session_id"] = live.id
+    if live.sso_subject:
+        state["tk_sso_subject"] = live.sso_subject
+    return live.viewer
+
+
+def end_session(flash: str | None = "session_expired", *, server: bool = True) -> None:
+    """Forget the logged-in user (the next run shows the login, with ``flash`` as its notice) and, unless
+    ``server`` is false (it is gone already), end the server-side session too."""
+    sid = st.session_state.get("tk_session_id")
+    if server and sid is not None:
+        from trygghetskarta import sessions
+
+        try:
+            sessions.end(store(), session_id=int(sid))
+        except TrygghetskartaError:
+            _log.exception("the session could not be ended on the server")
+    for key in ("tk_user", "tk_session_id", "tk_sso_subject", "tk_handover"):
         st.session_state.pop(key, None)
     if flash:
         st.session_state["tk_flash"] = flash
 
 
 def session_ended(v: Viewer) -> bool:
-    """Whether the session of ``v`` must log in again: idle longer than ``session_timeout_minutes``, or the
-    account is gone, deactivated or has another role now. A single sign-on user without a user row stays valid
-    unless a row for their subject has since been made inactive."""
-    from trygghetskarta import auth
-
-    if auth.session_expired(st.session_state.get("tk_last_seen")):
-        return True
-    import sqlalchemy as sa
-
-    try:
-        s = store()
-        row = s.user_row(v.username)
-        subject = st.session_state.get("tk_sso_subject")
-        if row is None and subject:
-            row = s.user_by_subject(subject)
-            if row is None:
-                return False  # the role came from the identity token, which was checked at login
-    except (TrygghetskartaError, sa.exc.SQLAlchemyError):
-        return True  # the account cannot be checked: fail closed
-    return row is None or not row.get("active") or row["role"] != v.role
+    """Whether the session of ``v`` must log in again (``authenticated`` found no live session for it), without
+    counting this as activity."""
+    current = authenticated(touch=False)
+    return current is None or (current.username, current.role) != (v.username, v.role)
 
 
 def _is_fragment_rerun() -> bool:
@@ -151,7 +238,7 @@ def live_viewer() -> Viewer:
     """
     v = viewer()
     if v is None or (_is_fragment_rerun() and session_ended(v)):
-        end_session()
+        end_session(server=False)
         st.rerun(scope="app")
     return v
 

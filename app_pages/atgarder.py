@@ -15,6 +15,12 @@ viewer = _ui.require("atgarder")
 _ui.header("atgarder")
 planner = viewer.role in schema.PLANNER_ROLES
 
+
+def _linked_id() -> int | None:
+    """The action a link names (``?id=12``), if the link names one."""
+    value = st.query_params.get("id")
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
 with _ui.guard():
     store = _ui.store()
     today = _ui.today()
@@ -75,7 +81,11 @@ with _ui.guard():
     c1, c2, c3 = st.columns([2, 2, 1])
     parties = c1.multiselect(_ui.t("responsible"), sorted(listed["responsible"].dropna().unique()),
                              format_func=lambda k: _ui.label("party", k), placeholder=_ui.t("choose"))
-    statuses = c2.multiselect(_ui.t("action_status"), schema.keys("action_status"), default=["oppen", "pagar"],
+    # a linked action is shown even when it is done: its status joins the filter's default
+    linked_status = listed.loc[listed["id"] == _linked_id(), "status"].tolist()
+    statuses = c2.multiselect(_ui.t("action_status"), schema.keys("action_status"),
+                              default=[k for k in schema.keys("action_status")
+                                       if k in {"oppen", "pagar", *linked_status}],
                               format_func=lambda k: _ui.label("action_status", k), placeholder=_ui.t("choose"))
     overdue = c3.toggle(_ui.t("overdue_only"))
     shown = listed[(listed["responsible"].isin(parties) if parties else True)
@@ -110,7 +120,11 @@ with _ui.guard():
     if not shown.empty:
         st.subheader(_ui.t("change_status"))
         by_id = shown.set_index("id")
-        action_id = st.selectbox("nr", by_id.index.astype(int).tolist(),
+        ids = by_id.index.astype(int).tolist()
+        linked = _linked_id()  # a link to one action (``/atgarder?id=12``) opens it here
+        if linked is not None and linked not in ids:
+            st.warning(_ui.t("record_not_shown", id=linked))
+        action_id = st.selectbox("nr", ids, index=ids.index(linked) if linked in ids else 0,
                                  format_func=lambda i: f"nr {i} – {by_id.at[i, 'what']}")
         with st.form("action_status"):
             allowed = sorted(schema.ACTION_TRANSITIONS[by_id.at[action_id, "status"]])

@@ -31,6 +31,8 @@ st.caption(_ui.t("login_intro"))
 flash = st.session_state.pop("tk_flash", None)
 if flash:
     st.info(_ui.t(flash))
+elif st.session_state.get("tk_next"):
+    st.info(_ui.t("login_for_page"), icon=":material/link:")
 
 with _ui.guard():
     sso = _sso.providers()
@@ -49,7 +51,7 @@ with _ui.guard():
             key = _SSO_MESSAGES.get(str(exc))
             st.error(_ui.t(key) if key else _ui.plain(str(exc)))
         else:
-            _ui.set_viewer(viewer, sso_subject=str(claims.get("sub")))
+            _ui.set_viewer(viewer, sso_subject=str(claims.get("sub")), next_path=st.session_state.get("tk_next", "/"))
             st.rerun()
     elif not sso_user and (reason := _sso.refused_notice() if sso else None):
         st.error(_ui.t(f"sso_{'wrong_' if reason != 'failed' else ''}{reason}"))
@@ -60,7 +62,8 @@ with _ui.guard():
         submitted = st.form_submit_button(_ui.t("login"), type="primary", width="stretch")
     if submitted:
         try:
-            _ui.set_viewer(auth.authenticate(_ui.store(), username.strip(), password))
+            _ui.set_viewer(auth.authenticate(_ui.store(), username.strip(), password),
+                           next_path=st.session_state.get("tk_next", "/"))
         except AuthenticationError as exc:
             st.error(_ui.error_text(exc))
         else:

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages import _position, _ui
+from app_pages import _draft, _position, _ui
 from trygghetskarta import capture, photos, schema, settings
 
 # Material icons ship with Streamlit, so they render on any phone and offline (emoji fonts vary).
@@ -59,12 +59,15 @@ def _confirm_pending(store, form: str) -> None:
             _done(form, _ui.t("saved", id=saved))
 
 
-def _done(form: str, message: str) -> None:
+def _done(form: str, message: str | None) -> None:
+    _draft.clear(form)
+    state.pop("rap_draft_notice", None)
     state.pop(f"rap_{form}_client", None)
     state.pop("rap_stage", None)
     state[f"rap_{form}_n"] = state.get(f"rap_{form}_n", 0) + 1
     _position.reset(f"rap_{form}")
-    state["rap_flash"] = message
+    if message:
+        state["rap_flash"] = message
     st.rerun()
 
 
@@ -127,16 +130,61 @@ def _finding_position(n: int, files: list[tuple[str, bytes]],
     return ((middle.x, middle.y, None, "line") if middle is not None else None), line
 
 
+def _draft_fields(n: int) -> dict[str, str]:
+    """The finding form's draft: each field and the session state key that holds it."""
+    return {"walk": "rap_walk", "category": f"rap_cat_{n}", "severity": f"rap_sev_{n}",
+            "description": f"rap_desc_{n}", "stretch": f"rap_line_{n}", "tap": "rap_finding_tap",
+            "line": "rap_finding_line", "client": "rap_finding_client"}
+
+
+_DRAFT_DECODE = {"tap": lambda v: (float(v[0]), float(v[1])), "line": lambda v: [(float(a), float(b)) for a, b in v]}
+
+
+def _restore_draft(n: int, walks: dict[int, str]) -> bool:
+    """The stored draft of a finding into the form (once per connection); drops what no longer fits (a walk that
+    is gone, an unknown category). Shows the notice, with a button to start over, until the next save."""
+    if _draft.restore("finding", _draft_fields(n), _DRAFT_DECODE):
+        state["rap_draft_notice"] = True
+        if state.get("rap_walk") not in walks:
+            state.pop("rap_walk", None)
+        if state.get(f"rap_cat_{n}") not in schema.CATEGORY:
+            state.pop(f"rap_cat_{n}", None)
+        if state.get(f"rap_sev_{n}") not in (1, 2, 3):
+            state.pop(f"rap_sev_{n}", None)
+        if state.get("rap_finding_tap"):
+            state["rap_finding_tap_new"] = True
+        restored = True
+    else:
+        restored = False
+    if state.get("rap_draft_notice"):
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        c1.info(_ui.t("draft_restored"), icon=":material/restore_page:")
+        if c2.button(_ui.t("draft_discard"), key="rap_draft_discard", width="stretch"):
+            _done("finding", None)
+    return restored
+
+
+def _keep_draft(n: int, chosen: Position | None) -> None:
+    """What the form holds now, as the finding's draft (a position from the GPS or a photo is kept as a tap)."""
+    values = {name: state.get(key) for name, key in _draft_fields(n).items()}
+    if not values["tap"] and chosen is not None and chosen[3] in ("gps", "exif"):
+        values["tap"] = (chosen[0], chosen[1])
+    filled = bool(values["category"] or (values["description"] or "").strip() or values["tap"] or values["line"])
+    _draft.keep("finding", values, filled=filled)
+
+
 def finding_form(store) -> None:
     _confirm_pending(store, "finding")
     n = state.get("rap_finding_n", 0)
     titles, default = _walk_choices(store)
+    restored = _restore_draft(n, titles)
     options = [None, *titles]
-    walk_id = st.selectbox(_ui.t("walk"), options, index=default, key="rap_walk",
-                           format_func=lambda k: _ui.t("no_walk") if k is None else titles[k])
+    walk_id = st.selectbox(_ui.t("walk"), options, index=None if restored and "rap_walk" in state else default,
+                           key="rap_walk", format_func=lambda k: _ui.t("no_walk") if k is None else titles[k])
     category = st.pills(_ui.t("category"), schema.keys("category"), key=f"rap_cat_{n}",
                         format_func=lambda k: f":material/{ICON[k]}: {_ui.label('category', k)}")
-    severity = st.segmented_control(_ui.t("severity"), [1, 2, 3], default=2, key=f"rap_sev_{n}",
+    severity = st.segmented_control(_ui.t("severity"), [1, 2, 3],
+                                    default=None if restored and f"rap_sev_{n}" in state else 2, key=f"rap_sev_{n}",
                                     format_func=lambda k: _ui.label("severity", str(k)))
     description = st.text_area(_ui.t("description"), key=f"rap_desc_{n}", max_chars=2000, height=90,
                                placeholder=_ui.t("no_names"))
@@ -150,6 +198,7 @@ def finding_form(store) -> None:
     walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
         "id").tail(SHOWN_ON_PHONE) if walk_id else None
     chosen, line = _finding_position(n, files, walk_findings)
+    _keep_draft(n, chosen)
 
     def submit(category: str, chosen: Position) -> None:
         lon, lat, accuracy, _source = chosen

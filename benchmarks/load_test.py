@@ -3,7 +3,7 @@
 30 concurrent writers submit a finding every 10 s for 5 minutes through ``capture.submit_finding`` (the function
 the Rapportera page calls), split over two processes as two app instances would be; every 10th submit is sent
 twice with the same client id (a double tap / network retry). At the same time 5 real browser sessions (Debian
-chromium, never a downloaded browser) report through the page of a running ``streamlit run app.py``. First on the
+chromium, never a downloaded browser) report through the page of a running ``streamlit run serve.py``. First on the
 embedded store (SQLite), then on PostGIS (a temporary database on 127.0.0.1:5432, dropped afterwards).
 
 Checks: every report stored (rows == reports sent), none duplicated (one row per client id, retries returned the

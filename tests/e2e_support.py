@@ -1,6 +1,7 @@
-"""Helpers for the browser tests and the load test: a real ``streamlit run app.py`` on a free localhost port
-with its own data folder, and a headless Debian chromium (never a downloaded browser) that may reach only the
-app: the app serves the map libraries itself, and every outside request is refused and recorded."""
+"""Helpers for the browser tests and the load test: a real ``streamlit run serve.py`` (``app.py`` with the
+session routes) on a free localhost port with its own data folder, and a headless Debian chromium (never a
+downloaded browser) that may reach only the app: the app serves the map libraries itself, and every outside
+request is refused and recorded."""
 
 from __future__ import annotations
 
@@ -65,14 +66,14 @@ def http_get(url: str, timeout: float = 10.0) -> tuple[int, str]:
 @contextlib.contextmanager
 def running_app(data_dir: Path, db_url: str | None = None, timeout: float = 90.0, port: int | None = None,
                 extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> Iterator[App]:
-    """``streamlit run app.py`` on a free 127.0.0.1 port (headless, no base map); stopped afterwards.
+    """``streamlit run serve.py`` on a free 127.0.0.1 port (headless, no base map); stopped afterwards.
     ``extra_args`` are more Streamlit options (e.g. ``--secrets.files PATH``), ``extra_env`` more variables."""
     port = port or free_port()
     log = data_dir / f"streamlit_{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [PYTHON, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+            [PYTHON, "-m", "streamlit", "run", "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", *extra_args],
             cwd=ROOT, env={**app_env(data_dir, db_url), **(extra_env or {})}, stdout=out, stderr=subprocess.STDOUT)

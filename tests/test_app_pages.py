@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the pages import app_pages as the running app does
     sys.path.insert(0, str(ROOT))
 
+from session_support import log_in  # noqa: E402
+
 from app_pages import _ui  # noqa: E402
 from trygghetskarta import access, auth, demo, schema  # noqa: E402
 from trygghetskarta import areas as areas_rule  # noqa: E402
@@ -82,8 +84,7 @@ def _page(key: str, role: str | None, lang: str = "sv") -> AppTest:
 def _app(role: str | None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if role is not None:
-        at.session_state["tk_user"] = {"username": f"test_{role}", "role": role, "organisation": ORG.get(role)}
-        at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+        log_in(at, Viewer(f"test_{role}", role, ORG.get(role)))
     return at.run()
 
 
@@ -244,15 +245,24 @@ def test_login_gate_and_local_login(app_env: str) -> None:
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["tk_user"]["role"] == "planerare"
+    # the browser is sent to the session route with a one-time ticket (it sets the HttpOnly cookie, issue #14)
+    [handover] = [h.proto.body for h in at.get("html") if "/auth/session?ticket=" in h.proto.body]
+    assert "next=%2F" in handover and not at.title
+    at.run()  # back from the route: the planner's home page
+    assert not at.exception
     assert at.title[0].value == "Översikt"
 
 
 def test_expired_session_goes_back_to_login(app_env: str) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["tk_user"] = {"username": "test_planerare", "role": "planerare", "organisation": None}
-    at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+    sid = log_in(at, Viewer("test_planerare", "planerare", None), idle=dt.timedelta(hours=5))
     at.run()
     assert "tk_user" not in at.session_state
+    store = open_store(app_env)
+    try:
+        assert store.session_row(session_id=sid) is None  # ended on the server, not only in this connection
+    finally:
+        store.dispose()
     assert _texts(at.info) == [_ui.text("session_expired")]
 
 

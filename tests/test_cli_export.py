@@ -31,7 +31,7 @@ def test_init_twice_is_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     first = run("--db", url, "init")
     second = run("--db", url, "init")
-    assert first.returncode == 0 and "none -> 0006" in first.stdout
+    assert first.returncode == 0 and "none -> 0007" in first.stdout
     assert second.returncode == 0 and "already up to date" in second.stdout
 
 

@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the pages import app_pages as the running app does
     sys.path.insert(0, str(ROOT))
 
+from session_support import log_in  # noqa: E402
+
 from trygghetskarta import auth  # noqa: E402
+from trygghetskarta.access import Viewer  # noqa: E402
 from trygghetskarta.store import Store, open_store  # noqa: E402
 
 PASSWORD = "Kvällsvandring-i-Bro-2026"
@@ -114,8 +117,7 @@ def test_restricted_rows_are_audited_on_every_view_cache_hits_too(db: Store) -> 
 
 def test_a_user_demoted_through_another_instance_logs_in_again(db: Store) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["tk_user"] = {"username": PLANNER, "role": "planerare", "organisation": None}
-    at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+    log_in(at, Viewer(PLANNER, "planerare", None), db.url)
     at.session_state["tk_lang"] = "sv"
     other = open_store(db.url)
     try:

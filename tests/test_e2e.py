@@ -1,4 +1,4 @@
-"""End to end in headless Debian chromium against ``streamlit run app.py`` on a free localhost port (issue 7):
+"""End to end in headless Debian chromium against ``streamlit run serve.py`` on a free localhost port (issue 7):
 a participant reports a finding with a photo by tapping the map; a planner sees it on the map and assigns an
 action; a housing-company user downloads the lägesbild PDF; user text never runs as script. Screenshots go to
 test-output/e2e/. Also: what ``make run`` starts serves the app (plain HTTP, no browser)."""
@@ -204,13 +204,28 @@ def _today() -> Any:
 
 
 def test_make_run_command_serves_the_app(tmp_path: Path) -> None:
-    """The same init + demo the Makefile runs, then ``streamlit run app.py``: the page and health answer."""
+    """The same init + demo the Makefile runs, then ``streamlit run serve.py``: the page, health and the session
+    route (issue #14; an unknown ticket sets no cookie and goes back to the app) answer."""
     data = tmp_path / "fresh"
     prepare_data(data)
     with running_app(data) as server:
         status, body = http_get(server.url + "/")
         assert status == 200 and "<div id=\"root\">" in body.replace("'", '"')
         assert http_get(server.url + "/_stcore/health") == (200, "ok")
+        import urllib.request
+
+        class _NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(server.url + "/auth/session?ticket=unknown&next=//evil.example/", timeout=10)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 303 and exc.headers["Location"] == "/"
+            assert "tk_session" not in (exc.headers.get("Set-Cookie") or "")
+        else:
+            raise AssertionError("the session route did not redirect")
     store = open_store(f"sqlite:///{data / 'trygghetskarta.sqlite'}")
     assert store.count("finding") > 0 and store.count("area") > 0
     store.dispose()

@@ -1,4 +1,4 @@
-"""One EST season in miniature, end to end in headless Debian chromium against ``streamlit run app.py`` (issue 12,
+"""One EST season in miniature, end to end in headless Debian chromium against ``streamlit run serve.py`` (issue 12,
 "Must show"): a planner plans a walk; three participants report on it (a photo with GPS EXIF, a tap on the map, a
 dark stretch drawn on the map); the planner assigns three actions to three parties one after another without
 reloading; the housing company marks its action done; at the next walk in the area a participant answers the

@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("trygghetskarta.area_import", "services"),
     ("trygghetskarta.demo", "services"),
     ("trygghetskarta.auth", "services"),
+    ("trygghetskarta.sessions", "services"),
     ("trygghetskarta.photos", "services"),
     ("trygghetskarta.ingest", "services"),
     ("trygghetskarta.public_texts", "domain"),

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # the pages import app_pages as the running app d
     sys.path.insert(0, str(ROOT))
 
 from app_pages import _ui  # noqa: E402
-from trygghetskarta import auth, capture  # noqa: E402
+from trygghetskarta import auth, capture, sessions  # noqa: E402
 from trygghetskarta.access import Viewer  # noqa: E402
 from trygghetskarta.store import Store, open_store  # noqa: E402
 
@@ -53,10 +53,23 @@ def _add_finding(store: Store, walk_id: int, description: str) -> None:
                            walk_id=walk_id, client_id=f"live-{uuid.uuid4().hex}", find_duplicates=False)
 
 
-def _open(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120)
+def _logged_in(at: AppTest, store: Store) -> int:
+    """Log the planner in as the login page does: a server-side session for this connection (issue #14)."""
+    sid, _ticket = sessions.start(store, PLANNER)
     at.session_state["tk_user"] = {"username": PLANNER.username, "role": PLANNER.role, "organisation": None}
-    at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+    at.session_state["tk_session_id"] = sid
+    return sid
+
+
+def _last_seen(store: Store, sid: int) -> dt.datetime:
+    row = store.session_row(session_id=sid)
+    assert row is not None
+    return row["last_seen_at"]
+
+
+def _open(page: str, store: Store) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=120)
+    _logged_in(at, store)
     at.session_state["tk_lang"] = "sv"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -92,24 +105,28 @@ def test_refresh_shows_new_findings_while_the_session_is_valid(live_db: tuple[St
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The control: the driven refresh really reruns the fragment and shows new data."""
     store, walk_id = live_db
-    at = _open(page)
+    at = _open(page, store)
     assert _counts(at) == [f"{_ui.text('walk_findings')} (1)"]
-    seen = at.session_state["tk_last_seen"]
+    sid = at.session_state["tk_session_id"]
+    store.touch_session(sid, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+    seen = _last_seen(store, sid)
     _add_finding(store, walk_id, "andra fyndet")
     _auto_refresh(at, monkeypatch)
     assert f"{_ui.text('walk_findings')} (2)" in _counts(at)
-    assert at.session_state["tk_last_seen"] == seen  # a refresh is no activity: it does not extend the session
+    assert _last_seen(store, sid) == seen  # a refresh is no activity: it does not extend the session
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_refresh_after_idle_timeout_shows_the_login_not_data(live_db: tuple[Store, int], page: str,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     store, walk_id = live_db
-    at = _open(page)
-    at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61)
+    at = _open(page, store)
+    sid = at.session_state["tk_session_id"]
+    store.touch_session(sid, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61))
     _add_finding(store, walk_id, "nytt efter utloggning")
     _auto_refresh(at, monkeypatch)
     assert "tk_user" not in at.session_state
+    assert store.session_row(session_id=sid) is None  # ended on the server
     assert at.session_state["tk_flash"] == "session_expired"
     assert not any("(2)" in c for c in _counts(at)), _counts(at)
     assert not at.dataframe
@@ -120,7 +137,7 @@ def test_refresh_after_idle_timeout_shows_the_login_not_data(live_db: tuple[Stor
 def test_refresh_after_the_account_was_deactivated_shows_the_login(live_db: tuple[Store, int], page: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     store, walk_id = live_db
-    at = _open(page)
+    at = _open(page, store)
     store.update_user(PLANNER.username, active=False)
     _add_finding(store, walk_id, "nytt efter avstängning")
     _auto_refresh(at, monkeypatch)
@@ -132,11 +149,14 @@ def test_refresh_after_the_account_was_deactivated_shows_the_login(live_db: tupl
 def test_app_shows_the_login_when_the_account_was_deactivated(live_db: tuple[Store, int]) -> None:
     """The full run's gate in ``app.py`` checks the account too, not only the idle time."""
     store, _walk_id = live_db
-    store.update_user(PLANNER.username, active=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["tk_user"] = {"username": PLANNER.username, "role": PLANNER.role, "organisation": None}
-    at.session_state["tk_last_seen"] = dt.datetime.now(dt.UTC)
+    sid = _logged_in(at, store)
     at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["tk_user"]["username"] == PLANNER.username  # the control: logged in
+    store.update_user(PLANNER.username, active=False)
+    at.run()
+    assert store.session_row(session_id=sid) is None
     assert not at.exception, [e.value for e in at.exception]
     assert "tk_user" not in at.session_state
     assert [t.label for t in at.text_input] == [_ui.text("username"), _ui.text("password")]

@@ -1,5 +1,5 @@
 """Single sign-on end to end (issue 11): a real OpenID Connect provider (``oidc-provider-mock``, Authlib's
-server parts) on 127.0.0.1, ``streamlit run app.py`` on a free port with a ``secrets.toml`` that names that
+server parts) on 127.0.0.1, ``streamlit run serve.py`` on a free port with a ``secrets.toml`` that names that
 provider, and headless Debian chromium logging in through it. Checked: the role comes from the claim named by
 ``TRYGGHETSKARTA_OIDC_ROLE_CLAIM``; logout ends the app session and the provider's; an ID token with a wrong
 issuer or audience is refused with a clear Swedish message, not a traceback; a user without a known role is
@@ -144,6 +144,10 @@ def test_sso_login_role_from_claim_and_logout(sso: tuple[App, Provider, Path], b
     nav = page.get_by_test_id("stSidebarNav").inner_text()
     assert _text("page_vandringar") in nav and _text("page_admin") not in nav
     _shot(page, "sso_inloggad_planerare")
+    # a single sign-on login is a server-side session too (issue #14): its HttpOnly cookie, and a reload keeps it
+    assert any(c["name"] == "tk_session" and c["httpOnly"] for c in context.cookies())
+    page.reload()
+    sidebar.get_by_text("sso:per.planerare@bro.example").wait_for(timeout=60_000)
     store = open_store(f"sqlite:///{data / 'trygghetskarta.sqlite'}")
     log = store.audit_log()
     ok = log[(log["action"] == "login_ok") & (log["username"] == "sso:per.planerare@bro.example")]

@@ -188,7 +188,7 @@ def test_init_upgrades_first_migration_and_keeps_rows(store: Store) -> None:
             id=1, category="klotter", description="gammal rad", severity=2, positive=False, status="ny",
             reported_at=now, audience="publik", source="test", created_at=now, updated_at=now,
             lon=17.63, lat=59.51, geom=wkb))
-    assert s.init() == "0006"  # the head
+    assert s.init() == "0007"  # the head
     back = s.read("finding")
     assert list(back["description"]) == ["gammal rad"]
     assert int(back["supporters"].iloc[0]) == 0

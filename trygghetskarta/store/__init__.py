@@ -15,11 +15,13 @@ from trygghetskarta.store.est import EstMixin
 from trygghetskarta.store.perceived import PerceivedMixin
 from trygghetskarta.store.public import PublicMixin
 from trygghetskarta.store.retention import RetentionMixin
+from trygghetskarta.store.sessions import SessionsMixin
 from trygghetskarta.store.users import UsersMixin
 from trygghetskarta.store.workflow import WorkflowMixin
 
 
-class Store(ActionsMixin, PublicMixin, WorkflowMixin, UsersMixin, RetentionMixin, EstMixin, PerceivedMixin):
+class Store(ActionsMixin, PublicMixin, WorkflowMixin, UsersMixin, RetentionMixin, EstMixin, PerceivedMixin,
+            SessionsMixin):
     """SQLite (embedded default) or PostgreSQL + PostGIS, with the same behaviour."""
 
 

@@ -263,6 +263,34 @@ data_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# --- added by migration 0007 ---------------------------------------------------------------------
+
+# Login sessions (issue #14): only the SHA-256 of the browser's token and of the one-time login ticket.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), unique=True),
+    Column("ticket_hash", String(64), unique=True),
+    Column("ticket_expires_at", UTCDateTime),
+    Column("username", String(100), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("organisation", String(40)),
+    Column("sso_subject", String(300)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+# One unsaved report per user and form (JSON), removed when the report is saved.
+drafts = Table(
+    "drafts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("username", "form", name="uq_drafts_username_form"),
+)
+
 # --- added by migration 0002 ---------------------------------------------------------------------
 
 routing = Table(
