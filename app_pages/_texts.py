@@ -88,9 +88,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "layer_hex": ("Hexagoner", "Hexagons"),
     "layer_gistar": ("Hot spots (Gi*)", "Hot spots (Gi*)"),
     "cell_m": ("Rutstorlek för rutnät och Gi* (m)", "Cell size for grid and Gi* (m)"),
-    "fdr": ("Gi* med FDR-korrektion", "Gi* with FDR correction"),
-    "fdr_help": ("Styr mot falska hot spots när många rutor testas samtidigt (Benjamini–Hochberg).",
-                 "Guards against false hot spots when many cells are tested at once (Benjamini–Hochberg)."),
+    "fdr": ("Räkna försiktigt: färre men säkrare hot spots", "Count carefully: fewer but surer hot spots"),
+    "fdr_help": ("När kartan prövar tusentals rutor på en gång blir några röda av ren slump. Påslaget visas bara "
+                 "de rutor som håller även när man räknar med det (FDR, Benjamini–Hochberg). Låt det vara på "
+                 "när du ska prioritera åtgärder.",
+                 "When the map tests thousands of cells at once, some turn red by pure chance. Switched on, only "
+                 "the cells that hold up even allowing for that are shown (FDR, Benjamini–Hochberg). Keep it on "
+                 "when you set priorities."),
     "layer_choropleth": ("Per område", "Per area"),
     "shown": ("Visas: {findings} fynd, {incidents} partnerhändelser, {sightings} fältobservationer.",
               "Shown: {findings} findings, {incidents} partner incidents, {sightings} field sightings."),
@@ -515,6 +519,70 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "one column per question. Shown on Översikt beside reported events."),
     "tm_unmatched": ("Inget sparat område heter {names}; raderna sparas men visas utan händelser.",
                      "No stored area is called {names}; the rows are kept but shown without events."),
+    # maps people can read (#14)
+    "categories_scope": ("Kategorier (gäller fynd)", "Categories (findings only)"),
+    "categories_help": ("Gäller fynden: deras markörer och fyndens del av täthet och hot spots. Partnerhändelser "
+                        "väljs med Källor; fältobservationer och vandringar påverkas inte.",
+                        "Applies to the findings: their markers and the findings' share of density and hot spots. "
+                        "Partner incidents are chosen with Sources; field sightings and walks are not affected."),
+    "statuses_scope": ("Status (gäller fynd)", "Status (findings only)"),
+    "statuses_help": ("Gäller bara fynden; partnerhändelser och fältobservationer har ingen status.",
+                      "Applies to findings only; partner incidents and field sightings have no status."),
+    "hotspot_title": ("Så läser du hot spots", "How to read hot spots"),
+    "hotspot_explain": ("**Röd ruta (het punkt):** ett område med fler fynd och partnerhändelser än väntat om de "
+                        "vore jämnt spridda över kommunen. Rutorna är {cell} m.\n\n"
+                        "**99 %** betyder att en så stor samling bara skulle uppstå av ren slump ungefär 1 gång av "
+                        "100; **95 %** 1 gång av 20 och **90 %** 1 gång av 10, alltså svagare belägg.\n\n"
+                        "**Blå ruta (kall punkt):** färre än väntat.\n\n"
+                        "Hot spots säger var det har rapporterats mycket, inte varför. Titta på fynden i rutan "
+                        "innan ni bestämmer en åtgärd.",
+                        "**Red cell (hot spot):** an area with more findings and partner incidents than expected "
+                        "if they were spread evenly over the municipality. The cells are {cell} m.\n\n"
+                        "**99 %** means that so large a cluster would arise by pure chance about 1 time in 100; "
+                        "**95 %** 1 time in 20 and **90 %** 1 time in 10, so weaker evidence.\n\n"
+                        "**Blue cell (cold spot):** fewer than expected.\n\n"
+                        "Hot spots say where much has been reported, not why. Look at the findings in the cell "
+                        "before you decide on an action."),
+    "hotspot_fdr_on": ("Räkna försiktigt är på: rutor som kan ha blivit röda av slump är bortplockade.",
+                       "Count carefully is on: cells that may have turned red by chance are left out."),
+    "hotspot_fdr_off": ("Räkna försiktigt är av: bland tusentals rutor blir några röda av ren slump.",
+                        "Count carefully is off: among thousands of cells some turn red by pure chance."),
+    "hotspot_zoom": ("Hot spot-rutorna ligger över markörerna tills du zoomar in till gatunivå.",
+                     "The hot-spot cells lie above the markers until you zoom in to street level."),
+    "legend_note": ("Teckenförklaringen finns i kartans nedre vänstra hörn och kan fällas ihop. Fynd är nålar, "
+                    "partnerhändelser fyrkanter och fältobservationer romber.",
+                    "The legend is in the map's lower left corner and folds away. Findings are pins, partner "
+                    "incidents squares and field sightings diamonds."),
+    "markers_list": ("Kartans punkter som lista ({n})", "The map's points as a list ({n})"),
+    "markers_more": ("Visar de {shown} senaste av {n}. Filtrera på period eller område för att se andra.",
+                     "Showing the newest {shown} of {n}. Filter by period or area to see others."),
+    "markers_none": ("Kartan visar inga punkter med de här filtren.", "The map shows no points with these filters."),
+    "markers_alt": ("Kartans punkter: lager, vad, status, tid, område och position.",
+                    "The map's points: layer, what, status, time, area and position."),
+    "col_layer": ("Lager", "Layer"),
+    "col_what": ("Vad", "What"),
+    "col_status": ("Status", "Status"),
+    "col_time": ("Tid", "Time"),
+    "col_area": ("Område", "Area"),
+    "col_lat": ("Latitud", "Latitude"),
+    "col_lon": ("Longitud", "Longitude"),
+    "col_id": ("Nr", "No."),
+    "no_map": ("Kan du inte använda kartan?", "Can't use the map?"),
+    "no_map_intro": ("Välj platsen i listan i stället, eller använd knappen för telefonens position ovan. "
+                     "Det finns inga gatuadresser i systemet, så välj området eller ett av vandringens fynd och "
+                     "beskriv den exakta platsen i beskrivningen (t.ex. gata och närmaste port eller lyktstolpe).",
+                     "Choose the place in the list instead, or use the button for the phone's position above. "
+                     "There are no street addresses in the system, so choose the area or one of the walk's "
+                     "findings and describe the exact spot in the description (e.g. street and nearest door or "
+                     "lamp post)."),
+    "place_search": ("Sök plats (område eller fynd)", "Search place (area or finding)"),
+    "place_choose": ("Plats", "Place"),
+    "place_none": ("Ingen plats matchar sökningen.", "No place matches the search."),
+    "place_area": ("{name} (område, ±{acc} m)", "{name} (area, ±{acc} m)"),
+    "place_walk_area": ("{name} (vandringens område, ±{acc} m)", "{name} (the walk's area, ±{acc} m)"),
+    "place_finding": ("Fynd nr {id}: {category}{text}", "Finding no. {id}: {category}{text}"),
+    "pos_place": ("Position från listan: {place} ({lat:.5f}, {lon:.5f})",
+                  "Position from the list: {place} ({lat:.5f}, {lon:.5f})"),
 }
 
 

@@ -24,10 +24,12 @@ with _ui.guard():
         period = c1.date_input(_ui.t("period"), value=(today - dt.timedelta(days=365), today), format="YYYY-MM-DD")
         light = c1.segmented_control(_ui.t("light"), ["dag", "natt"], format_func=lambda k: _ui.t(f"light_{k}"),
                                      key="karta_light")
-        categories = c2.multiselect(_ui.t("categories"), schema.keys("category"),
-                                    format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"))
-        statuses = c2.multiselect(_ui.t("statuses"), schema.keys("status"),
-                                  format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"))
+        categories = c2.multiselect(_ui.t("categories_scope"), schema.keys("category"),
+                                    format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"),
+                                    help=_ui.t("categories_help"))
+        statuses = c2.multiselect(_ui.t("statuses_scope"), schema.keys("status"),
+                                  format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"),
+                                  help=_ui.t("statuses_help"))
         sources = c3.multiselect(_ui.t("sources"), schema.keys("incident_source"),
                                  format_func=lambda k: _ui.label("incident_source", k),
                                  disabled=may["incident"] == "none", placeholder=_ui.t("choose"))
@@ -49,7 +51,19 @@ with _ui.guard():
     emerging = _ui.emerging(viewer, cell_m) if "emerging" in chosen_layers else None
     m = mapview.map_for(data, _ui.areas(), layers=chosen_layers, lang=lang, grid_cell_m=cell_m, fdr=fdr,
                         emerging=emerging)
-    _ui.show_map(m, height=620)
+    if "gistar" in chosen_layers:  # the hot spots explained in plain words beside the map (below it on a phone)
+        map_column, side = st.columns([3, 1])
+        with map_column:
+            _ui.show_map(m, height=620)
+        with side:
+            st.markdown(f"**{_ui.t('hotspot_title')}**")
+            st.markdown(_ui.t("hotspot_explain", cell=cell_m))
+            st.caption(_ui.t("hotspot_fdr_on" if fdr else "hotspot_fdr_off") + " " + _ui.t("hotspot_zoom"))
+    else:
+        _ui.show_map(m, height=620)
+    st.caption(_ui.t("legend_note"))
+    _ui.marker_list(maps.marker_table(findings=data.findings, incidents=data.incidents, sightings=data.sightings,
+                                      areas=_ui.areas(), layers=chosen_layers, lang=lang))
     # How far the hot spots can be trusted (#17): the last six months' hot spots tested on the month after each
     method = "gistar" if "gistar" in chosen_layers else ("kde" if "heat" in chosen_layers else "count")
     trust = _ui.hotspot_trust(viewer, method, cell_m)

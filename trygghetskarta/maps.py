@@ -809,13 +809,15 @@ def legend_html(entries: Sequence[LegendItem], lang: str) -> str:
             f'{"".join(sections)}</details>')
 
 
-def _add_legend(m: folium.Map, entries: list[LegendItem], lang: str) -> None:
+def add_legend(m: folium.Map, entries: Sequence[LegendItem], lang: str) -> None:
+    """Give ``m`` the legend of ``entries`` (replacing one it has): a page that adds its own layers to a map from
+    ``build_map`` (the public map) explains them this way."""
     root = cast(Figure, m.get_root())  # a Map's root is its Figure
     root.header.add_child(folium.Element(_MAP_CSS), name="tk_map_css")
     legend = legend_html(entries, lang)
     if legend:
         root.html.add_child(folium.Element(legend), name="tk_legend")
-    _MapBehaviour().add_to(m)
+    m.add_child(_MapBehaviour(), name="tk_map_behaviour")
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -911,7 +913,7 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
     for name in ("findings", "incidents", "sightings"):
         if name in layers and name in data and len(data[name]):
             _add_point_layer(m, data[name], _KIND_OF_ARG[name], lang, legend, grid_cell_m)
-    _add_legend(m, legend, lang)
+    add_legend(m, legend, lang)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 

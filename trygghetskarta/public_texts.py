@@ -127,6 +127,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
     "col_category": ("Vad", "What", "ماذا", "Maxay"),
     "col_status": ("Status", "Status", "الحالة", "Xaaladda"),
     "col_reported": ("Anmäld", "Reported", "تاريخ البلاغ", "La soo sheegay"),
+    "col_area": ("Område", "Area", "المنطقة", "Aagga"),
+    "map_list": ("Kartans platser som lista ({n})", "The map's places as a list ({n})",
+                 "أماكن الخريطة كقائمة ({n})", "Goobaha khariidadda oo liis ah ({n})"),
+    "map_legend_status": ("Status", "Status", "الحالة", "Xaaladda"),
+    "status_open": ("Pågår", "In progress", "قيد المعالجة", "Socda"),
+    "status_fixed": ("Åtgärdad", "Fixed", "تم الإصلاح", "La hagaajiyay"),
+    "status_not_fixed": ("Åtgärdas inte", "Will not be fixed", "لن يتم الإصلاح", "Lama hagaajin doono"),
     # help
     "help_title": ("Hjälp och stöd", "Help and support", "المساعدة والدعم", "Caawimo iyo taageero"),
     "quick_exit": ("Lämna sidan snabbt", "Leave this page quickly", "غادر الصفحة بسرعة", "Si degdeg ah uga bax"),
