@@ -564,8 +564,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_status": ("Status", "Status"),
     "col_time": ("Tid", "Time"),
     "col_area": ("Område", "Area"),
-    "col_lat": ("Latitud", "Latitude"),
-    "col_lon": ("Longitud", "Longitude"),
+    "col_position": ("Position (lat, lon)", "Position (lat, lon)"),
     "col_id": ("Nr", "No."),
     "no_map": ("Kan du inte använda kartan?", "Can't use the map?"),
     "no_map_intro": ("Välj platsen i listan i stället, eller använd knappen för telefonens position ovan. "

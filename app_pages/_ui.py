@@ -412,8 +412,11 @@ def marker_list(table: pd.DataFrame, *, shown: int = MARKERS_SHOWN) -> None:
         if len(table) > shown:
             st.caption(t("markers_more", shown=shown, n=len(table)))
         head = table.head(shown)
-        st.table(pd.DataFrame({t(f"col_{c}"): [plain(f"{v:.5f}" if c in ("lat", "lon") else v) for v in head[c]]
-                               for c in head.columns}), hide_index=True, alt=t("markers_alt"))
+        columns = {t(f"col_{c}"): [plain(v) for v in head[c]] for c in ("id", "layer", "what", "status", "time",
+                                                                       "area")}
+        columns[t("col_position")] = [plain(f"{la:.5f}, {lo:.5f}") for la, lo in zip(head["lat"], head["lon"],
+                                                                                      strict=True)]
+        st.table(pd.DataFrame(columns), hide_index=True, alt=t("markers_alt"))
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=50)

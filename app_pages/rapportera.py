@@ -131,13 +131,14 @@ def walk_bounds(walk_id: int | None) -> tuple[float, float, float, float] | None
         return None
     area_id = walk_area_id(walk_id)
     areas = _ui.areas()
-    if area_id is not None and (areas["id"] == area_id).any():
-        return tuple(float(v) for v in areas.loc[areas["id"] == area_id].total_bounds)  # type: ignore[return-value]
-    walks = _ui.read("walk", viewer)
-    route = walks.loc[(walks["id"] == walk_id) & walks.geometry.notna()]
-    if len(route) and not route.geometry.is_empty.all():
-        return tuple(float(v) for v in route.total_bounds)  # type: ignore[return-value]
-    return None
+    frame = areas.loc[areas["id"] == area_id] if area_id is not None else areas.iloc[:0]
+    if frame.empty:
+        walks = _ui.read("walk", viewer)
+        frame = walks.loc[(walks["id"] == walk_id) & walks.geometry.notna() & ~walks.geometry.is_empty]
+    if frame.empty:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    return minx, miny, maxx, maxy
 
 
 def _finding_position(n: int, files: list[tuple[str, bytes]], walk_findings: pd.DataFrame | None,

@@ -357,3 +357,22 @@ def test_marker_table_lists_what_the_map_marks(areas: gpd.GeoDataFrame) -> None:
     only_findings = maps.marker_table(findings=findings, incidents=incidents, areas=areas, layers=("findings",))
     assert set(only_findings["layer"]) == {"Fynd"}
     assert maps.marker_table(layers=("findings",)).empty
+
+
+def test_area_names_never_pile_up(municipality: gpd.GeoDataFrame) -> None:
+    """Zoomed out only the localities are named, zoomed in only their neighbourhoods (issue 14: the report map
+    showed a pile of labels)."""
+    boxes = [shapely.box(17.70, 59.46, 17.80, 59.50), shapely.box(17.72, 59.47, 17.74, 59.48),
+             shapely.box(17.60, 59.50, 17.66, 59.53)]
+    nested = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["Kungsängen", "Tibble", "Bro"]}, geometry=boxes, crs=4326)
+    html = maps.map_html(maps.build_map(municipality=municipality, areas=nested, layers=("areas",), basemap="none"))
+    labels = {c: html.count(f"tk-area-label tk-area-{c}") for c in ("parent", "sub", "single")}
+    assert labels == {"parent": 1, "sub": 1, "single": 1}
+    assert ".tk-zoomed-out .tk-area-sub, .tk-zoomed-in .tk-area-parent { display: none; }" in html
+    assert f"z < {maps.SUB_AREA_LABELS_FROM_ZOOM}" in html
+    # no legend without anything to explain, and the data framed beside an open legend
+    assert 'id="tk-legend"' not in html
+    findings = _findings(3)
+    html = maps.map_html(maps.build_map(municipality=municipality, areas=nested, findings=findings,
+                                        layers=("findings",), basemap="none"))
+    assert "paddingTopLeft: [legend.offsetWidth + 16, 8]" in html

@@ -168,7 +168,7 @@ def test_karta_lists_its_markers_and_says_what_filters_apply_to(app_env: str) ->
     expected = len(findings) + int((incidents["precision"] != "kommun").sum()) + len(sightings)
     assert n == expected > 0
     [table] = [t.value for t in listing.table]
-    assert list(table.columns) == ["Lager", "Vad", "Status", "Tid", "Område", "Latitud", "Longitud", "Nr"]
+    assert list(table.columns) == ["Nr", "Lager", "Vad", "Status", "Tid", "Område", "Position (lat, lon)"]
     assert len(table) == min(n, _ui.MARKERS_SHOWN)
     assert set(table["Lager"]) <= {"Fynd", "Partnerhändelser", "Fältobservationer"}
     assert f"**{_ui.text('hotspot_title')}**" not in [m.value for m in at.markdown]  # Gi* is not on by default

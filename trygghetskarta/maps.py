@@ -404,23 +404,25 @@ def _add_areas(m: folium.Map, boundary: gpd.GeoSeries | None, areas: gpd.GeoData
     folium.GeoJson(data, style_function=lambda _: {"color": "#1f78b4", "weight": 1, "fillOpacity": 0.05},
                    tooltip=folium.GeoJsonTooltip(fields=["name", "locality"], labels=False)).add_to(group)
     points = geoms.representative_point()
-    for point, name, sub in zip(points, names, _is_sub_area(areas), strict=True):
+    for point, name, level in zip(points, names, _area_levels(areas), strict=True):
         if point is None or point.is_empty:
             continue
-        classes = "tk-area-label tk-area-sub" if sub else "tk-area-label"
+        classes = f"tk-area-label tk-area-{level}"
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
             html=f'<div class="{classes}" style="font:600 11px sans-serif;color:#1f4e79;'
                  f'white-space:nowrap;text-shadow:0 0 3px #fff">{_text(name)}</div>')).add_to(group)
     group.add_to(m)
 
 
-def _is_sub_area(areas: gpd.GeoDataFrame) -> list[bool]:
-    """Per area: does it lie inside another area (a neighbourhood of a locality)? Its name then shows only from
-    ``SUB_AREA_LABELS_FROM_ZOOM``, so the municipality's view names the localities without a pile of labels."""
+def _area_levels(areas: gpd.GeoDataFrame) -> list[str]:
+    """Per area: "sub" when it lies inside another area (a neighbourhood), "parent" when others lie inside it
+    (a locality), else "single". Zoomed out only localities are named, zoomed in only neighbourhoods
+    (``SUB_AREA_LABELS_FROM_ZOOM``), so the labels never pile up."""
     if "id" not in areas.columns:
-        return [False] * len(areas)
-    chain = areas_rule.nesting(areas).chain
-    return [len(chain.get(int(a), ())) > 1 for a in areas["id"]]
+        return ["single"] * len(areas)
+    nesting = areas_rule.nesting(areas)
+    return ["sub" if len(nesting.chain.get(int(a), ())) > 1 else
+            "parent" if len(nesting.members.get(int(a), ())) > 1 else "single" for a in areas["id"]]
 
 
 def _format_time(value: object) -> str:
@@ -742,7 +744,7 @@ _MAP_CSS = """<style>
 .tk-sw-diamond { transform: rotate(45deg) scale(.85); }
 .tk-sw-line { height: 4px; border: none; }
 .tk-sw-gradient { width: 36px; }
-.tk-zoomed-out .tk-area-sub { display: none; }
+.tk-zoomed-out .tk-area-sub, .tk-zoomed-in .tk-area-parent { display: none; }
 </style>"""
 
 
@@ -767,11 +769,17 @@ class _MapBehaviour(MacroElement):
                 };
                 control.addTo(map);
                 legend.open = map.getSize().x >= {{ this.open_from }};
+                {% if this.bounds %}
+                if (legend.open) {  // frame the data beside the open legend, not under it
+                    map.fitBounds({{ this.bounds }}, {paddingTopLeft: [legend.offsetWidth + 16, 8]});
+                }
+                {% endif %}
             }
             function onZoom() {
                 var z = map.getZoom();
-                L.DomUtil[z < {{ this.sub_labels_from }} ? 'addClass' : 'removeClass'](
-                    map.getContainer(), 'tk-zoomed-out');
+                var out = z < {{ this.sub_labels_from }};
+                L.DomUtil[out ? 'addClass' : 'removeClass'](map.getContainer(), 'tk-zoomed-out');
+                L.DomUtil[out ? 'removeClass' : 'addClass'](map.getContainer(), 'tk-zoomed-in');
                 var pane = map.getPane('tk-gistar');
                 if (pane) { pane.style.zIndex = z < {{ this.gistar_below }} ? 610 : 450; }
             }
@@ -781,9 +789,11 @@ class _MapBehaviour(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: tuple[float, float, float, float] | None = None) -> None:
         super().__init__()
         self._name = "TkMapBehaviour"
+        minx, miny, maxx, maxy = bounds if bounds is not None else (0.0, 0.0, 0.0, 0.0)
+        self.bounds = json.dumps([[miny, minx], [maxy, maxx]]) if bounds is not None else ""
         self.open_from = LEGEND_OPEN_FROM_PX
         self.sub_labels_from = SUB_AREA_LABELS_FROM_ZOOM
         self.gistar_below = GISTAR_ON_TOP_BELOW_ZOOM
@@ -809,15 +819,17 @@ def legend_html(entries: Sequence[LegendItem], lang: str) -> str:
             f'{"".join(sections)}</details>')
 
 
-def add_legend(m: folium.Map, entries: Sequence[LegendItem], lang: str) -> None:
+def add_legend(m: folium.Map, entries: Sequence[LegendItem], lang: str,
+               bounds: tuple[float, float, float, float] | None = None) -> None:
     """Give ``m`` the legend of ``entries`` (replacing one it has): a page that adds its own layers to a map from
-    ``build_map`` (the public map) explains them this way."""
+    ``build_map`` (the public map) explains them this way. ``bounds`` (min lon, min lat, max lon, max lat): what
+    the map frames, kept clear of the legend when the legend opens."""
     root = cast(Figure, m.get_root())  # a Map's root is its Figure
     root.header.add_child(folium.Element(_MAP_CSS), name="tk_map_css")
     legend = legend_html(entries, lang)
     if legend:
         root.html.add_child(folium.Element(legend), name="tk_legend")
-    m.add_child(_MapBehaviour(), name="tk_map_behaviour")
+    m.add_child(_MapBehaviour(bounds), name="tk_map_behaviour")
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -913,7 +925,8 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
     for name in ("findings", "incidents", "sightings"):
         if name in layers and name in data and len(data[name]):
             _add_point_layer(m, data[name], _KIND_OF_ARG[name], lang, legend, grid_cell_m)
-    add_legend(m, legend, lang)
+    minx, miny, maxx, maxy = (float(v) for v in extent.total_bounds)
+    add_legend(m, legend, lang, (minx, miny, maxx, maxy))
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
