@@ -61,9 +61,6 @@ with _ui.guard():
             st.caption(_ui.t("hotspot_fdr_on" if fdr else "hotspot_fdr_off") + " " + _ui.t("hotspot_zoom"))
     else:
         _ui.show_map(m, height=620)
-    st.caption(_ui.t("legend_note"))
-    _ui.marker_list(maps.marker_table(findings=data.findings, incidents=data.incidents, sightings=data.sightings,
-                                      areas=_ui.areas(), layers=chosen_layers, lang=lang))
     # How far the hot spots can be trusted (#17): the last six months' hot spots tested on the month after each
     method = "gistar" if "gistar" in chosen_layers else ("kde" if "heat" in chosen_layers else "count")
     trust = _ui.hotspot_trust(viewer, method, cell_m)
@@ -73,6 +70,9 @@ with _ui.guard():
     sizes = data.sizes
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
+    st.caption(_ui.t("legend_note"))
+    _ui.marker_list(maps.marker_table(findings=data.findings, incidents=data.incidents, sightings=data.sightings,
+                                      areas=_ui.areas(), layers=chosen_layers, lang=lang))
 
     if data.sighting_areas is not None:  # partners: published area sums over whole ISO weeks (mapview.map_data)
         st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))
