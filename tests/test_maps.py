@@ -376,3 +376,11 @@ def test_area_names_never_pile_up(municipality: gpd.GeoDataFrame) -> None:
     html = maps.map_html(maps.build_map(municipality=municipality, areas=nested, findings=findings,
                                         layers=("findings",), basemap="none"))
     assert "paddingTopLeft: [legend.offsetWidth + 16, 8]" in html
+
+
+def test_places_in_no_area_when_there_are_no_areas() -> None:
+    """The public map of a kommun with no areas stored yet names no area (it failed with an IndexError)."""
+    empty = gpd.GeoDataFrame({"id": [], "name": []}, geometry=[], crs=4326)
+    points = pd.DataFrame({"lon": [17.64, 17.75], "lat": [59.51, 59.48]})
+    found = analysis.area_ids_from_points(points, empty)
+    assert found.tolist() == [None, None] and found.index.tolist() == [0, 1]
