@@ -37,8 +37,10 @@ with _ui.guard():
                             ).add_to(layer)
     layer.add_to(m)
     shown = {_GROUP.get(str(s), "status_open") for s in points["status"]}
-    maps.add_legend(m, [maps.LegendItem(t("map_legend_status"), colour, t(group), "pin")
-                        for group, colour in _GROUP_COLOUR.items() if group in shown], map_lang)
+    minx, miny, maxx, maxy = (float(v) for v in _ui.municipality().total_bounds)
+    maps.add_legend(m, [maps.LegendItem(t("map_legend_status"), colour, t(group), "circle")
+                        for group, colour in _GROUP_COLOUR.items() if group in shown], map_lang,
+                    (minx, miny, maxx, maxy))
     for key, child in list(m._children.items()):  # the layer control lists the layers rendered before it
         if isinstance(child, folium.LayerControl):
             m._children.move_to_end(key)

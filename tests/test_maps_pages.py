@@ -200,3 +200,15 @@ def test_public_map_lists_its_places(app_env: str) -> None:
     assert n == len(table) > 0
     assert list(table.columns) == ["Vad", "Status", "Anmäld", "Område"]
     assert table["Område"].str.len().gt(0).any()
+    # the map explains its colours: one legend line per status group shown, as circles like the markers
+    [frame] = at.get("iframe")
+    legend = frame.proto.srcdoc.split('id="tk-legend"', 1)[1].split("</details></details>", 1)[0]
+    assert "<summary>Status</summary>" in legend and "tk-sw-circle" in legend and "tk-sw-pin" not in legend
+    groups = {"Pågår": schema.OPEN_STATUSES, "Åtgärdad": ("atgardad", "verifierad"), "Åtgärdas inte": ("ej_atgardas",)}
+    store = open_store(app_env)
+    from trygghetskarta import public
+
+    statuses = set(public.public_map_frame(store, "sv")["status"])
+    store.dispose()
+    assert {label for label, keys in groups.items() if statuses & set(keys)} == {
+        label for label in groups if f"</span>{label}</li>" in legend}

@@ -117,7 +117,8 @@ _KIND_OF_ARG = {"findings": "finding", "incidents": "incident", "sightings": "si
 @dataclass(frozen=True)
 class LegendItem:
     """One line of the legend: the layer it belongs to (its group heading), a CSS colour (or gradient), the
-    label and the swatch's shape (``pin`` finding, ``square`` incident, ``diamond`` sighting, ``line``, ``box``)."""
+    label and the swatch's shape (``pin`` finding, ``square`` incident, ``diamond`` sighting, ``circle``, ``line``,
+    ``box``)."""
 
     group: str
     colour: str
@@ -741,6 +742,7 @@ _MAP_CSS = """<style>
 .tk-sw { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: middle;
          border: 1px solid #444; box-sizing: border-box; }
 .tk-sw-pin { border-radius: 50% 50% 50% 0; transform: rotate(-45deg); }
+.tk-sw-circle { border-radius: 50%; }
 .tk-sw-diamond { transform: rotate(45deg) scale(.85); }
 .tk-sw-line { height: 4px; border: none; }
 .tk-sw-gradient { width: 36px; }
