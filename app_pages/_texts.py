@@ -529,14 +529,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "statuses_help": ("Gäller bara fynden; partnerhändelser och fältobservationer har ingen status.",
                       "Applies to findings only; partner incidents and field sightings have no status."),
     "hotspot_title": ("Så läser du hot spots", "How to read hot spots"),
-    "hotspot_explain": ("**Röd ruta (het punkt):** ett område med fler fynd och partnerhändelser än väntat om de "
+    "hotspot_what_both": ("fynd och partnerhändelser", "findings and partner incidents"),
+    "hotspot_what_findings": ("fynd", "findings"),
+    "hotspot_explain": ("**Röd ruta (het punkt):** ett område med fler {what} än väntat om de "
                         "vore jämnt spridda över kommunen. Rutorna är {cell} m.\n\n"
                         "**99 %** betyder att en så stor samling bara skulle uppstå av ren slump ungefär 1 gång av "
                         "100; **95 %** 1 gång av 20 och **90 %** 1 gång av 10, alltså svagare belägg.\n\n"
                         "**Blå ruta (kall punkt):** färre än väntat.\n\n"
                         "Hot spots säger var det har rapporterats mycket, inte varför. Titta på fynden i rutan "
                         "innan ni bestämmer en åtgärd.",
-                        "**Red cell (hot spot):** an area with more findings and partner incidents than expected "
+                        "**Red cell (hot spot):** an area with more {what} than expected "
                         "if they were spread evenly over the municipality. The cells are {cell} m.\n\n"
                         "**99 %** means that so large a cluster would arise by pure chance about 1 time in 100; "
                         "**95 %** 1 time in 20 and **90 %** 1 time in 10, so weaker evidence.\n\n"

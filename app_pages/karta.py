@@ -57,7 +57,8 @@ with _ui.guard():
             _ui.show_map(m, height=620)
         with side:
             st.markdown(f"**{_ui.t('hotspot_title')}**")
-            st.markdown(_ui.t("hotspot_explain", cell=cell_m))
+            what = _ui.t("hotspot_what_both" if data.incidents is not None else "hotspot_what_findings")
+            st.markdown(_ui.t("hotspot_explain", cell=cell_m, what=what))
             st.caption(_ui.t("hotspot_fdr_on" if fdr else "hotspot_fdr_off") + " " + _ui.t("hotspot_zoom"))
     else:
         _ui.show_map(m, height=620)

@@ -184,8 +184,9 @@ def test_karta_explains_hot_spots_beside_the_map(app_env: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
     shown = [m.value for m in at.markdown]
     assert f"**{_ui.text('hotspot_title')}**" in shown
-    assert _ui.text("hotspot_explain", cell=250) in shown
-    assert "jämnt spridda" in _ui.text("hotspot_explain", cell=250) and "99 %" in _ui.text("hotspot_explain", cell=250)
+    explained = _ui.text("hotspot_explain", cell=250, what="fynd och partnerhändelser")  # a planner sees both
+    assert explained in shown
+    assert "fler fynd och partnerhändelser än väntat om de vore jämnt spridda" in explained and "99 %" in explained
     assert any(c.value.startswith(_ui.text("hotspot_fdr_on")) for c in at.caption)
     [frame] = at.get("iframe")
     assert f'"{maps.GISTAR_PANE}"' in frame.proto.srcdoc.split("createPane(", 1)[1][:200]  # cells above markers
