@@ -14,8 +14,7 @@ import streamlit as st
 from app_pages import _assets, _ui
 from trygghetskarta import maps, places, schema
 
-View = tuple[tuple[float, float], int]  # ((lat, lon) centre, zoom) the tap map opens on
-MAP_WIDTH_PX = 340  # a phone's tap map (390 px screen less the page's margins): the walk's area must fit
+Bounds = tuple[float, float, float, float]  # (min lon, min lat, max lon, max lat) the tap map opens on
 CHOSEN = {"color": "#111111", "fill_color": "#ffffff"}  # the chosen point: a black and white ring, no category's
 
 _GPS_HTML = '<button class="tk-gps" type="button"></button><div class="tk-gps-status"></div>'
@@ -45,11 +44,15 @@ export default function(component) {
 """
 
 
-def _base_map(lang: str) -> folium.Map:
-    """The municipality and its areas, nothing that changes while a report is made; its libraries come from
-    the app, not a CDN."""
-    return _assets.local(maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",),
-                                        lang=lang))
+def _base_map(lang: str, bounds: Bounds | None = None) -> folium.Map:
+    """The municipality and its areas, framed on ``bounds`` (the walk's area) when given: nothing that changes
+    while a report is made, so the same walk gives the same map every run; its libraries come from the app,
+    not a CDN."""
+    m = maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",), lang=lang)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])  # once, as the map is drawn: no later move to race a tap
+    return _assets.local(m)
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,14 +69,6 @@ def _gps(key: str) -> dict[str, float] | None:
                               key=key, on_position_change=lambda: None)
     position = getattr(result, "position", None) if result is not None else None
     return position if isinstance(position, dict) and "lat" in position else None
-
-
-def view_of(bounds: tuple[float, float, float, float] | None, height: int = 300) -> View | None:
-    """The tap map's opening view for ``bounds`` (a walk's area), sized for a phone; None keeps the whole
-    municipality."""
-    if bounds is None:
-        return None
-    return maps.view_for_bounds(bounds, MAP_WIDTH_PX, height)
 
 
 def _place_label(place: places.Place) -> str:
@@ -111,11 +106,11 @@ def _order(prefix: str, sources: dict[str, tuple[float, float, float | None]]) -
 
 
 def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, findings: Any = None,
-         height: int = 300, view: View | None = None,
+         height: int = 300, bounds: Bounds | None = None,
          choices: list[places.Place] | None = None) -> tuple[float, float, float | None, str] | None:
     """The chosen (lon, lat, accuracy_m, source) or None. Preference: GPS, then the photo, then a tap, then a
-    place from the list; a new tap or a newly chosen place is a deliberate correction and wins. ``view``: where
-    the map opens (the walk's area); ``choices``: the places of "Kan du inte använda kartan?"."""
+    place from the list; a new tap or a newly chosen place is a deliberate correction and wins. ``bounds``:
+    what the map opens on (the walk's area); ``choices``: the places of "Kan du inte använda kartan?"."""
     st.markdown(f"**{_ui.t('position')}**")
     state = st.session_state
     nonce = state.get(f"{prefix}_nonce", 0)  # a new report gets fresh GPS and map widgets
@@ -135,7 +130,7 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     chosen = (*sources[order[0]], order[0]) if order else None
     # The base map stays the same between reruns (so a tap is never lost to a re-render); the walk's findings
     # and the chosen point travel as a feature group that streamlit-folium swaps in place.
-    m = _base_map(_ui.lang())
+    m = _base_map(_ui.lang(), bounds)
     layer = folium.FeatureGroup(name=_ui.t("position"))
     if findings is not None and len(findings):
         for row in findings.itertuples():
@@ -151,11 +146,11 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     st.caption(_ui.t("tap_map"))
     from streamlit_folium import st_folium
 
-    # The view travels through center/zoom (streamlit-folium moves the map, it does not rebuild it): the walk's
-    # area first, then the chosen point.
-    center, zoom = ((chosen[1], chosen[0]), 16) if chosen else (view if view else (None, None))
+    # The chosen point's view travels through center/zoom (streamlit-folium moves the map, it does not rebuild
+    # it); before a choice nothing moves the map after it is drawn on the walk's area, so no move races a tap.
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
-                    key=f"{prefix}_map_{nonce}", feature_group_to_add=layer, center=center, zoom=zoom)
+                    key=f"{prefix}_map_{nonce}", feature_group_to_add=layer,
+                    center=(chosen[1], chosen[0]) if chosen else None, zoom=16 if chosen else None)
     clicked = (out or {}).get("last_clicked")
     if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_tap_raw"):
         state[f"{prefix}_tap_raw"] = (clicked.get("lng"), clicked.get("lat"))
@@ -177,14 +172,14 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
 
 
 def pick_line(prefix: str, *, findings: Any = None, height: int = 300,
-              view: View | None = None) -> list[tuple[float, float]] | None:
+              bounds: Bounds | None = None) -> list[tuple[float, float]] | None:
     """A stretch (e.g. a dark path) drawn by tapping its points on the map one after another; the chosen
     (lon, lat) points in order, or None until there are two. "Ångra" removes the last point, "Rensa" all."""
     st.markdown(f"**{_ui.t('line_position')}**")
     state = st.session_state
     nonce = state.get(f"{prefix}_nonce", 0)
     points: list[tuple[float, float]] = list(state.get(f"{prefix}_line", []))
-    m = _base_map(_ui.lang())
+    m = _base_map(_ui.lang(), bounds)
     layer = folium.FeatureGroup(name=_ui.t("line_position"))
     if findings is not None and len(findings):
         for row in findings.itertuples():
@@ -198,9 +193,9 @@ def pick_line(prefix: str, *, findings: Any = None, height: int = 300,
     from streamlit_folium import st_folium
 
     last = points[-1] if points else None
-    center, zoom = ((last[1], last[0]), 17) if last else (view if view else (None, None))
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
-                    key=f"{prefix}_linemap_{nonce}", feature_group_to_add=layer, center=center, zoom=zoom)
+                    key=f"{prefix}_linemap_{nonce}", feature_group_to_add=layer,
+                    center=(last[1], last[0]) if last else None, zoom=17 if last else None)
     clicked = (out or {}).get("last_clicked")
     if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_line_raw"):
         state[f"{prefix}_line_raw"] = (clicked.get("lng"), clicked.get("lat"))

@@ -146,12 +146,12 @@ def _finding_position(n: int, files: list[tuple[str, bytes]], walk_findings: pd.
     """Where the finding is: one position (GPS, a photo's, a place from the list, a tap) or a stretch (a dark
     path) drawn point by point, whose middle is then its position. The map opens on the walk's area."""
     photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
-    view = _position.view_of(walk_bounds(walk_id))
+    bounds = walk_bounds(walk_id)
     if not st.toggle(_ui.t("draw_line"), key=f"rap_line_{n}"):
         choices = places.walk_places(_ui.areas(), walk_area_id=walk_area_id(walk_id), findings=walk_findings)
-        return _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings, view=view,
+        return _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings, bounds=bounds,
                               choices=choices), None
-    line = _position.pick_line("rap_finding", findings=walk_findings, view=view)
+    line = _position.pick_line("rap_finding", findings=walk_findings, bounds=bounds)
     middle = shapely.LineString(line).interpolate(0.5, normalized=True) if line else None
     return ((middle.x, middle.y, None, "line") if middle is not None else None), line
 

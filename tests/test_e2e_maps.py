@@ -88,7 +88,6 @@ def test_phone_report_without_the_map_and_a_legend_that_folds(app: tuple[App, Pa
     # the tap map opens on the walk's area (it is not touched below)
     tap_map = folium_frame(page)
     tap_map.wait_for_function("() => window.map_div && window.map_div._loaded", timeout=60_000)
-    page.wait_for_timeout(500)  # streamlit-folium moves the view after drawing the map
     view = tap_map.evaluate("() => { const b = window.map_div.getBounds(); return {zoom: window.map_div.getZoom(), "
                             "w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth()}; }")
     assert view["zoom"] >= 12, view

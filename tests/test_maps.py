@@ -325,18 +325,6 @@ def test_gistar_cells_lie_above_the_markers_when_zoomed_out(municipality: gpd.Ge
     assert f"z < {maps.GISTAR_ON_TOP_BELOW_ZOOM} ? 610 : 450" in html
 
 
-def test_view_for_bounds_frames_an_area() -> None:
-    bounds = (17.62, 59.50, 17.66, 59.53)  # about 2.3 × 3.3 km
-    (lat, lon), zoom = maps.view_for_bounds(bounds, width_px=360, height_px=300)
-    assert (lat, lon) == pytest.approx((59.515, 17.64))
-    assert zoom == 12  # 13 would need 3.3 km of latitude in 300 px: it does not fit
-    assert maps.view_for_bounds((17.6399, 59.5149, 17.6401, 59.5151), 360, 300)[1] == 17  # capped
-    kommun = maps.view_for_bounds((17.40, 59.40, 17.90, 59.65), 360, 300)[1]
-    assert kommun < zoom
-    with pytest.raises(ValidationError, match="bounds"):
-        maps.view_for_bounds((17.7, 59.5, 17.6, 59.4), 360, 300)
-
-
 def test_marker_table_lists_what_the_map_marks(areas: gpd.GeoDataFrame) -> None:
     findings = _findings(3, categories=("klotter",)).assign(
         status="ny", area_id=[1, 2, None], lon=[17.64, 17.75, 17.70], lat=[59.51, 59.48, 59.49],

@@ -346,27 +346,6 @@ def _raster_overlay(values: np.ndarray, grid: analysis.Grid, rgba: np.ndarray, n
 # --- layers ------------------------------------------------------------------------------------------
 
 
-def view_for_bounds(bounds: tuple[float, float, float, float], width_px: int, height_px: int,
-                    max_zoom: int = 17) -> tuple[tuple[float, float], int]:
-    """The ((lat, lon) centre, zoom) that shows ``bounds`` = (min lon, min lat, max lon, max lat) whole in a
-    ``width_px`` × ``height_px`` Web Mercator map (256 px tiles); at most ``max_zoom``. A page hands it to
-    streamlit-folium's ``center``/``zoom``, which move the view without rebuilding the map."""
-    minx, miny, maxx, maxy = (float(v) for v in bounds)
-    if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx <= maxx and miny <= maxy
-            and miny > -85 and maxy < 85):
-        msg = f"bounds must be (min lon, min lat, max lon, max lat), got {bounds!r}"
-        raise ValidationError(msg)
-
-    def mercator_y(lat: float) -> float:
-        return float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
-
-    share_x = max((maxx - minx) / 360.0, 1e-9)
-    share_y = max((mercator_y(maxy) - mercator_y(miny)) / (2 * np.pi), 1e-9)
-    fits = min(width_px / (256 * share_x), height_px / (256 * share_y))
-    zoom = int(np.clip(np.floor(np.log2(fits)), 1, max_zoom))
-    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
-
-
 def _base_map(basemap: str | None, bounds: tuple[float, float, float, float]) -> folium.Map:
     choice = basemap or settings.get("basemap")
     if choice not in BASEMAPS:
