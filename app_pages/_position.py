@@ -1,5 +1,7 @@
 """Position picking for the report page: the phone's GPS through the browser (a small inline component,
-no extra dependency), a photo's EXIF GPS, or a tap on a small map. Shows the chosen point and accuracy."""
+no extra dependency), a photo's EXIF GPS, a place from a list ("Kan du inte använda kartan?", for anyone who
+cannot use the map: the walk's area, its findings, every area; ``trygghetskarta.places``) or a tap on a small
+map that opens on the walk's area. Shows the chosen point and accuracy."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import folium
 import streamlit as st
 
 from app_pages import _assets, _ui
-from trygghetskarta import maps, schema
+from trygghetskarta import maps, places, schema
+
+Bounds = tuple[float, float, float, float]  # (min lon, min lat, max lon, max lat) the tap map opens on
+CHOSEN = {"color": "#111111", "fill_color": "#ffffff"}  # the chosen point: a black and white ring, no category's
 
 _GPS_HTML = '<button class="tk-gps" type="button"></button><div class="tk-gps-status"></div>'
 _GPS_CSS = """
@@ -39,11 +44,15 @@ export default function(component) {
 """
 
 
-def _base_map(lang: str) -> folium.Map:
-    """The municipality and its areas, nothing that changes while a report is made; its libraries come from
-    the app, not a CDN."""
-    return _assets.local(maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",),
-                                        lang=lang))
+def _base_map(lang: str, bounds: Bounds | None = None) -> folium.Map:
+    """The municipality and its areas, framed on ``bounds`` (the walk's area) when given: nothing that changes
+    while a report is made, so the same walk gives the same map every run; its libraries come from the app,
+    not a CDN."""
+    m = maps.build_map(municipality=_ui.municipality(), areas=_ui.areas(), layers=("areas",), lang=lang)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])  # once, as the map is drawn: no later move to race a tap
+    return _assets.local(m)
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,10 +71,46 @@ def _gps(key: str) -> dict[str, float] | None:
     return position if isinstance(position, dict) and "lat" in position else None
 
 
+def _place_label(place: places.Place) -> str:
+    if place.kind == "finding":
+        text = place.detail[:40] + ("…" if len(place.detail) > 40 else "")
+        return _ui.t("place_finding", id=place.ref, category=_ui.label("category", place.name),
+                     text=f" – {text}" if text else "")
+    return _ui.t("place_walk_area" if place.in_walk else "place_area", name=place.name, acc=int(place.accuracy_m or 0))
+
+
+def _choose_place(prefix: str, nonce: int, choices: list[places.Place]) -> places.Place | None:
+    """"Kan du inte använda kartan?": a search over the places and a list of them; the chosen place or None."""
+    with st.expander(_ui.t("no_map"), icon=":material/list_alt:"):
+        st.caption(_ui.t("no_map_intro"))
+        query = st.text_input(_ui.t("place_search"), key=f"{prefix}_place_q_{nonce}")
+        labels = {p.key: _place_label(p) for p in choices}
+        found = places.search(choices, query, [labels[p.key] for p in choices])
+        if not found:
+            st.caption(_ui.t("place_none"))
+        by_key = {p.key: p for p in choices}
+        key = st.selectbox(_ui.t("place_choose"), [p.key for p in found], index=None, placeholder=_ui.t("choose"),
+                           format_func=labels.__getitem__, key=f"{prefix}_place_{nonce}",
+                           on_change=lambda: st.session_state.__setitem__(f"{prefix}_latest", "place"))
+    return by_key.get(key) if key else None
+
+
+def _order(prefix: str, sources: dict[str, tuple[float, float, float | None]]) -> list[str]:
+    """Which source the position comes from, best first: GPS, the photo, a tap, a listed place; the latest
+    deliberate choice (a new tap on the map, a place from the list) wins."""
+    order: list[str] = [s for s in ("gps", "exif", "tap", "place") if s in sources]
+    latest = st.session_state.get(f"{prefix}_latest")
+    if latest in sources:
+        order = [latest, *[s for s in order if s != latest]]
+    return order
+
+
 def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, findings: Any = None,
-         height: int = 300) -> tuple[float, float, float | None, str] | None:
-    """The chosen (lon, lat, accuracy_m, source) or None. Preference: GPS, then the photo, then a tap;
-    a new tap on the map is a deliberate correction and wins."""
+         height: int = 300, bounds: Bounds | None = None,
+         choices: list[places.Place] | None = None) -> tuple[float, float, float | None, str] | None:
+    """The chosen (lon, lat, accuracy_m, source) or None. Preference: GPS, then the photo, then a tap, then a
+    place from the list; a new tap or a newly chosen place is a deliberate correction and wins. ``bounds``:
+    what the map opens on (the walk's area); ``choices``: the places of "Kan du inte använda kartan?"."""
     st.markdown(f"**{_ui.t('position')}**")
     state = st.session_state
     nonce = state.get(f"{prefix}_nonce", 0)  # a new report gets fresh GPS and map widgets
@@ -78,13 +123,14 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     tap = state.get(f"{prefix}_tap")
     if tap:
         sources["tap"] = (tap[0], tap[1], None)
-    order = [s for s in ("gps", "exif", "tap") if s in sources]
-    if state.get(f"{prefix}_tap_new") and "tap" in sources:
-        order = ["tap", *[s for s in order if s != "tap"]]
+    place = _choose_place(prefix, nonce, choices) if choices else None
+    if place is not None:
+        sources["place"] = (place.lon, place.lat, place.accuracy_m)
+    order = _order(prefix, sources)
     chosen = (*sources[order[0]], order[0]) if order else None
     # The base map stays the same between reruns (so a tap is never lost to a re-render); the walk's findings
     # and the chosen point travel as a feature group that streamlit-folium swaps in place.
-    m = _base_map(_ui.lang())
+    m = _base_map(_ui.lang(), bounds)
     layer = folium.FeatureGroup(name=_ui.t("position"))
     if findings is not None and len(findings):
         for row in findings.itertuples():
@@ -95,12 +141,14 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
                                 fill_color=colour, fill_opacity=0.9,
                                 tooltip=html.escape(_ui.label("category", row.category))).add_to(layer)
     if chosen:
-        folium.CircleMarker([chosen[1], chosen[0]], radius=10, color="#d63e2a", weight=3, fill=True,
-                            fill_opacity=0.5, tooltip=html.escape(_ui.t("position"))).add_to(layer)
+        folium.CircleMarker([chosen[1], chosen[0]], radius=11, weight=4, fill=True, fill_opacity=0.6,
+                            tooltip=html.escape(_ui.t("position")), **CHOSEN).add_to(layer)
     st.caption(_ui.t("tap_map"))
     from streamlit_folium import st_folium
 
-    key = _map_key(prefix, "map", "line")
+    # The chosen point's view travels through center/zoom (streamlit-folium moves the map, it does not rebuild
+    # it); before a choice nothing moves the map after it is drawn on the walk's area, so no move races a tap.
+    key = _map_key(prefix, "map", "linemap")
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
                     key=key, feature_group_to_add=layer,
                     center=(chosen[1], chosen[0]) if chosen else None, zoom=16 if chosen else None)
@@ -108,6 +156,7 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     if clicked:
         state[f"{prefix}_tap"] = clicked
         state[f"{prefix}_tap_new"] = True
+        state[f"{prefix}_latest"] = "tap"
         st.rerun()
     if chosen is None:
         st.info(_ui.t("pos_missing"))
@@ -115,27 +164,30 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     lon, lat, acc, source = chosen
     if source == "gps":
         st.success(_ui.t("pos_gps", lat=lat, lon=lon, acc=acc or 0))
+    elif source == "place" and place is not None:
+        st.success(_ui.t("pos_place", place=_ui.plain(_place_label(place)), lat=lat, lon=lon))
     else:
         st.success(_ui.t(f"pos_{source}", lat=lat, lon=lon))
     return chosen
 
 
-def pick_line(prefix: str, *, findings: Any = None, height: int = 300) -> list[tuple[float, float]] | None:
+def pick_line(prefix: str, *, findings: Any = None, height: int = 300,
+              bounds: Bounds | None = None) -> list[tuple[float, float]] | None:
     """A stretch (e.g. a dark path) drawn by tapping its points on the map one after another; the chosen
     (lon, lat) points in order, or None until there are two. "Ångra" removes the last point, "Rensa" all."""
     st.markdown(f"**{_ui.t('line_position')}**")
     state = st.session_state
     points: list[tuple[float, float]] = list(state.get(f"{prefix}_line", []))
-    m = _base_map(_ui.lang())
+    m = _base_map(_ui.lang(), bounds)
     layer = folium.FeatureGroup(name=_ui.t("line_position"))
     if findings is not None and len(findings):
         for row in findings.itertuples():
             folium.CircleMarker([row.lat, row.lon], radius=5, color="#333333", weight=1, fill=True,
                                 fill_color="#9e9e9e", fill_opacity=0.8).add_to(layer)
     if len(points) >= 2:
-        folium.PolyLine([[la, lo] for lo, la in points], color="#d63e2a", weight=6, opacity=0.85).add_to(layer)
+        folium.PolyLine([[la, lo] for lo, la in points], color=CHOSEN["color"], weight=6, opacity=0.85).add_to(layer)
     for lo, la in points:
-        folium.CircleMarker([la, lo], radius=6, color="#d63e2a", weight=2, fill=True, fill_opacity=0.9).add_to(layer)
+        folium.CircleMarker([la, lo], radius=6, weight=2, fill=True, fill_opacity=0.9, **CHOSEN).add_to(layer)
     st.caption(_ui.t("tap_line"))
     from streamlit_folium import st_folium
 
@@ -194,6 +246,6 @@ def _new_click(out: Any, key: str, raw_key: str) -> tuple[float, float] | None:
 
 def reset(prefix: str) -> None:
     """Forget the chosen point (and drawn stretch) for the next report."""
-    for suffix in ("_tap", "_tap_raw", "_tap_new", "_line", "_line_raw"):
+    for suffix in ("_tap", "_tap_raw", "_tap_new", "_latest", "_line", "_line_raw"):
         st.session_state.pop(prefix + suffix, None)
     st.session_state[f"{prefix}_nonce"] = st.session_state.get(f"{prefix}_nonce", 0) + 1

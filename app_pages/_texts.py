@@ -10,7 +10,7 @@ from trygghetskarta.i18n import N_
 
 # Ids built at run time: _ui.t(f"page_{key}"), f"layer_{k}", f"light_{k}", f"aud_{k}", f"tab_{form}",
 # f"pos_{source}", f"sso_…", f"est_missing_state_{state}", the admin tabs, the flash after a timeout,
-# f"a11y_lim_{key}".
+# f"a11y_lim_{key}", f"col_{column}".
 RUNTIME_IDS: tuple[str, ...] = (
     N_("page_oversikt"), N_("page_karta"), N_("page_rapportera"), N_("page_vandringar"), N_("page_atgarder"),
     N_("page_lagesbild"), N_("page_est_rapport"), N_("page_granskning"), N_("page_import_export"),
@@ -27,6 +27,8 @@ RUNTIME_IDS: tuple[str, ...] = (
     # the accessibility statement's limitations, f"a11y_lim_{key}" for accessibility.LIMITATIONS
     N_("a11y_lim_lang"), N_("a11y_lim_streamlit_english"), N_("a11y_lim_maps"), N_("a11y_lim_charts"),
     N_("a11y_lim_pdf"),
+    # the marker table's columns, f"col_{c}" (_ui.marker_list)
+    N_("col_id"), N_("col_layer"), N_("col_what"), N_("col_status"), N_("col_time"), N_("col_area"),
 )
 
 

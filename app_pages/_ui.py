@@ -531,6 +531,27 @@ def show_map(m: Any, *, height: int = 560) -> None:
     st.iframe(maps.map_html(_assets.local(m)), height=height)
 
 
+MARKERS_SHOWN = 200  # rows of a map's marker list (an HTML table a screen reader can walk)
+
+
+def marker_list(table: pd.DataFrame, *, shown: int = MARKERS_SHOWN) -> None:
+    """The map's markers outside the map (issue 14): an expander with a plain HTML table (``st.table``, which a
+    screen reader reads row by row) of ``maps.marker_table``'s newest ``shown`` rows. Cells go through
+    ``plain``: ``st.table`` renders Markdown and area names and labels are data."""
+    with st.expander(t("markers_list", n=len(table)), icon=":material/list:"):
+        if table.empty:
+            st.caption(t("markers_none"))
+            return
+        if len(table) > shown:
+            st.caption(t("markers_more", shown=shown, n=len(table)))
+        head = table.head(shown)
+        columns = {t(f"col_{c}"): [plain(v) for v in head[c]] for c in ("id", "layer", "what", "status", "time",
+                                                                       "area")}
+        columns[t("col_position")] = [plain(f"{la:.5f}, {lo:.5f}") for la, lo in zip(head["lat"], head["lon"],
+                                                                                      strict=True)]
+        st.table(pd.DataFrame(columns), hide_index=True, alt=t("markers_alt"))
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=50)
 def _map_data(url: str, version: str, viewer_key: Any, filters: Any) -> tuple[Any, tuple[RestrictedView, ...]]:
     del version

@@ -25,10 +25,12 @@ with _ui.guard():
         period = c1.date_input(_ui.t("period"), value=(today - dt.timedelta(days=365), today), format="YYYY-MM-DD")
         light = c1.segmented_control(_ui.t("light"), ["dag", "natt"], format_func=lambda k: _ui.t(f"light_{k}"),
                                      key="karta_light")
-        categories = c2.multiselect(_ui.t("categories"), schema.keys("category"),
-                                    format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"))
-        statuses = c2.multiselect(_ui.t("statuses"), schema.keys("status"),
-                                  format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"))
+        categories = c2.multiselect(_ui.t("categories_scope"), schema.keys("category"),
+                                    format_func=lambda k: _ui.label("category", k), placeholder=_ui.t("choose"),
+                                    help=_ui.t("categories_help"))
+        statuses = c2.multiselect(_ui.t("statuses_scope"), schema.keys("status"),
+                                  format_func=lambda k: _ui.label("status", k), placeholder=_ui.t("choose"),
+                                  help=_ui.t("statuses_help"))
         # only for a role that sees partner incidents (a disabled filter was faint text to no purpose)
         sources = c3.multiselect(_ui.t("sources"), schema.keys("incident_source"),
                                  format_func=lambda k: _ui.label("incident_source", k),
@@ -51,7 +53,17 @@ with _ui.guard():
     emerging = _ui.emerging(viewer, cell_m) if "emerging" in chosen_layers else None
     m = mapview.map_for(data, _ui.areas(), layers=chosen_layers, lang=lang, grid_cell_m=cell_m, fdr=fdr,
                         emerging=emerging)
-    _ui.show_map(m, height=620)
+    if "gistar" in chosen_layers:  # the hot spots explained in plain words beside the map (below it on a phone)
+        map_column, side = st.columns([3, 1])
+        with map_column:
+            _ui.show_map(m, height=620)
+        with side:
+            st.markdown(f"**{_ui.t('hotspot_title')}**")
+            what = _ui.t("hotspot_what_both" if data.incidents is not None else "hotspot_what_findings")
+            st.markdown(_ui.t("hotspot_explain", cell=cell_m, what=what))
+            st.caption(_ui.t("hotspot_fdr_on" if fdr else "hotspot_fdr_off") + " " + _ui.t("hotspot_zoom"))
+    else:
+        _ui.show_map(m, height=620)
     # How far the hot spots can be trusted (#17): the last six months' hot spots tested on the month after each
     method = "gistar" if "gistar" in chosen_layers else ("kde" if "heat" in chosen_layers else "count")
     trust = _ui.hotspot_trust(viewer, method, cell_m)
@@ -61,6 +73,9 @@ with _ui.guard():
     sizes = data.sizes
     note = " " + _ui.t("demo_note") if store.get_meta("demo") else ""
     st.caption(_ui.t("shown", **sizes) + note)
+    st.caption(_ui.t("legend_note"))
+    _ui.marker_list(maps.marker_table(findings=data.findings, incidents=data.incidents, sightings=data.sightings,
+                                      areas=_ui.areas(), layers=chosen_layers, lang=lang))
 
     if data.sighting_areas is not None:  # partners: published area sums over whole ISO weeks (mapview.map_data)
         st.subheader(_ui.t("sighting_totals", k=settings.get("privacy_k")))

@@ -13,7 +13,7 @@ import shapely
 import streamlit as st
 
 from app_pages import _draft, _position, _ui
-from trygghetskarta import capture, photos, schema, settings
+from trygghetskarta import capture, photos, places, schema, settings
 
 # Material icons ship with Streamlit, so they render on any phone and offline (emoji fonts vary).
 ICON = {
@@ -118,14 +118,43 @@ def _walk_choices(store) -> tuple[dict[int, str], int]:
     return titles, default
 
 
-def _finding_position(n: int, files: list[tuple[str, bytes]],
-                      walk_findings: pd.DataFrame | None) -> tuple[Position | None, list[tuple[float, float]] | None]:
-    """Where the finding is: one position (GPS, a photo's, a tap) or a stretch (a dark path) drawn point by
-    point, whose middle is then its position."""
+def walk_area_id(walk_id: int | None) -> int | None:
+    """The area the walk was planned for (None without a walk or an area)."""
+    if walk_id is None:
+        return None
+    walks = _ui.read("walk", viewer)
+    row = walks.loc[walks["id"] == walk_id]
+    value = row["area_id"].iloc[0] if len(row) and "area_id" in row.columns else None
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def walk_bounds(walk_id: int | None) -> tuple[float, float, float, float] | None:
+    """The bounds the tap map opens on: the walk's area, else its route; None (the municipality) without."""
+    if walk_id is None:
+        return None
+    area_id = walk_area_id(walk_id)
+    areas = _ui.areas()
+    frame = areas.loc[areas["id"] == area_id] if area_id is not None else areas.iloc[:0]
+    if frame.empty:
+        walks = _ui.read("walk", viewer)
+        frame = walks.loc[(walks["id"] == walk_id) & walks.geometry.notna() & ~walks.geometry.is_empty]
+    if frame.empty:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    return minx, miny, maxx, maxy
+
+
+def _finding_position(n: int, files: list[tuple[str, bytes]], walk_findings: pd.DataFrame | None,
+                      walk_id: int | None) -> tuple[Position | None, list[tuple[float, float]] | None]:
+    """Where the finding is: one position (GPS, a photo's, a place from the list, a tap) or a stretch (a dark
+    path) drawn point by point, whose middle is then its position. The map opens on the walk's area."""
     photo_position = next((p for p in (capture.position_from_photo(data) for _, data in files) if p), None)
+    bounds = walk_bounds(walk_id)
     if not st.toggle(_ui.t("draw_line"), key=f"rap_line_{n}"):
-        return _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings), None
-    line = _position.pick_line("rap_finding", findings=walk_findings)
+        choices = places.walk_places(_ui.areas(), walk_area_id=walk_area_id(walk_id), findings=walk_findings)
+        return _position.pick("rap_finding", photo_position=photo_position, findings=walk_findings, bounds=bounds,
+                              choices=choices), None
+    line = _position.pick_line("rap_finding", findings=walk_findings, bounds=bounds)
     middle = shapely.LineString(line).interpolate(0.5, normalized=True) if line else None
     return ((middle.x, middle.y, None, "line") if middle is not None else None), line
 
@@ -195,9 +224,10 @@ def finding_form(store) -> None:
     files = _accepted_photos([(f.name, f.getvalue()) for f in uploads or []]
                              + ([("kamera.jpg", camera.getvalue())] if camera else []))
     # the walk's newest findings on the tap map (a walk has a few dozen; more would only slow the phone)
-    walk_findings = store.points("finding", viewer, walk_id=walk_id, columns=("category", "status")).sort_values(
+    walk_findings = store.points("finding", viewer, walk_id=walk_id,
+                                 columns=("category", "status", "description")).sort_values(
         "id").tail(SHOWN_ON_PHONE) if walk_id else None
-    chosen, line = _finding_position(n, files, walk_findings)
+    chosen, line = _finding_position(n, files, walk_findings, walk_id)
     _keep_draft(n, chosen)
 
     def submit(category: str, chosen: Position) -> None:
@@ -270,7 +300,7 @@ def sighting_form(store) -> None:
                        key=f"sig_age_{n}", format_func=lambda k: _ui.label("age_band", k))
     description = st.text_area(_ui.t("description"), key=f"sig_desc_{n}", max_chars=2000, height=80,
                                placeholder=_ui.t("no_names"))
-    chosen = _position.pick("rap_sighting")
+    chosen = _position.pick("rap_sighting", choices=places.walk_places(_ui.areas()))
     if st.button(_ui.t("save"), type="primary", width="stretch", key="sig_save"):
         if not kind or chosen is None:
             st.warning(_ui.t("choose_category") if not kind else _ui.t("pos_missing"))

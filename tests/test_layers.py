@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("trygghetskarta.lifecycle", "domain"),
     ("trygghetskarta.routing", "domain"),
     ("trygghetskarta.geography", "domain"),
+    ("trygghetskarta.places", "domain"),
     ("trygghetskarta.privacy", "domain"),
     ("trygghetskarta.lagesbild.periods", "domain"),
     ("trygghetskarta.store", "store"),

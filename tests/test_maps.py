@@ -94,8 +94,15 @@ def test_layers_legend_and_control(municipality: gpd.GeoDataFrame, areas: gpd.Ge
     html = maps.map_html(m)
     assert 'id="tk-legend"' in html and "Teckenförklaring" in html
     legend = html[html.index('id="tk-legend"'):]
-    legend = legend[:legend.index("</div></div>") if "</div></div>" in legend else None]
-    assert "Fynd: Trasig/släckt belysning" in legend and maps.MARKER_HEX["red"] in legend
+    legend = legend[:legend.index("</details></details>")]
+    groups = [g.split("</summary>")[0] for g in legend.split('<details open class="tk-legend-group"><summary>')[1:]]
+    assert groups[0] == "Täthet (kärnskattning)"
+    assert [g for g in groups if g in ("Trygghetsvandringar", "Fynd", "Partnerhändelser", "Fältobservationer")] \
+        == ["Trygghetsvandringar", "Fynd", "Partnerhändelser", "Fältobservationer"]
+    finding_group = legend[legend.index("<summary>Fynd</summary>"):]
+    finding_group = finding_group[:finding_group.index("</details>")]
+    assert "Trasig/släckt belysning" in finding_group and maps.MARKER_HEX["red"] in finding_group
+    assert "tk-sw-pin" in finding_group and "Samling av unga" not in finding_group
     icons = {(e.options["marker_color"], e.options["icon"]) for e in _of_type(m, folium.Icon)}
     assert ("red", "lightbulb") in icons and ("purple", "paint-brush") in icons
     assert "tile.openstreetmap.org" not in html
@@ -239,7 +246,129 @@ def test_filter_frame(areas: gpd.GeoDataFrame) -> None:
 def test_every_category_has_a_legend_colour() -> None:
     for category in schema.CATEGORIES:
         assert category.color in maps.MARKER_HEX
-    for key in schema.keys("incident_source"):
-        assert maps.SOURCE_COLORS[key] in maps.MARKER_HEX
-    for key in schema.keys("sighting_type"):
-        assert maps.SIGHTING_COLORS[key] in maps.MARKER_HEX
+    palettes = maps.layer_palettes()
+    assert set(palettes["incidents"]) == set(schema.keys("incident_source"))
+    assert set(palettes["sightings"]) == set(schema.keys("sighting_type"))
+    assert set(palettes["findings"]) == set(schema.keys("category"))
+
+
+def _lab(colour: str) -> np.ndarray:
+    """CIE L*a*b* (D65) of a hex colour, for the perceptual distance ΔE76."""
+    from matplotlib.colors import to_rgb
+
+    rgb = np.array(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(np.maximum(xyz / np.array([0.95047, 1.0, 1.08883]), 0.008856))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_no_two_layers_share_a_colour() -> None:
+    """Issue 14: red meant both broken lighting and a conflict. Now every key of every layer has its own colour,
+    and the point layers' colours (findings, incidents, sightings) are far apart across layers too."""
+    palettes = maps.layer_palettes()
+    owners: dict[str, str] = {}
+    for layer, colours in palettes.items():
+        for key, colour in colours.items():
+            assert colour.lower() not in owners, (layer, key, colour, owners.get(colour.lower()))
+            owners[colour.lower()] = f"{layer}:{key}"
+    point_layers = ("findings", "incidents", "sightings")
+    for i, first in enumerate(point_layers):
+        for second in point_layers[i + 1:]:
+            for a, ca in palettes[first].items():
+                for b, cb in palettes[second].items():
+                    distance = float(np.linalg.norm(_lab(ca) - _lab(cb)))
+                    assert distance >= 20, (first, a, ca, second, b, cb, round(distance, 1))
+    assert maps.POINT_SHAPES == {"finding": "pin", "incident": "square", "sighting": "diamond"}
+
+
+def test_legend_folds_on_a_phone_and_groups_by_layer(municipality: gpd.GeoDataFrame,
+                                                     areas: gpd.GeoDataFrame) -> None:
+    sightings = pd.DataFrame({"id": [1, 2], "type": ["konflikt", "samling_unga"], "group_size": None,
+                              "age_band": None, "observed_at": pd.Timestamp("2025-10-03 20:00", tz="UTC"),
+                              "description": "", "lon": [17.64, 17.65], "lat": [59.515, 59.52]})
+    findings = _findings(4, categories=("belysning_trasig",))
+    m = maps.build_map(municipality=municipality, areas=areas, findings=findings, sightings=sightings,
+                       layers=("areas", "findings", "sightings"), basemap="none")
+    html = maps.map_html(m)
+    # a Leaflet control (stacked with the others, not a fixed box over the map), opened only on a wide map
+    assert "position: 'bottomleft'" in html and f"getSize().x >= {maps.LEGEND_OPEN_FROM_PX}" in html
+    assert "position:fixed" not in html
+    red = maps.MARKER_HEX["red"]
+    conflict = maps.SIGHTING_COLORS["konflikt"]
+    assert conflict != red
+    legend = maps.legend_html([maps.LegendItem("Fynd", red, "Trasig/släckt belysning", "pin"),
+                               maps.LegendItem("Fynd", red, "Trasig/släckt belysning", "pin"),
+                               maps.LegendItem("Fältobservationer", conflict, "Konflikt", "diamond")], "sv")
+    assert legend.count("<li>") == 2  # the same line once
+    assert legend.index("<summary>Fynd</summary>") < legend.index("<summary>Fältobservationer</summary>")
+    assert maps.legend_html([], "sv") == ""
+    # sightings are diamonds in their own colour, never an awesome-marker pin
+    divs = [e for e in _walk(m) if isinstance(e, folium.DivIcon) and "tk-mk-diamond" in str(e.options.get("html"))]
+    assert len(divs) == 2 and any(conflict in str(d.options["html"]) for d in divs)
+
+
+def test_gistar_cells_lie_above_the_markers_when_zoomed_out(municipality: gpd.GeoDataFrame,
+                                                           areas: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(3)
+    lon = np.r_[rng.normal(17.64, 0.002, 80), rng.uniform(17.60, 17.80, 40)]
+    lat = np.r_[rng.normal(59.515, 0.001, 80), rng.uniform(59.46, 59.55, 40)]
+    findings = _findings(120).assign(lon=lon, lat=lat)
+    m = maps.build_map(municipality=municipality, areas=areas, findings=findings,
+                       layers=("findings", "gistar"), basemap="none")
+    panes = [e for e in _walk(m) if isinstance(e, folium.map.CustomPane)]
+    assert [p.name for p in panes] == [maps.GISTAR_PANE]
+    assert int(panes[0].z_index) > 600  # Leaflet's markerPane is 600
+    cells = [e for e in _walk(m) if isinstance(e, folium.GeoJson) and e.options.get("pane") == maps.GISTAR_PANE]
+    assert len(cells) == 1 and cells[0].data["features"]
+    html = maps.map_html(m)
+    assert f"z < {maps.GISTAR_ON_TOP_BELOW_ZOOM} ? 610 : 450" in html
+
+
+def test_marker_table_lists_what_the_map_marks(areas: gpd.GeoDataFrame) -> None:
+    findings = _findings(3, categories=("klotter",)).assign(
+        status="ny", area_id=[1, 2, None], lon=[17.64, 17.75, 17.70], lat=[59.51, 59.48, 59.49],
+        reported_at=pd.to_datetime(["2025-10-01 18:00", "2025-10-03 18:00", "2025-10-02 18:00"], utc=True))
+    incidents = pd.DataFrame({
+        "id": [7, 8], "source": ["polis", "polisen_api"], "type": ["klotter", "inbrott"],
+        "precision": ["exakt", "kommun"], "lon": [17.64, 17.67], "lat": [59.51, 59.54],
+        "occurred_at": pd.to_datetime(["2025-10-04 20:00", "2025-10-05 20:00"], utc=True)})
+    table = maps.marker_table(findings=findings, incidents=incidents, areas=areas,
+                              layers=("findings", "incidents"), lang="sv")
+    assert list(table.columns) == list(maps.MARKER_TABLE_COLUMNS)
+    # newest first; the incident with only a municipality position is no marker, so no row
+    assert table["id"].tolist() == [7, 1, 2, 0]
+    assert table.loc[0, "layer"] == "Partnerhändelser" and table.loc[0, "what"] == "Klotter · Polisen (EST-rapport)"
+    assert table.loc[0, "area"] == "Bro centrum" and table.loc[0, "time"] == "2025-10-04 22:00"
+    assert table.loc[1, "what"] == "Klotter" and table.loc[1, "status"] == "Ny" and table.loc[1, "lat"] == 59.48
+    assert table.loc[3, "area"] == "Bro centrum" and table.loc[2, "area"] == ""
+    only_findings = maps.marker_table(findings=findings, incidents=incidents, areas=areas, layers=("findings",))
+    assert set(only_findings["layer"]) == {"Fynd"}
+    assert maps.marker_table(layers=("findings",)).empty
+
+
+def test_area_names_never_pile_up(municipality: gpd.GeoDataFrame) -> None:
+    """Zoomed out only the localities are named, zoomed in only their neighbourhoods (issue 14: the report map
+    showed a pile of labels)."""
+    boxes = [shapely.box(17.70, 59.46, 17.80, 59.50), shapely.box(17.72, 59.47, 17.74, 59.48),
+             shapely.box(17.60, 59.50, 17.66, 59.53)]
+    nested = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["Kungsängen", "Tibble", "Bro"]}, geometry=boxes, crs=4326)
+    html = maps.map_html(maps.build_map(municipality=municipality, areas=nested, layers=("areas",), basemap="none"))
+    labels = {c: html.count(f"tk-area-label tk-area-{c}") for c in ("parent", "sub", "single")}
+    assert labels == {"parent": 1, "sub": 1, "single": 1}
+    assert ".tk-zoomed-out .tk-area-sub, .tk-zoomed-in .tk-area-parent { display: none; }" in html
+    assert f"z < {maps.SUB_AREA_LABELS_FROM_ZOOM}" in html
+    # no legend without anything to explain, and the data framed beside an open legend
+    assert 'id="tk-legend"' not in html
+    findings = _findings(3)
+    html = maps.map_html(maps.build_map(municipality=municipality, areas=nested, findings=findings,
+                                        layers=("findings",), basemap="none"))
+    assert "paddingTopLeft: [legend.offsetWidth + 16, 8]" in html
+
+
+def test_places_in_no_area_when_there_are_no_areas() -> None:
+    """The public map of a kommun with no areas stored yet names no area (it failed with an IndexError)."""
+    empty = gpd.GeoDataFrame({"id": [], "name": []}, geometry=[], crs=4326)
+    points = pd.DataFrame({"lon": [17.64, 17.75], "lat": [59.51, 59.48]})
+    found = analysis.area_ids_from_points(points, empty)
+    assert found.tolist() == [None, None] and found.index.tolist() == [0, 1]

@@ -52,14 +52,18 @@ MARKER_HEX: dict[str, str] = {
     "lightblue": "#8adaff", "purple": "#d252b9", "darkpurple": "#5b396b", "pink": "#ff91ea", "cadetblue": "#436978",
     "white": "#fbfbfb", "gray": "#575757", "lightgray": "#a3a3a3", "black": "#303030",
 }
+# Partner incidents and field sightings have their own colours, none shared with the finding categories (the
+# marker palette above) or with each other (tests/test_maps.py checks it, with a minimum perceptual distance),
+# and their own shapes: findings are pins, incidents squares, sightings diamonds.
 SOURCE_COLORS: dict[str, str] = {
-    "polisen_api": "darkblue", "polis": "blue", "upplands_brohus": "orange", "bostadsbolag": "beige",
-    "kommun": "green", "raddningstjanst": "red", "ovrigt": "gray",
+    "polisen_api": "#9c9ede", "polis": "#8e82fe", "upplands_brohus": "#b59410", "bostadsbolag": "#a88f59",
+    "kommun": "#0f9b8e", "raddningstjanst": "#fb5581", "ovrigt": "#789b73",
 }
 SIGHTING_COLORS: dict[str, str] = {
-    "samling_unga": "blue", "otrygg_samling": "orange", "narkotika": "darkpurple", "buskorning": "cadetblue",
-    "skadegorelse": "darkred", "konflikt": "red", "positiv": "green", "ovrigt": "gray",
+    "samling_unga": "#04d8b2", "otrygg_samling": "#7f5112", "narkotika": "#751973", "buskorning": "#0a5f38",
+    "skadegorelse": "#960056", "konflikt": "#ae7181", "positiv": "#31a354", "ovrigt": "#b9cc81",
 }
+POINT_SHAPES: dict[str, str] = {"finding": "pin", "incident": "square", "sighting": "diamond"}
 GISTAR_COLORS: dict[str, str] = {
     "het_99": "#b2182b", "het_95": "#ef8a62", "het_90": "#fddbc7",
     "kall_90": "#d1e5f0", "kall_95": "#67a9cf", "kall_99": "#2166ac",
@@ -71,6 +75,10 @@ EMERGING_COLORS: dict[str, str] = {
 }
 COUNT_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 WALK_COLOR = "#6a3d9a"
+LEGEND_OPEN_FROM_PX = 640  # the legend starts folded on a narrower map (a phone), open on a wider one
+GISTAR_ON_TOP_BELOW_ZOOM = 14  # Gi* cells lie above the markers until street level, then below them
+GISTAR_PANE = "tk-gistar"
+SUB_AREA_LABELS_FROM_ZOOM = 13  # names of areas inside another area show from this zoom (no pile of labels)
 
 # The map's texts are in the catalogues (``trygghetskarta/locale``) as ``map_<key>``; listed here for extraction.
 _TEXT_IDS: tuple[str, ...] = (
@@ -85,6 +93,28 @@ _TEXT_IDS: tuple[str, ...] = (
 _GROUP_COLUMN = {"finding": "category", "incident": "source", "sighting": "type"}
 _GROUP_VOCAB = {"finding": "category", "incident": "incident_source", "sighting": "sighting_type"}
 _KIND_OF_ARG = {"findings": "finding", "incidents": "incident", "sightings": "sighting", "walks": "walk"}
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One line of the legend: the layer it belongs to (its group heading), a CSS colour (or gradient), the
+    label and the swatch's shape (``pin`` finding, ``square`` incident, ``diamond`` sighting, ``circle``, ``line``,
+    ``box``)."""
+
+    group: str
+    colour: str
+    label: str
+    shape: str = "box"
+
+
+def layer_palettes() -> dict[str, dict[str, str]]:
+    """The colour (hex) of every key of every layer that has colours per key, as the map and its legend draw
+    them: findings by category, incidents by source, sightings by type, Gi* and emerging classes, walks."""
+    return {
+        "findings": {c.key: MARKER_HEX[c.color] for c in schema.CATEGORIES},
+        "incidents": dict(SOURCE_COLORS), "sightings": dict(SIGHTING_COLORS),
+        "gistar": dict(GISTAR_COLORS), "emerging": dict(EMERGING_COLORS), "walks": {"walk": WALK_COLOR},
+    }
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -261,7 +291,7 @@ def _cell_features(grid: analysis.Grid, rows: np.ndarray, cols: np.ndarray,
 
 
 def _raster_overlay(values: np.ndarray, grid: analysis.Grid, rgba: np.ndarray, name: str,
-                    max_side: int = 1024) -> folium.raster_layers.ImageOverlay:
+                    max_side: int = 1024, pane: str | None = None) -> folium.raster_layers.ImageOverlay:
     """An image of per-cell colours ``rgba`` (``(ny, nx, 4)`` uint8), resampled from EPSG:3006 to Web Mercator.
 
     Resampling matters: SWEREF 99 TM is rotated ~2° against Web Mercator here, ~0.8 km over the municipality.
@@ -285,9 +315,12 @@ def _raster_overlay(values: np.ndarray, grid: analysis.Grid, rgba: np.ndarray, n
     image[inside] = rgba[row[inside], col[inside]]
     lon_b, lat_b = pyproj.Transformer.from_crs(3857, 4326, always_xy=True).transform(
         [np.min(mx), np.max(mx)], [np.min(my), np.max(my)])
-    return folium.raster_layers.ImageOverlay(
+    overlay = folium.raster_layers.ImageOverlay(
         image=image.reshape(height, width, 4), bounds=[[lat_b[0], lon_b[0]], [lat_b[1], lon_b[1]]],
         mercator_project=False, name=name, opacity=0.75, interactive=False)
+    if pane:
+        overlay.options["pane"] = pane
+    return overlay
 
 
 # --- layers ------------------------------------------------------------------------------------------
@@ -340,13 +373,25 @@ def _add_areas(m: folium.Map, boundary: gpd.GeoSeries | None, areas: gpd.GeoData
     folium.GeoJson(data, style_function=lambda _: {"color": "#1f78b4", "weight": 1, "fillOpacity": 0.05},
                    tooltip=folium.GeoJsonTooltip(fields=["name", "locality"], labels=False)).add_to(group)
     points = geoms.representative_point()
-    for point, name in zip(points, names, strict=True):
+    for point, name, level in zip(points, names, _area_levels(areas), strict=True):
         if point is None or point.is_empty:
             continue
+        classes = f"tk-area-label tk-area-{level}"
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
-            html=f'<div class="tk-area-label" style="font:600 11px sans-serif;color:#1f4e79;'
+            html=f'<div class="{classes}" style="font:600 11px sans-serif;color:#1f4e79;'
                  f'white-space:nowrap;text-shadow:0 0 3px #fff">{_text(name)}</div>')).add_to(group)
     group.add_to(m)
+
+
+def _area_levels(areas: gpd.GeoDataFrame) -> list[str]:
+    """Per area: "sub" when it lies inside another area (a neighbourhood), "parent" when others lie inside it
+    (a locality), else "single". Zoomed out only localities are named, zoomed in only neighbourhoods
+    (``SUB_AREA_LABELS_FROM_ZOOM``), so the labels never pile up."""
+    if "id" not in areas.columns:
+        return ["single"] * len(areas)
+    nesting = areas_rule.nesting(areas)
+    return ["sub" if len(nesting.chain.get(int(a), ())) > 1 else
+            "parent" if len(nesting.members.get(int(a), ())) > 1 else "single" for a in areas["id"]]
 
 
 def _format_time(value: object) -> str:
@@ -387,17 +432,37 @@ def _popup_html(kind: str, row: dict[str, Any], lang: str) -> str:
 
 
 def _style_of(kind: str, key: object) -> tuple[str, str]:
-    """(folium marker colour, Font Awesome icon) of a group key."""
+    """(colour, Font Awesome icon) of a group key: a folium marker colour for findings (pins), a hex colour for
+    incidents and sightings (drawn as squares and diamonds, ``_shape_icon``)."""
     if kind == "finding":
         category = schema.CATEGORY.get(str(key))
         return (category.color, category.icon) if isinstance(category, schema.Category) else ("gray", "circle")
     if kind == "incident":
-        return SOURCE_COLORS.get(str(key), "gray"), "exclamation-triangle"
-    return SIGHTING_COLORS.get(str(key), "gray"), "users"
+        return SOURCE_COLORS.get(str(key), SOURCE_COLORS["ovrigt"]), "exclamation-triangle"
+    return SIGHTING_COLORS.get(str(key), SIGHTING_COLORS["ovrigt"]), "users"
+
+
+def _shape_html(kind: str, colour: str) -> str:
+    return (f'<div class="tk-mk tk-mk-{POINT_SHAPES[kind]}" style="background:{html.escape(colour)}"></div>')
+
+
+def _marker_icon(kind: str, colour: str, icon: str) -> folium.Icon | folium.DivIcon:
+    if kind == "finding":
+        return folium.Icon(color=colour, icon=icon, prefix="fa")
+    return folium.DivIcon(html=_shape_html(kind, colour), icon_size=(18, 18), icon_anchor=(9, 9),
+                          class_name="tk-divicon")
+
+
+def _cluster_icon_js(kind: str, colour: str, icon: str) -> str:
+    if kind == "finding":
+        return (f"L.AwesomeMarkers.icon({{icon: {json.dumps(icon)}, markerColor: {json.dumps(colour)}, "
+                "prefix: 'fa'})")
+    return (f"L.divIcon({{className: 'tk-divicon', iconSize: [18, 18], iconAnchor: [9, 9], "
+            f"html: {json.dumps(_shape_html(kind, colour))}}})")
 
 
 def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
-                     legend: list[tuple[str, str]], grid_cell_m: float) -> None:
+                     legend: list[LegendItem], grid_cell_m: float) -> None:
     what = _t(f"{kind}s", lang)
     group_column = _GROUP_COLUMN[kind]
     vocab = _GROUP_VOCAB[kind]
@@ -425,7 +490,8 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
     codes, uniques = pd.factorize(keys, sort=True)
     for key in uniques:
         color, _ = _style_of(kind, key)
-        legend.append((MARKER_HEX.get(color, color), f"{what}: {schema.label(vocab, key, lang)}"))
+        legend.append(LegendItem(what, MARKER_HEX.get(color, color), schema.label(vocab, key, lang),
+                                 POINT_SHAPES[kind]))
     if n <= settings.get("marker_limit"):
         lookup = frame.reset_index(drop=True)
         for code, key in enumerate(uniques):
@@ -436,7 +502,7 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
                 row = lookup.iloc[i].to_dict()
                 # ``title`` names the marker, a keyboard-focusable button, for a screen reader (WCAG 4.1.2)
                 folium.Marker([round(float(lat[i]), COORD_DECIMALS), round(float(lon[i]), COORD_DECIMALS)],
-                              icon=folium.Icon(color=color, icon=icon, prefix="fa"), title=label,
+                              icon=_marker_icon(kind, color, icon), title=label,
                               popup=folium.Popup(_popup_html(kind, row, lang), max_width=260)).add_to(group)
             group.add_to(m)
     elif n <= CLUSTER_LIMIT:
@@ -448,9 +514,8 @@ def _add_point_layer(m: folium.Map, frame: pd.DataFrame, kind: str, lang: str,
             chosen = codes == code
             data = np.column_stack([lat_r[chosen], lon_r[chosen]]).tolist()
             callback = ("function (row) { var marker = L.marker(new L.LatLng(row[0], row[1]), "
-                        f"{{title: {json.dumps(label)}, icon: "
-                        f"L.AwesomeMarkers.icon({{icon: {json.dumps(icon)}, markerColor: {json.dumps(color)}, "
-                        f"prefix: 'fa'}})}}); marker.bindTooltip({json.dumps(_text(label))}); return marker; }}")
+                        f"{{title: {json.dumps(label)}, icon: {_cluster_icon_js(kind, color, icon)}}}); "
+                        f"marker.bindTooltip({json.dumps(_text(label))}); return marker; }}")
             FastMarkerCluster(data, callback=callback, name=_t("clustered", lang, what=what, label=label)).add_to(m)
     else:
         _add_aggregated_points(m, lon, lat, codes, uniques, kind, lang, grid_cell_m)
@@ -514,13 +579,13 @@ def _count_rgba(values: np.ndarray, cmap_name: str = "YlOrRd") -> np.ndarray:
     return rgba
 
 
-def _add_heat(m: folium.Map, x: np.ndarray, y: np.ndarray, lang: str, legend: list[tuple[str, str]]) -> None:
+def _add_heat(m: folium.Map, x: np.ndarray, y: np.ndarray, lang: str, legend: list[LegendItem]) -> None:
     if x.size == 0:
         return
     density = analysis.density_from_xy(x, y, cell_m=50.0, bandwidth_m=200.0)
     _raster_overlay(density.values, density.grid, _count_rgba(density.values), _t("heat", lang)).add_to(m)
-    legend.append(("linear-gradient(90deg,#ffffb2,#fd8d3c,#bd0026)",
-                   f"{_t('heat', lang)}: {_t('low', lang)} → {_t('high', lang)}"))
+    legend.append(LegendItem(_t("heat", lang), "linear-gradient(90deg,#ffffb2,#fd8d3c,#bd0026)",
+                             f"{_t('low', lang)} → {_t('high', lang)}", "gradient"))
 
 
 def _add_grid(m: folium.Map, counts: np.ndarray, grid: analysis.Grid, lang: str) -> None:
@@ -561,13 +626,17 @@ def _add_hex(m: folium.Map, frames: list[pd.DataFrame], lang: str) -> None:
 
 
 def _add_gistar(m: folium.Map, counts: np.ndarray, grid: analysis.Grid, lang: str, fdr: bool,
-                legend: list[tuple[str, str]]) -> None:
+                legend: list[LegendItem]) -> None:
     result = analysis.gistar_from_grid_counts(counts, grid, fdr=fdr)
     significant = result.loc[result["code"] != 0]
     name = _t("gistar_fdr" if fdr else "gistar", lang)
     labels = {t.key: t.label(lang) for t in analysis.GISTAR_CLASSES}
-    for key in significant["gistar"].unique():
-        legend.append((GISTAR_COLORS[key], f"Gi*: {labels[key]}"))
+    present = set(significant["gistar"])
+    for key in (t.key for t in analysis.GISTAR_CLASSES if t.key in present):
+        legend.append(LegendItem(name, GISTAR_COLORS[key], labels[key]))
+    # its own pane: above the markers at the municipality's zoom (the cells are the point), below them from
+    # street level (_MapBehaviour), so a pile of pins never hides a hot spot
+    folium.map.CustomPane(GISTAR_PANE, z_index=610, pointer_events=True).add_to(m)
     if len(significant) > MAX_VECTOR_CELLS:
         classes = analysis.gistar_grid_from_frame(result, grid, "code")
         rgba = np.zeros((*grid.shape, 4), dtype=np.uint8)
@@ -575,16 +644,16 @@ def _add_gistar(m: folium.Map, counts: np.ndarray, grid: analysis.Grid, lang: st
             if code:
                 colour = mpl.colors.to_rgba_array(GISTAR_COLORS[key])[0] * 255
                 rgba[classes == code] = (*colour[:3].astype(np.uint8), 190)
-        _raster_overlay(classes, grid, rgba, name).add_to(m)
+        _raster_overlay(classes, grid, rgba, name, pane=GISTAR_PANE).add_to(m)
         return
     properties = [{"tip": _text(f"{labels[k]} · z = {z:.2f} · p = {p:.3g} · {_t('count', lang)}: {c}"),
                    "fill": GISTAR_COLORS[k]}
                   for k, z, p, c in zip(significant["gistar"], significant["z"], significant["p"],
                                         significant["count"], strict=True)]
     data = _cell_features(grid, significant["row"].to_numpy(), significant["col"].to_numpy(), properties)
-    folium.GeoJson(data, name=name,
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
-                                             "weight": 0.5, "fillOpacity": 0.65},
+    folium.GeoJson(data, name=name, pane=GISTAR_PANE,
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#333333",
+                                             "weight": 0.8, "fillOpacity": 0.55},
                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
 
@@ -611,7 +680,7 @@ def _add_choropleth(m: folium.Map, areas: gpd.GeoDataFrame, frames: list[pd.Data
                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
 
-def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: list[tuple[str, str]]) -> None:
+def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: list[LegendItem]) -> None:
     """Emerging hot-spot cells (``hotspot_service.emerging``: polygons with ``emerging``, ``label``)."""
     if cells is None or cells.empty:
         return
@@ -620,7 +689,7 @@ def _add_emerging(m: folium.Map, cells: gpd.GeoDataFrame, lang: str, legend: lis
                                                cells["hot_periods"], strict=True):
         feature["properties"] = {"tip": _text(f"{label} · {_t('count', lang)}: {total} · {_t('hot', lang)}: {hot}"),
                                  "fill": EMERGING_COLORS.get(str(key), "#999999")}
-        legend.append((EMERGING_COLORS.get(str(key), "#999999"), str(label)))
+        legend.append(LegendItem(_t("emerging", lang), EMERGING_COLORS.get(str(key), "#999999"), str(label)))
     folium.GeoJson(data, name=_t("emerging", lang),
                    style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#333333",
                                              "weight": 0.6, "fillOpacity": 0.65},
@@ -633,23 +702,112 @@ def _declare_language(m: folium.Map, lang: str) -> None:
     cast(Figure, m.get_root()).header.add_child(folium.Element(script))
 
 
-def _add_legend(m: folium.Map, entries: list[tuple[str, str]], lang: str) -> None:
-    seen: set[tuple[str, str]] = set()
-    items = []
-    for swatch, label in entries:
-        if (swatch, label) in seen:
-            continue
-        seen.add((swatch, label))
-        items.append(f'<div class="tk-legend-item"><span style="display:inline-block;width:12px;height:12px;'
-                     f'margin-right:4px;vertical-align:middle;border:1px solid #666;background:{html.escape(swatch)}">'
-                     f"</span>{_text(label)}</div>")
-    # A region that scrolls is focusable, so a keyboard can scroll it (WCAG 2.1.1)
-    legend = (f'<div id="tk-legend" class="tk-legend" tabindex="0" role="region" '
-              f'aria-label="{_text(_t("legend", lang))}" style="position:fixed;bottom:24px;left:12px;z-index:1000;'
-              f"background:rgba(255,255,255,.92);padding:6px 8px;font:12px sans-serif;max-height:45%;"
-              f'overflow:auto;border-radius:4px;box-shadow:0 0 4px rgba(0,0,0,.3)">'
-              f"<b>{_text(_t('legend', lang))}</b>{''.join(items)}</div>")
-    cast(Figure, m.get_root()).html.add_child(folium.Element(legend))  # a Map's root is its Figure
+_MAP_CSS = """<style>
+.tk-divicon { background: none; border: none; }
+.tk-mk { box-sizing: border-box; width: 16px; height: 16px; margin: 1px; border: 2px solid #222;
+         box-shadow: 0 0 0 1.5px #fff; }
+.tk-mk-diamond { transform: rotate(45deg) scale(.85); }
+.tk-legend { background: rgba(255,255,255,.95); padding: 4px 8px; font: 12px/1.35 sans-serif; color: #222;
+             max-width: 260px; max-height: 40vh; overflow: auto; border-radius: 4px;
+             box-shadow: 0 0 4px rgba(0,0,0,.35); }
+.tk-legend summary { cursor: pointer; font-weight: 600; min-height: 24px; line-height: 24px; }
+.tk-legend details details { margin: 2px 0 4px 0; }
+.tk-legend details details summary { font-weight: 600; min-height: 22px; line-height: 22px; }
+.tk-legend ul { list-style: none; margin: 0; padding: 0 0 0 4px; }
+.tk-legend li { margin: 1px 0; }
+.tk-sw { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: middle;
+         border: 1px solid #444; box-sizing: border-box; }
+.tk-sw-pin { border-radius: 50% 50% 50% 0; transform: rotate(-45deg); }
+.tk-sw-circle { border-radius: 50%; }
+.tk-sw-diamond { transform: rotate(45deg) scale(.85); }
+.tk-sw-line { height: 4px; border: none; }
+.tk-sw-gradient { width: 36px; }
+.tk-zoomed-out .tk-area-sub, .tk-zoomed-in .tk-area-parent { display: none; }
+</style>"""
+
+
+class _MapBehaviour(MacroElement):
+    """The legend moved into a Leaflet control (stacked with the other controls, so it covers no other control
+    and folds to one line), open on a wide map and folded on a phone; sub-area names hidden when zoomed out;
+    the Gi* pane above the markers until street level."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var legend = document.getElementById('tk-legend');
+            if (legend) {
+                var control = L.control({position: 'bottomleft'});
+                control.onAdd = function () {
+                    var box = L.DomUtil.create('div', 'leaflet-control');
+                    box.appendChild(legend);
+                    L.DomEvent.disableClickPropagation(box);
+                    L.DomEvent.disableScrollPropagation(box);
+                    return box;
+                };
+                control.addTo(map);
+                legend.open = map.getSize().x >= {{ this.open_from }};
+                {% if this.bounds %}
+                if (legend.open) {  // frame the data beside the open legend, not under it
+                    map.fitBounds({{ this.bounds }}, {paddingTopLeft: [legend.offsetWidth + 16, 8]});
+                }
+                {% endif %}
+            }
+            function onZoom() {
+                var z = map.getZoom();
+                var out = z < {{ this.sub_labels_from }};
+                L.DomUtil[out ? 'addClass' : 'removeClass'](map.getContainer(), 'tk-zoomed-out');
+                L.DomUtil[out ? 'removeClass' : 'addClass'](map.getContainer(), 'tk-zoomed-in');
+                var pane = map.getPane('tk-gistar');
+                if (pane) { pane.style.zIndex = z < {{ this.gistar_below }} ? 610 : 450; }
+            }
+            map.on('zoomend', onZoom);
+            map.whenReady(onZoom);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: tuple[float, float, float, float] | None = None) -> None:
+        super().__init__()
+        self._name = "TkMapBehaviour"
+        minx, miny, maxx, maxy = bounds if bounds is not None else (0.0, 0.0, 0.0, 0.0)
+        self.bounds = json.dumps([[miny, minx], [maxy, maxx]]) if bounds is not None else ""
+        self.open_from = LEGEND_OPEN_FROM_PX
+        self.sub_labels_from = SUB_AREA_LABELS_FROM_ZOOM
+        self.gistar_below = GISTAR_ON_TOP_BELOW_ZOOM
+
+
+def legend_html(entries: Sequence[LegendItem], lang: str) -> str:
+    """The legend as HTML: one folding group per layer (in the order the layers were drawn), each line a swatch
+    of the layer's shape and its label; every text escaped. Empty when there is nothing to explain."""
+    groups: dict[str, list[LegendItem]] = {}
+    for item in entries:
+        lines = groups.setdefault(item.group, [])
+        if all((i.colour, i.label) != (item.colour, item.label) for i in lines):
+            lines.append(item)
+    if not groups:
+        return ""
+    sections = []
+    for group, lines in groups.items():
+        items = "".join(f'<li><span class="tk-sw tk-sw-{html.escape(i.shape)}" aria-hidden="true" '
+                        f'style="background:{html.escape(i.colour)}"></span>{_text(i.label)}</li>' for i in lines)
+        sections.append(f'<details open class="tk-legend-group"><summary>{_text(group)}</summary>'
+                        f"<ul>{items}</ul></details>")
+    return (f'<details id="tk-legend" class="tk-legend" open><summary>{_text(_t("legend", lang))}</summary>'
+            f'{"".join(sections)}</details>')
+
+
+def add_legend(m: folium.Map, entries: Sequence[LegendItem], lang: str,
+               bounds: tuple[float, float, float, float] | None = None) -> None:
+    """Give ``m`` the legend of ``entries`` (replacing one it has): a page that adds its own layers to a map from
+    ``build_map`` (the public map) explains them this way. ``bounds`` (min lon, min lat, max lon, max lat): what
+    the map frames, kept clear of the legend when the legend opens."""
+    root = cast(Figure, m.get_root())  # a Map's root is its Figure
+    root.header.add_child(folium.Element(_MAP_CSS), name="tk_map_css")
+    legend = legend_html(entries, lang)
+    if legend:
+        root.html.add_child(folium.Element(legend), name="tk_legend")
+    m.add_child(_MapBehaviour(bounds), name="tk_map_behaviour")
 
 
 # --- entry points ------------------------------------------------------------------------------------
@@ -680,7 +838,7 @@ def _check_options(layers: Sequence[str], lang: str, grid_cell_m: float) -> None
 
 def _add_analysis_layers(m: folium.Map, layers: Sequence[str], analysed: list[pd.DataFrame], extent: gpd.GeoSeries,
                          areas: gpd.GeoDataFrame | None, grid_cell_m: float, fdr: bool, lang: str,
-                         legend: list[tuple[str, str]]) -> None:
+                         legend: list[LegendItem]) -> None:
     """The density, grid, Gi*, hexagon and choropleth layers over the ``analysed`` frames' precise positions."""
     x_parts, y_parts = zip(*(analysis.hotspot_xy_from_records(f) for f in analysed), strict=True) \
         if analysed else ((np.empty(0),), (np.empty(0),))
@@ -733,7 +891,7 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
 
     m = _base_map(basemap, tuple(extent.total_bounds))
     _declare_language(m, lang)
-    legend: list[tuple[str, str]] = []
+    legend: list[LegendItem] = []
     if "areas" in layers:
         _add_areas(m, boundary, areas, lang)
     analysed = [data[name] for name in analysis_of if name in data and len(data[name])]
@@ -742,13 +900,70 @@ def build_map(*, municipality: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry |
         _add_emerging(m, emerging, lang, legend)
     if "walks" in layers and "walks" in data:
         _add_walks(m, data["walks"], lang)
-        legend.append((WALK_COLOR, _t("walks", lang)))
+        legend.append(LegendItem(_t("walks", lang), WALK_COLOR, _t("walks", lang), "line"))
     for name in ("findings", "incidents", "sightings"):
         if name in layers and name in data and len(data[name]):
             _add_point_layer(m, data[name], _KIND_OF_ARG[name], lang, legend, grid_cell_m)
-    _add_legend(m, legend, lang)
+    minx, miny, maxx, maxy = (float(v) for v in extent.total_bounds)
+    add_legend(m, legend, lang, (minx, miny, maxx, maxy))
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+_TIME_OF_KIND = {"finding": "reported_at", "incident": "occurred_at", "sighting": "observed_at"}
+MARKER_TABLE_COLUMNS: tuple[str, ...] = ("layer", "what", "status", "time", "area", "lat", "lon", "id")
+
+
+def _marker_rows(arg: str, records_: pd.DataFrame, names: dict[int, str], areas: gpd.GeoDataFrame | None,
+                 lang: str) -> pd.DataFrame | None:
+    """The marker table's rows of one point layer (``arg``: findings, incidents, sightings)."""
+    kind = _KIND_OF_ARG[arg]
+    frame = records_.loc[analysis.hotspot_mask_from_frame(records_)] if kind == "incident" else records_
+    lon, lat = analysis.lonlat_from_frame(frame)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    frame, lon, lat = frame.loc[ok], lon[ok], lat[ok]
+    if not len(frame):
+        return None
+    column = _GROUP_COLUMN[kind]
+    group = frame[column] if column in frame.columns else pd.Series("ovrigt", index=frame.index)
+    what = group.map(lambda k, v=_GROUP_VOCAB[kind]: schema.label(v, None if pd.isna(k) else str(k), lang))
+    if kind == "incident" and "type" in frame.columns:
+        what = frame["type"].map(lambda k: schema.label("incident_type", k, lang)) + " · " + what
+    status = (frame["status"].map(lambda k: schema.label("status", k, lang)) if "status" in frame.columns
+              else pd.Series("", index=frame.index))
+    time_name = _TIME_OF_KIND[kind] if _TIME_OF_KIND[kind] in frame.columns else "time"
+    times = (analysis.aware_times(frame, time_name) if time_name in frame.columns
+             else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]"))
+    if "area_id" in frame.columns:
+        area_id = frame["area_id"]
+    else:
+        area_id = analysis.area_ids_from_points(frame, areas) if names else pd.Series(np.nan, index=frame.index)
+    area = pd.to_numeric(area_id, errors="coerce").map(lambda a: names.get(int(a), "") if pd.notna(a) else "")
+    return pd.DataFrame({
+        "layer": _t(arg, lang), "what": what.to_numpy(), "status": status.to_numpy(), "sort": times.to_numpy(),
+        "time": [_format_time(v) for v in times], "area": area.to_numpy(), "lat": np.round(lat, COORD_DECIMALS),
+        "lon": np.round(lon, COORD_DECIMALS),
+        "id": frame["id"].to_numpy() if "id" in frame.columns else np.arange(len(frame))})
+
+
+def marker_table(*, findings: pd.DataFrame | None = None, incidents: pd.DataFrame | None = None,
+                 sightings: pd.DataFrame | None = None, areas: gpd.GeoDataFrame | None = None,
+                 layers: Sequence[str] = DEFAULT_LAYERS, lang: str = "sv") -> pd.DataFrame:
+    """The map's markers as a table (issue 14: every map has a list of its markers outside the map, for a screen
+    reader or anyone who cannot use the map): one row per marker of the chosen point layers, newest first, with
+    ``MARKER_TABLE_COLUMNS`` (labels in ``lang``, local time, the smallest area's name, 5 decimals). Partner
+    incidents with only a municipality position are left out, as the map shows them as one note."""
+    names = ({int(i): str(n) for i, n in zip(areas["id"], areas["name"], strict=True)}
+             if areas is not None and not areas.empty and "id" in areas.columns else {})
+    frames = [rows for arg, frame in (("findings", findings), ("incidents", incidents), ("sightings", sightings))
+              if frame is not None and arg in layers and len(frame)
+              for rows in [_marker_rows(arg, frame, names, areas, lang)] if rows is not None]
+    if not frames:
+        return pd.DataFrame({c: [] for c in MARKER_TABLE_COLUMNS})
+    table = pd.concat(frames, ignore_index=True)
+    table["sort"] = pd.to_datetime(table["sort"], utc=True)
+    table = table.sort_values("sort", ascending=False, na_position="last", kind="stable")
+    return table[list(MARKER_TABLE_COLUMNS)].reset_index(drop=True)
 
 
 def map_html(m: folium.Map) -> str:

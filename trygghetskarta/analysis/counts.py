@@ -60,7 +60,7 @@ def area_ids_from_points(records: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.S
             inside = shapely.contains_xy(polygon, x[candidates], y[candidates])
             result[candidates[inside]] = position
     ids = areas["id"].to_numpy(dtype=object)
-    values = np.where(result >= 0, ids[np.maximum(result, 0)], None)
+    values = np.where(result >= 0, ids[np.maximum(result, 0)], None) if len(ids) else np.full(len(records), None)
     return pd.Series(values, index=records.index, dtype=object, name="area_id")
 
 
