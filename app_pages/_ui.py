@@ -139,6 +139,9 @@ def redirect(target: str) -> None:
 # again only when the page changes, not on every tap within a page).
 _FOLD_SIDEBAR_JS = """<script>
 (() => {{ const page = {page}; if (window.innerWidth >= 768) return;
+  // only once a page has been chosen (another page than the last one drawn), never on a rerun of the same page
+  const last = sessionStorage.getItem('tk_page'); sessionStorage.setItem('tk_page', page);
+  if (last === page) return;
   setTimeout(() => {{
     const bar = document.querySelector('[data-testid="stSidebar"]');
     if (!bar || bar.getAttribute('data-collapsed') !== 'false') return;

@@ -148,6 +148,7 @@ def open_page(page: Any, title: str) -> None:
     """Go to a page through the navigation; on a phone the sidebar is folded away and is opened first."""
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
     link.wait_for(state="attached", timeout=30_000)
+    wait_idle(page)  # the page's run has ended (on a phone it folds the navigation once it is drawn)
 
     def on_screen() -> bool:
         box = link.bounding_box()

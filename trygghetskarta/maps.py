@@ -377,9 +377,11 @@ def _add_areas(m: folium.Map, boundary: gpd.GeoSeries | None, areas: gpd.GeoData
         if point is None or point.is_empty:
             continue
         classes = f"tk-area-label tk-area-{level}"
+        # a label, not a control: not focusable, not a button, and a tap on it reaches the map
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
             html=f'<div class="{classes}" style="font:600 11px sans-serif;color:#1f4e79;'
-                 f'white-space:nowrap;text-shadow:0 0 3px #fff">{_text(name)}</div>')).add_to(group)
+                 f'white-space:nowrap;text-shadow:0 0 3px #fff">{_text(name)}</div>'),
+            interactive=False, keyboard=False).add_to(group)
     group.add_to(m)
 
 
