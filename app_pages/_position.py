@@ -152,7 +152,7 @@ def pick(prefix: str, *, photo_position: tuple[float, float] | None = None, find
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
                     key=key, feature_group_to_add=layer,
                     center=(chosen[1], chosen[0]) if chosen else None, zoom=16 if chosen else None)
-    clicked = _new_click(out, key, f"{prefix}_tap_raw")
+    clicked = new_click(out, key, f"{prefix}_tap_raw")
     if clicked:
         state[f"{prefix}_tap"] = clicked
         state[f"{prefix}_tap_new"] = True
@@ -196,7 +196,7 @@ def pick_line(prefix: str, *, findings: Any = None, height: int = 300,
     out = st_folium(m, height=height, use_container_width=True, returned_objects=["last_clicked"],
                     key=key, feature_group_to_add=layer,
                     center=(last[1], last[0]) if last else None, zoom=17 if last else None)
-    clicked = _new_click(out, key, f"{prefix}_line_raw")
+    clicked = new_click(out, key, f"{prefix}_line_raw")
     if clicked:
         state[f"{prefix}_line"] = [*points, clicked]
         st.rerun()
@@ -231,7 +231,7 @@ def _map_key(prefix: str, kind: str, other: str) -> str:
     return f"{prefix}_{kind}_{state.get(f'{prefix}_nonce', 0)}_{state.get(f'{prefix}_{kind}_gen', 0)}"
 
 
-def _new_click(out: Any, key: str, raw_key: str) -> tuple[float, float] | None:
+def new_click(out: Any, key: str, raw_key: str) -> tuple[float, float] | None:
     """The (lon, lat) of a tap on the map ``key`` not yet taken, or None. streamlit-folium returns the last tap
     on every rerun; a tap is new when it differs from the last one taken on this same map."""
     clicked = (out or {}).get("last_clicked")

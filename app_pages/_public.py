@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
 from urllib.parse import urlencode
 
 import folium
@@ -117,13 +116,13 @@ def pick_place(prefix: str, map_lang: str) -> tuple[float, float] | None:
     if chosen:
         folium.CircleMarker([chosen[1], chosen[0]], radius=10, color="#d63e2a", weight=3, fill=True,
                             fill_opacity=0.5, tooltip=html.escape(t("place"))).add_to(layer)
+    key = f"{prefix}_map_{nonce}"
     out = st_folium(m, height=300, use_container_width=True, returned_objects=["last_clicked"],
-                    key=f"{prefix}_map_{nonce}", feature_group_to_add=layer,
+                    key=key, feature_group_to_add=layer,
                     center=(chosen[1], chosen[0]) if chosen else None, zoom=16 if chosen else None)
-    clicked: Any = (out or {}).get("last_clicked")
-    if clicked and (clicked.get("lng"), clicked.get("lat")) != state.get(f"{prefix}_tap_raw"):
-        state[f"{prefix}_tap_raw"] = (clicked.get("lng"), clicked.get("lat"))
-        state[f"{prefix}_place"] = (float(clicked["lng"]), float(clicked["lat"]))
+    clicked = _position.new_click(out, key, f"{prefix}_tap_raw")
+    if clicked:
+        state[f"{prefix}_place"] = clicked
         st.rerun()
     if chosen:
         st.success(t("place_chosen", pos=f"{chosen[1]:.5f}, {chosen[0]:.5f}"))

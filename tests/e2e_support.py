@@ -139,6 +139,14 @@ def login(page: Any, app_url: str, username: str, password: str) -> None:
     page.get_by_test_id("stSidebarNav").wait_for(state="attached", timeout=60_000)
 
 
+def logged_in_page(browser: Any, app_url: str, username: str, password: str, *, phone: bool = False) -> tuple[Any, Any]:
+    """A new browser context (a phone's, or a desktop's) with one page, logged in as ``username``."""
+    context = new_context(browser, app_url, phone=phone)
+    page = context.new_page()
+    login(page, app_url, username, password)
+    return context, page
+
+
 def go_to(page: Any, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)

@@ -29,8 +29,7 @@ from e2e_support import (
     app_env,
     choose,
     launch_chromium,
-    login,
-    new_context,
+    logged_in_page,
     open_page,
     running_app,
     saved_id,
@@ -161,9 +160,7 @@ def _save_report(page: Any) -> int:
 
 
 def _login(browser: Any, server: App, user: str, *, phone: bool = False) -> tuple[Any, Any]:
-    context = new_context(browser, server.url, phone=phone)
-    page = context.new_page()
-    login(page, server.url, user, PASSWORD)
+    context, page = logged_in_page(browser, server.url, user, PASSWORD, phone=phone)
     wait_idle(page)
     return context, page
 

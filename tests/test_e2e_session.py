@@ -15,7 +15,7 @@ import pytest
 from e2e_support import (
     SHOTS,
     App,
-    login,
+    logged_in_page,
     new_context,
     prepare_data,
     running_app,
@@ -65,9 +65,7 @@ def _reload(page: Any) -> None:
 @pytest.mark.browser
 def test_login_survives_a_reload_and_logout_ends_it(app: tuple[App, Path], browser: Any) -> None:
     server, _data = app
-    context = new_context(browser, server.url)
-    page = context.new_page()
-    login(page, server.url, "s_planerare", PASSWORD)
+    context, page = logged_in_page(browser, server.url, "s_planerare", PASSWORD)
     wait_idle(page)
     cookies = {c["name"]: c for c in context.cookies()}
     assert "tk_session" in cookies
@@ -144,9 +142,7 @@ def _wait_for_draft(data: Path, username: str, parts: tuple[str, ...], timeout_s
 @pytest.mark.browser
 def test_a_half_filled_phone_report_survives_a_reload(app: tuple[App, Path], browser: Any) -> None:
     server, data = app
-    context = new_context(browser, server.url, phone=True)
-    page = context.new_page()
-    login(page, server.url, "s_deltagare", PASSWORD)
+    context, page = logged_in_page(browser, server.url, "s_deltagare", PASSWORD, phone=True)
     page.get_by_role("heading", name="Rapportera").first.wait_for(timeout=60_000)
     wait_idle(page)
     description = "Lampan vid gångtunneln är släckt"
@@ -191,9 +187,7 @@ def test_a_half_filled_phone_report_survives_a_reload(app: tuple[App, Path], bro
 @pytest.mark.browser
 def test_a_user_deactivated_by_an_admin_is_logged_out_at_the_next_click(app: tuple[App, Path], browser: Any) -> None:
     server, data = app
-    context = new_context(browser, server.url)
-    page = context.new_page()
-    login(page, server.url, "s_polis", PASSWORD)
+    context, page = logged_in_page(browser, server.url, "s_polis", PASSWORD)
     wait_idle(page)
     # the admin, in another session: what the Admin page's "Aktiv" switch does
     store = open_store(f"sqlite:///{data / 'trygghetskarta.sqlite'}")
@@ -243,9 +237,7 @@ def test_a_link_to_a_record_opens_it_after_login(app: tuple[App, Path], browser:
 @pytest.mark.browser
 def test_the_phone_sidebar_closes_after_a_page_is_chosen(app: tuple[App, Path], browser: Any) -> None:
     server, _data = app
-    context = new_context(browser, server.url, phone=True)
-    page = context.new_page()
-    login(page, server.url, "s_planerare", PASSWORD)
+    context, page = logged_in_page(browser, server.url, "s_planerare", PASSWORD, phone=True)
     wait_idle(page)
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name="Karta")
 
